@@ -1,0 +1,1 @@
+"""The issuing and verification service."""
