@@ -1,0 +1,108 @@
+"""Bounds for hostile input, checked before any JSON-LD processing starts.
+
+JSON-LD expansion and RDF Dataset Canonicalization are both far more expensive than parsing, and
+RDFC-1.0 is exponential in the worst case (https://www.w3.org/TR/rdf-canon/#dataset-poisoning;
+pyld#179 shows a graph that hangs pyld for minutes). A verifier accepts uploads from anyone, so
+size, depth and node count are checked here, and the blank-node count and a work/time budget are
+enforced inside the canonicaliser (:mod:`openbadges.jsonld.canonical`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from openbadges.errors import LimitExceededError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much work one document may cause.
+
+    Attributes:
+        max_bytes: size of the document serialised as compact UTF-8 JSON.
+        max_depth: nesting of objects and arrays (the root is depth 1).
+        max_nodes: JSON values of every kind (objects, arrays, scalars) in the document.
+        max_blank_nodes: distinct blank nodes in the RDF dataset to canonicalise.
+        timeout_s: wall-clock budget for the RDFC-1.0 blank-node labelling step.
+        max_work: steps of the exponential part of RDFC-1.0 (Hash N-Degree Quads calls plus
+            permutations tried, §4.8): a machine-independent budget that trips even on a fast
+            machine. Real credentials need none or a handful.
+    """
+
+    max_bytes: int = 1_000_000
+    max_depth: int = 64
+    max_nodes: int = 20_000
+    max_blank_nodes: int = 1_000
+    timeout_s: float = 1.0
+    max_work: int = 10_000
+
+
+DEFAULT_LIMITS = Limits()
+"""Bounds generous enough for any real credential (a large CLR is ~200 KB, depth ~12)."""
+
+
+def check_structure(doc: Any, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a document that is too large, too deep or has too many values.
+
+    Args:
+        doc: parsed JSON (dicts, lists, scalars).
+        limits: the bounds to apply.
+
+    Raises:
+        LimitExceededError: with ``code`` ``too_large``, ``too_deep`` or ``too_many_nodes`` and
+            the JSON path where the limit was first crossed.
+    """
+    _walk(doc, limits)
+    try:
+        size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    except (TypeError, ValueError) as exc:
+        raise LimitExceededError(f"document is not serialisable JSON: {exc}", path="$") from exc
+    if size > limits.max_bytes:
+        raise LimitExceededError(
+            f"document is {size} bytes, more than the limit of {limits.max_bytes}",
+            code="too_large",
+            path="$",
+        )
+
+
+def _walk(doc: Any, limits: Limits) -> None:
+    """Iteratively count values and track depth (no recursion: depth is what is hostile)."""
+    stack: list[tuple[Any, str, int]] = [(doc, "$", 1)]
+    nodes = 0
+    while stack:
+        value, path, depth = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            raise LimitExceededError(
+                f"document has more than {limits.max_nodes} JSON values",
+                code="too_many_nodes",
+                path=path,
+            )
+        if isinstance(value, dict | list) and depth > limits.max_depth:
+            raise LimitExceededError(
+                f"document nests deeper than {limits.max_depth} levels",
+                code="too_deep",
+                path=path,
+            )
+        if isinstance(value, dict):
+            stack.extend((v, child_path(path, k), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+
+
+def child_path(parent: str, key: object) -> str:
+    """Extend a JSON path by one member name (bracket-quoted when not an identifier).
+
+    Args:
+        parent: the path so far, such as ``$.credentialSubject``.
+        key: the member name.
+
+    Returns:
+        ``$.credentialSubject.name`` or ``$['@context']`` style paths.
+    """
+    name = str(key)
+    if name.isidentifier():
+        return f"{parent}.{name}"
+    return f"{parent}[{json.dumps(name, ensure_ascii=False)}]"
