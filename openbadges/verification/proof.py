@@ -1,0 +1,216 @@
+"""The ``proof`` and ``issuer_key`` checks.
+
+``proof``: is there a signature over this credential that verifies? Embedded Data Integrity
+proofs (``eddsa-rdfc-2022``; the deprecated ``eddsa-2022`` and ``Ed25519Signature2020``) and a
+VC-JWT wrapping the credential (including Data Integrity proofs inside the JWT payload) are all
+candidates, and any one that verifies suffices (OB 3.0 verification step 2). Two rules make a
+credential fail even then:
+
+* a proof entry that is not a proof at all — it lacks ``type``, ``verificationMethod``,
+  ``proofPurpose`` or ``proofValue`` (vc-data-integrity §4.4 "Verify Proof" step 1 requires
+  them) — because a verifier cannot tell a broken proof from a tampered one; a well-formed
+  proof of a suite this verifier does not implement is only reported, not held against it;
+* properties the credential's contexts do not define, which RDF canonicalisation drops, so
+  the Data Integrity signature does not cover them (peer-lessons "unsigned display fields";
+  jsonld.js "safe mode" and 1EdTech's validator reject them too). A VC-JWT signs the bytes, so
+  this rule does not apply to a credential accepted through its JWT signature.
+
+``issuer_key``: is the key of the accepted proof bound to the issuer (see
+:mod:`openbadges.verification.keys`)?
+
+Specs:
+    https://www.imsglobal.org/spec/ob/v3p0/#verification
+    https://www.w3.org/TR/vc-data-integrity/#verify-proof
+    https://www.w3.org/TR/vc-di-eddsa/#verify-proof-eddsa-rdfc-2022
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from openbadges.errors import ContextError, OpenBadgesError, ResolutionError
+from openbadges.jsonld.safe import find_undefined_terms
+from openbadges.keys import KeyType
+from openbadges.proofs import jwt as vc_jwt
+from openbadges.proofs.data_integrity import verify_proof
+from openbadges.resolver import Resolver
+from openbadges.verification.keys import (
+    KeyPolicy,
+    ResolvedKey,
+    resolve_jwt_key,
+    resolve_verification_method,
+)
+from openbadges.verification.report import Check, CheckStatus
+from openbadges.verification.sniff import Envelope
+
+__all__ = ["SUPPORTED_SUITES", "check_proofs"]
+
+SUPPORTED_SUITES = frozenset({"eddsa-rdfc-2022", "eddsa-2022", "Ed25519Signature2020"})
+"""Data Integrity suites verified here (``cryptosuite``, or ``type`` for the 2020 suite)."""
+
+_REQUIRED_PROOF_MEMBERS = ("type", "verificationMethod", "proofPurpose", "proofValue")
+_BINDING_RANK = {"valid": 0, "unknown": 1, "invalid": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """The result of checking one proof."""
+
+    label: str
+    status: CheckStatus
+    detail: str
+    key: ResolvedKey | None = None
+    malformed: bool = False
+    jwt: bool = False
+
+
+def check_proofs(
+    envelope: Envelope, issuer_id: str | None, resolver: Resolver, policy: KeyPolicy
+) -> tuple[Check, Check]:
+    """Run the ``proof`` and ``issuer_key`` checks.
+
+    Returns:
+        The two checks, ``proof`` first.
+    """
+    outcomes = _all_outcomes(envelope, issuer_id, resolver, policy)
+    if not outcomes:
+        missing = "The credential carries no proof, so nothing shows who issued it."
+        return Check.make("proof", "invalid", missing), Check.make(
+            "issuer_key", "invalid", "There is no proof, so there is no key to check."
+        )
+    proof = _proof_check(outcomes, envelope.credential)
+    return proof, _issuer_key_check(outcomes, proof.status)
+
+
+def _all_outcomes(
+    envelope: Envelope, issuer_id: str | None, resolver: Resolver, policy: KeyPolicy
+) -> list[_Outcome]:
+    outcomes = []
+    if envelope.token is not None and envelope.jwt is not None:
+        outcomes.append(
+            _jwt_outcome(envelope.token, envelope.jwt.header, issuer_id, resolver, policy)
+        )
+    proofs = envelope.credential.get("proof")
+    entries = proofs if isinstance(proofs, list) else [] if proofs is None else [proofs]
+    unsigned = {k: v for k, v in envelope.credential.items() if k != "proof"}
+    for number, proof in enumerate(entries, start=1):
+        label = f"Proof {number}" if len(entries) > 1 else "The proof"
+        outcomes.append(_di_outcome(label, proof, unsigned, issuer_id, resolver, policy))
+    return outcomes
+
+
+def _jwt_outcome(
+    token: str,
+    header: dict[str, Any],
+    issuer_id: str | None,
+    resolver: Resolver,
+    policy: KeyPolicy,
+) -> _Outcome:
+    label = f"The JWT signature ({header.get('alg')})"
+    try:
+        key = resolve_jwt_key(header, issuer_id, resolver, policy=policy)
+    except ResolutionError as exc:
+        return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}", jwt=True)
+    except OpenBadgesError as exc:
+        return _Outcome(label, "invalid", f"{label} cannot be checked: {exc.message}", jwt=True)
+    try:
+        vc_jwt.verify(token, key.public_key)
+    except OpenBadgesError as exc:
+        return _Outcome(label, "invalid", f"{label} is not valid: {exc.message}", key, jwt=True)
+    return _Outcome(label, "valid", f"{label} verifies.", key, jwt=True)
+
+
+def _di_outcome(
+    label: str,
+    proof: object,
+    unsigned: dict[str, Any],
+    issuer_id: str | None,
+    resolver: Resolver,
+    policy: KeyPolicy,
+) -> _Outcome:
+    if not isinstance(proof, dict):
+        return _Outcome(label, "invalid", f"{label} is not an object.", malformed=True)
+    missing = [m for m in _REQUIRED_PROOF_MEMBERS if not isinstance(proof.get(m), str)]
+    if missing:
+        text = f"{label} (type {proof.get('type')!r}) is malformed: it lacks {', '.join(missing)}."
+        return _Outcome(label, "invalid", text, malformed=True)
+    suite = proof.get("cryptosuite") if proof["type"] == "DataIntegrityProof" else proof["type"]
+    if not isinstance(suite, str) or suite not in SUPPORTED_SUITES:
+        text = f"{label} uses {suite!r}, which this verifier does not support."
+        return _Outcome(label, "unknown", text)
+    if proof["proofPurpose"] != "assertionMethod":
+        text = f"{label} has purpose {proof['proofPurpose']!r}; a credential needs assertionMethod."
+        return _Outcome(label, "invalid", text)
+    return _signature_outcome(label, suite, proof, unsigned, issuer_id, resolver, policy)
+
+
+def _signature_outcome(
+    label: str,
+    suite: str,
+    proof: dict[str, Any],
+    unsigned: dict[str, Any],
+    issuer_id: str | None,
+    resolver: Resolver,
+    policy: KeyPolicy,
+) -> _Outcome:
+    label = f"{label} ({suite})"
+    try:
+        key = resolve_verification_method(
+            proof["verificationMethod"], issuer_id, resolver, policy=policy
+        )
+    except ResolutionError as exc:
+        return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}")
+    except OpenBadgesError as exc:
+        return _Outcome(label, "invalid", f"{label} has no usable key: {exc.message}")
+    if key.public_key.key_type is not KeyType.ED25519:
+        text = f"{label} names a {key.public_key.key_type.value} key; the suite needs Ed25519."
+        return _Outcome(label, "invalid", text, key)
+    try:
+        ok = verify_proof(unsigned, proof, key.public_key)
+    except ContextError as exc:
+        return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}", key)
+    except OpenBadgesError as exc:
+        return _Outcome(label, "invalid", f"{label} could not be checked: {exc.message}", key)
+    if not ok:
+        text = f"{label} does not match the credential: it was changed after signing, or signed with another key."
+        return _Outcome(label, "invalid", text, key)
+    return _Outcome(label, "valid", f"{label} verifies.", key)
+
+
+def _proof_check(outcomes: list[_Outcome], credential: dict[str, Any]) -> Check:
+    detail = " ".join(o.detail for o in outcomes)
+    if any(o.malformed for o in outcomes):
+        return Check.make("proof", "invalid", detail)
+    accepted = [o for o in outcomes if o.status == "valid"]
+    if accepted:
+        unsigned_terms = [] if any(o.jwt for o in accepted) else _undefined_terms(credential)
+        if unsigned_terms:
+            shown = ", ".join(unsigned_terms[:10]) + (" …" if len(unsigned_terms) > 10 else "")
+            note = (
+                "These properties are not defined by the credential's @context, so they are "
+                f"not covered by the signature: {shown}."
+            )
+            return Check.make("proof", "invalid", f"{detail} {note}")
+        return Check.make("proof", "valid", detail)
+    status: CheckStatus = "unknown" if any(o.status == "unknown" for o in outcomes) else "invalid"
+    return Check.make("proof", status, detail)
+
+
+def _undefined_terms(credential: dict[str, Any]) -> list[str]:
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    try:
+        return find_undefined_terms(unsigned)
+    except OpenBadgesError as exc:
+        return [f"(the terms could not be checked: {exc.message})"]
+
+
+def _issuer_key_check(outcomes: list[_Outcome], proof_status: CheckStatus) -> Check:
+    """Report the binding of the best key, preferring the keys of proofs that verified."""
+    preferred = [o.key for o in outcomes if o.key is not None and o.status == "valid"]
+    keys = preferred or [o.key for o in outcomes if o.key is not None]
+    if not keys:
+        status: CheckStatus = "unknown" if proof_status == "unknown" else "invalid"
+        return Check.make("issuer_key", status, "No key could be obtained for any proof.")
+    best = min(keys, key=lambda k: _BINDING_RANK[k.binding])
+    return Check.make("issuer_key", best.binding, best.detail)
