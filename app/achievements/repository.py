@@ -1,0 +1,52 @@
+"""Queries on achievements."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from app.models import Achievement, Credential
+
+
+def current(
+    session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID, *, for_update: bool = False
+) -> Achievement | None:
+    """The current version of an achievement of this issuer."""
+    stmt = select(Achievement).where(
+        Achievement.lineage_id == lineage_id,
+        Achievement.issuer_id == issuer_id,
+        Achievement.is_current.is_(True),
+    )
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def version(session: Session, lineage_id: uuid.UUID, number: int) -> Achievement | None:
+    """One version of an achievement (public lookup)."""
+    stmt = select(Achievement).where(
+        Achievement.lineage_id == lineage_id, Achievement.version == number
+    )
+    return session.scalars(stmt).first()
+
+
+def list_current(
+    session: Session, issuer_id: uuid.UUID, *, limit: int, offset: int
+) -> Sequence[Achievement]:
+    """Current versions of the issuer's achievements, oldest first."""
+    stmt = (
+        select(Achievement)
+        .where(Achievement.issuer_id == issuer_id, Achievement.is_current.is_(True))
+        .order_by(Achievement.created_at, Achievement.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.scalars(stmt).all()
+
+
+def has_credentials(session: Session, achievement_id: uuid.UUID) -> bool:
+    """True once any credential was issued for this version (it is then frozen)."""
+    return bool(session.scalar(select(exists().where(Credential.achievement_id == achievement_id))))

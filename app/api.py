@@ -1,0 +1,43 @@
+"""Every router of the service, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.achievements import public as achievements_public
+from app.achievements import router as achievements_router
+from app.credentials import public as credentials_public
+from app.credentials import router as credentials_router
+from app.endorsements import public as endorsements_public
+from app.endorsements import router as endorsements_router
+from app.health import router as health_router
+from app.issuers import public as issuers_public
+from app.issuers import router as issuers_router
+from app.programs import learner_router as programs_learners
+from app.programs import router as programs_router
+from app.signing_keys import public as keys_public
+from app.signing_keys import router as keys_router
+from app.status import public as status_public
+from app.verification import router as verification_router
+
+
+def include_routers(app: FastAPI) -> None:
+    """Mount the API, the public documents and the probes."""
+    for module in (
+        health_router,
+        issuers_router,
+        keys_router,
+        achievements_router,
+        credentials_router,
+        verification_router,
+        programs_router,
+        programs_learners,
+        endorsements_router,
+        endorsements_public,
+        keys_public,  # /issuers/{id}/did.json before /issuers/{id}
+        issuers_public,
+        achievements_public,
+        credentials_public,
+        status_public,
+    ):
+        app.include_router(module.router)

@@ -1,0 +1,1 @@
+"""Issuer API keys."""

@@ -1,0 +1,39 @@
+"""Record audited actions inside the caller's transaction (no commit here).
+
+The audit row commits or rolls back together with the action it describes, so the log never
+claims something that did not happen and never misses something that did.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    issuer_id: uuid.UUID | None = None,
+    signing_key_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one audit event to the session (the caller's commit persists it)."""
+    event = AuditEvent(
+        issuer_id=issuer_id,
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        signing_key_id=signing_key_id,
+        details=details or {},
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,157 @@
+"""The ``badges`` command: serve, migrate, and the few admin tasks that need no HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Annotated
+
+import typer
+
+from app.core.config import InsecureSettingsError, Settings, ensure_secrets
+from app.core.context import AppContext
+from app.core.db import make_engine, make_sessionmaker, session_scope
+from app.core.migrations import downgrade as migrate_down
+from app.core.migrations import upgrade as migrate_up
+
+app = typer.Typer(help="Open Badges 3.0 issuing and verification service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+issuer_app = typer.Typer(help="Issuers.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Issuer API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(issuer_app, name="issuer")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(keys_app, name="keys")
+
+
+def _settings() -> Settings:
+    """Settings with secrets ensured, or exit with the fix printed."""
+    try:
+        settings, generated = ensure_secrets(Settings())
+    except InsecureSettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for name in generated:
+        typer.echo(
+            f"generated {name} (development only), stored in {settings.data_dir}/dev-secrets.json"
+        )
+    return settings
+
+
+def _context_and_sessions(settings: Settings) -> tuple[AppContext, object]:
+    context = AppContext.from_settings(settings)
+    return context, make_sessionmaker(make_engine(settings.database_url), context)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the configured database up (to head by default)."""
+    settings = _settings()
+    migrate_up(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Migrate the configured database down (one step by default; 'base' for all)."""
+    settings = _settings()
+    migrate_down(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@issuer_app.command("create")
+def issuer_create(
+    name: Annotated[
+        list[str], typer.Option(help="LANG=NAME, repeatable: --name en=Uni --name zh-CN=大学")
+    ],
+    url: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    image: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create an issuer (with its keys and status lists) and print its id and DID."""
+    from app.issuers import service as issuers
+    from app.issuers.schemas import IssuerCreate
+
+    names = dict(item.split("=", 1) for item in name if "=" in item)
+    if not names:
+        raise typer.BadParameter("give at least one --name LANG=NAME")
+    settings = _settings()
+    context, factory = _context_and_sessions(settings)
+    data = IssuerCreate.model_validate({"name": names, "url": url, "email": email, "image": image})
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        issuer = issuers.create_issuer(session, context, data, actor="cli")
+        read = issuers.to_read(context, issuer)
+    typer.echo(f"issuer {read.id}\ndid    {read.did}\nprofile {read.profile_url}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")],
+    name: Annotated[str, typer.Option()] = "cli",
+) -> None:
+    """Create an API key for ISSUER and print the token (shown this once)."""
+    from app.api_keys import service as api_keys
+    from app.api_keys.schemas import ApiKeyCreate
+
+    settings = _settings()
+    _, factory = _context_and_sessions(settings)
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        created = api_keys.create_api_key(session, issuer, ApiKeyCreate(name=name), actor="cli")
+    typer.echo(created.token)
+
+
+@keys_app.command("rotate")
+def keys_rotate(issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")]) -> None:
+    """Add new signing keys for ISSUER and retire the old ones (they stay published)."""
+    from app.issuers import service as issuers
+    from app.signing_keys import service as keys
+
+    settings = _settings()
+    context, factory = _context_and_sessions(settings)
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        issuers.get_issuer(session, issuer)
+        for key in keys.rotate_keys(session, context, issuer, actor="cli"):
+            typer.echo(f"{key.purpose:15} {key.key_type:8} {key.verification_method}")
+
+
+def _print_urls(settings: Settings, summary: object | None) -> None:
+    """What to open once the server is up."""
+    base = settings.base_url
+    typer.echo(f"\n  admin token : {settings.admin_token_value()}")
+    typer.echo(f"  API docs    : {base}/docs")
+    if summary is not None:
+        issuer_id = summary.issuer_id  # type: ignore[attr-defined]
+        typer.echo(f"  issuer      : {base}/issuers/{issuer_id}")
+        typer.echo(f"  DID document: {base}/issuers/{issuer_id}/did.json")
+        for state, cid in summary.credentials.items():  # type: ignore[attr-defined]
+            typer.echo(f"  {state:12}: {base}/credentials/{cid}")
+    typer.echo("")
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="load the demo issuer and credentials")] = False,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Migrate the database, optionally load demo data, print the URLs, run uvicorn."""
+    import uvicorn
+
+    if "BADGES_BASE_URL" not in os.environ:
+        public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["BADGES_BASE_URL"] = f"http://{public_host}:{port}"
+    settings = _settings()
+    migrate_up(settings.database_url)
+    summary = None
+    if demo:
+        from app.demo import load_demo
+
+        _, factory = _context_and_sessions(settings)
+        with session_scope(factory) as session:  # type: ignore[arg-type]
+            summary = load_demo(session, settings)
+    _print_urls(settings, summary)
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None
+    )

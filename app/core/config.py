@@ -1,0 +1,189 @@
+"""Service settings (``BADGES_`` environment variables) and the development secret bootstrap.
+
+Two secrets matter: the admin token and the key-encryption key (KEK) that wraps issuers' private
+keys at rest. The KEK is deliberately *not* a general app secret: rotating a session secret must
+never make every signing key unreadable (a peer project lost its keys exactly that way).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KEK_FILE_NAME = "key-encryption-key"
+DEV_SECRETS_FILE = "dev-secrets.json"
+KEK_HINT = "python -c 'import secrets,base64; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())'"
+TOKEN_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+class Environment(StrEnum):
+    """Where the service runs; only development may invent its own secrets."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(RuntimeError):
+    """A secret is missing or too weak outside development; the message names the fix."""
+
+
+class Settings(BaseSettings):
+    """All configuration of the service; read once from the environment (and ``.env``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BADGES_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    admin_token: SecretStr | None = None
+    key_encryption_key: SecretStr | None = None
+    keys_dir: Path | None = None
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024)
+    allow_private_fetch: bool = False
+    status_list_ttl_seconds: int = Field(default=300, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_base_url(cls, value: str) -> str:
+        """Ids are built as ``base_url + path``: a trailing slash would double it."""
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("BADGES_BASE_URL must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _default_database_url(self) -> Settings:
+        """Default to an SQLite file in the data folder (the embedded setup)."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'badges.db').as_posix()}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the configured database is SQLite (locking and pragmas differ)."""
+        return self.database_url.startswith("sqlite")
+
+    def kek_bytes(self) -> bytes:
+        """The 32-byte key-encryption key, from the variable or from ``BADGES_KEYS_DIR``."""
+        raw = self.key_encryption_key.get_secret_value() if self.key_encryption_key else None
+        if raw is None and self.keys_dir is not None:
+            path = self.keys_dir / KEK_FILE_NAME
+            if path.is_file():
+                raw = path.read_text(encoding="ascii").strip()
+        if not raw:
+            raise InsecureSettingsError(
+                f"No key-encryption key: set BADGES_KEY_ENCRYPTION_KEY or put it in "
+                f"BADGES_KEYS_DIR/{KEK_FILE_NAME}. Generate one with: {KEK_HINT}"
+            )
+        return decode_kek(raw)
+
+    def admin_token_value(self) -> str:
+        """The admin bearer token (raises when none is configured)."""
+        if self.admin_token is None:
+            raise InsecureSettingsError(f"Set BADGES_ADMIN_TOKEN; generate one with: {TOKEN_HINT}")
+        return self.admin_token.get_secret_value()
+
+
+def decode_kek(raw: str) -> bytes:
+    """Accept the KEK as base64url (padded or not) or hex; it must hold exactly 32 bytes."""
+    raw = raw.strip()
+    candidates: list[bytes] = []
+    try:
+        candidates.append(bytes.fromhex(raw))
+    except ValueError:
+        pass
+    try:
+        candidates.append(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (binascii.Error, ValueError):
+        pass
+    for candidate in candidates:
+        if len(candidate) == 32:
+            return candidate
+    raise InsecureSettingsError(
+        f"The key-encryption key must be 32 random bytes (base64url or hex). Generate one with: {KEK_HINT}"
+    )
+
+
+def _load_dev_secrets(path: Path) -> dict[str, Any]:
+    """Read the persisted development secrets, or an empty dict when there are none yet."""
+    if path.is_file():
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            return loaded
+    return {}
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Write a file readable by the owner only (created with mode 0600, never widened)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+def ensure_secrets(settings: Settings) -> tuple[Settings, list[str]]:
+    """Return settings whose secrets are present, and the names of secrets generated now.
+
+    In development a missing admin token or KEK is generated once and persisted in
+    ``data_dir/dev-secrets.json`` so restarts keep working (and keys stay readable). Outside
+    development nothing is generated: a missing or weak secret raises with the fix in the message.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.environment is not Environment.DEVELOPMENT:
+        _enforce_production_secrets(settings)
+        return settings, []
+    path = settings.data_dir / DEV_SECRETS_FILE
+    stored = _load_dev_secrets(path)
+    generated: list[str] = []
+    update: dict[str, Any] = {}
+    if settings.admin_token is None:
+        if "admin_token" not in stored:
+            stored["admin_token"] = secrets.token_urlsafe(32)
+            generated.append("BADGES_ADMIN_TOKEN")
+        update["admin_token"] = SecretStr(stored["admin_token"])
+    if settings.key_encryption_key is None and not _kek_file_exists(settings):
+        if "key_encryption_key" not in stored:
+            stored["key_encryption_key"] = base64.urlsafe_b64encode(
+                secrets.token_bytes(32)
+            ).decode()
+            generated.append("BADGES_KEY_ENCRYPTION_KEY")
+        update["key_encryption_key"] = SecretStr(stored["key_encryption_key"])
+    if generated:
+        _write_private(path, json.dumps(stored, indent=2))
+    return settings.model_copy(update=update), generated
+
+
+def _kek_file_exists(settings: Settings) -> bool:
+    """True when ``BADGES_KEYS_DIR`` holds a KEK file."""
+    return settings.keys_dir is not None and (settings.keys_dir / KEK_FILE_NAME).is_file()
+
+
+def _enforce_production_secrets(settings: Settings) -> None:
+    """Refuse to start with a missing or short admin token or an unusable KEK."""
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    if len(token) < 24:
+        raise InsecureSettingsError(
+            "BADGES_ADMIN_TOKEN is missing or shorter than 24 characters. "
+            f"Generate one with: {TOKEN_HINT}"
+        )
+    settings.kek_bytes()
+    if not settings.base_url.startswith("https://"):
+        raise InsecureSettingsError("BADGES_BASE_URL must be an https:// origin in production.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, secrets ensured (cached: read the environment once)."""
+    settings, _ = ensure_secrets(Settings())
+    return settings

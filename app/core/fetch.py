@@ -1,0 +1,387 @@
+"""SafeFetcher: the only way the service fetches a URL someone else chose.
+
+A verifier fetches whatever a credential (or a person on ``/verify``) names: issuer profiles,
+did:web documents, status lists, a badge URL. Without care that is server-side request
+forgery: ``https://169.254.169.254/`` (cloud metadata), ``http://localhost:5432``, or a public
+name whose DNS answer is ``10.0.0.7``. So every fetch here:
+
+* allows ``https`` only (``http`` too when ``allow_private_fetch`` is on, for tests and local
+  development);
+* resolves the host itself, refuses any answer that is not a public unicast address, and then
+  connects to *that* address (TLS still checks the certificate against the host name through
+  SNI), so a second DNS answer cannot swap in a private address (DNS rebinding);
+* follows redirects by hand, at most three, checking every hop the same way;
+* has connect/read timeouts, an overall deadline and a response size cap;
+* caches successful answers for a short time (60 s, and never longer than a status list's own
+  ``ttl``) so a busy verify page does not hammer other issuers.
+
+``allow_private_fetch`` (``BADGES_ALLOW_PRIVATE_FETCH``) admits private and loopback addresses;
+link-local (which holds the cloud-metadata address) and multicast are refused whatever it says.
+
+It implements the ``openbadges.resolver.Resolver`` protocol (``fetch_json``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from openbadges.errors import ResolutionError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolve = Callable[[str, int], list[str]]
+"""Turns (host, port) into IP address strings; injectable so tests need no DNS."""
+
+MAX_REDIRECTS = 3
+DEFAULT_MAX_BYTES = 1_000_000
+DEFAULT_TTL_S = 60.0
+ACCEPT_JSON = "application/ld+json, application/json;q=0.9, */*;q=0.1"
+USER_AGENT = "openbadges-service-verifier/0.1 (+https://www.imsglobal.org/spec/ob/v3p0)"
+
+
+class FetchSettings(Protocol):
+    """The part of ``app.core.config.Settings`` the fetcher reads."""
+
+    @property
+    def allow_private_fetch(self) -> bool: ...
+
+
+class FetchRefused(ResolutionError):
+    """The URL or one of its addresses is not allowed (scheme, private address, too large…)."""
+
+    default_code = "fetch_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One successful response: the final URL after redirects, its media type and body."""
+
+    url: str
+    content_type: str
+    content: bytes
+
+
+def system_resolve(host: str, port: int) -> list[str]:
+    """Resolve ``host`` through the operating system (A and AAAA records)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ResolutionError(f"The host name {host!r} could not be resolved.") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def did_web_url(did: str) -> str:
+    """Map ``did:web:host%3A8443:a:b`` to its DID document URL (did:web spec §3.2)."""
+    parts = did.split("#", 1)[0].split(":")[2:]
+    if not parts or not parts[0]:
+        raise FetchRefused(f"{did!r} is not a did:web identifier.")
+    host = unquote(parts[0])
+    path = "/".join(parts[1:])
+    return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
+
+
+def _unwrap(ip: IPAddress) -> IPAddress:
+    """See through IPv4-mapped (``::ffff:10.0.0.1``) and 6to4 addresses to the IPv4 inside."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+    return ip
+
+
+def address_allowed(address: str, *, allow_private: bool) -> bool:
+    """Say whether the fetcher may connect to ``address``.
+
+    Public unicast is always fine. Link-local (cloud metadata lives at 169.254.169.254 and
+    fe80::/10), multicast, unspecified and reserved addresses never are, nor shared CGNAT
+    space (100.64.0.0/10, where one cloud keeps its metadata service). Loopback and private
+    ranges (RFC 1918, ULA) only with ``allow_private``.
+    """
+    try:
+        ip = _unwrap(ipaddress.ip_address(address.split("%", 1)[0]))
+    except ValueError:
+        return False
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+        return False
+    if ip.is_global:
+        return True
+    if not allow_private:
+        return False
+    if ip.is_loopback:
+        return True
+    return ip.is_private and not ip.is_reserved  # 240.0.0.0/4 counts as "private" in Python
+
+
+class _TtlCache:
+    """A small thread-safe LRU whose entries expire; holds successful fetches only."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
+        self._entries: OrderedDict[str, tuple[float, Fetched]] = OrderedDict()
+        self._max = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Fetched | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            if hit[0] <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: str, value: Fetched, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (self._clock() + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+
+def _status_list_ttl_s(doc: Any) -> float | None:
+    """The ``ttl`` (milliseconds, Bitstring Status List §2.1) of a status list, in seconds."""
+    subject = doc.get("credentialSubject") if isinstance(doc, dict) else None
+    ttl = subject.get("ttl") if isinstance(subject, dict) else None
+    if isinstance(ttl, int | float) and not isinstance(ttl, bool) and ttl >= 0:
+        return float(ttl) / 1000.0
+    return None
+
+
+def _new_client(transport: httpx.BaseTransport | None, timeout_s: float) -> httpx.Client:
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
+        follow_redirects=False,
+        trust_env=False,  # a proxy from the environment would bypass the address checks
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+_SHARED: dict[tuple[bool, float], tuple[httpx.Client, _TtlCache]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_state(allow_private: bool, timeout_s: float) -> tuple[httpx.Client, _TtlCache]:
+    """The process-wide client and cache for one policy (a cache must not cross policies)."""
+    with _SHARED_LOCK:
+        key = (allow_private, timeout_s)
+        if key not in _SHARED:
+            _SHARED[key] = (_new_client(None, timeout_s), _TtlCache(512, time.monotonic))
+        return _SHARED[key]
+
+
+class SafeFetcher:
+    """Fetches foreign URLs under the SSRF rules in the module docstring.
+
+    Args:
+        settings: anything with ``allow_private_fetch`` (``app.core.config.Settings``).
+        transport: an httpx transport; tests pass ``httpx.MockTransport``.
+        resolve: host name resolution; tests pass a fake that needs no DNS.
+        max_bytes: the response size cap.
+        ttl_s: how long a successful answer is reused.
+        timeout_s: connect and read timeout; the whole fetch (redirects included) gets 3×.
+        clock: monotonic clock, injectable for cache tests.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        resolve: Resolve = system_resolve,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        ttl_s: float = DEFAULT_TTL_S,
+        timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.allow_private = bool(getattr(settings, "allow_private_fetch", False))
+        self.max_bytes = max_bytes
+        self.ttl_s = ttl_s
+        self._deadline_s = timeout_s * 3
+        self._resolve = resolve
+        self._clock = clock
+        shared = transport is None and clock is time.monotonic
+        if shared:
+            # Callers may build a fetcher per verification: the pool and cache outlive them.
+            self._client, self._cache = _shared_state(self.allow_private, timeout_s)
+            self._owns_client = False
+        else:
+            self._client = _new_client(transport, timeout_s)
+            self._cache = _TtlCache(512, clock)
+            self._owns_client = True
+
+    def close(self) -> None:
+        """Release the connection pool (a no-op for the shared one)."""
+        if self._owns_client:
+            self._client.close()
+
+    def fetch_json(self, url: str) -> dict[str, Any]:
+        """Fetch a JSON object (profile, DID document, status list); ``did:web`` ids allowed.
+
+        Raises:
+            ResolutionError: refused, unreachable, too large, not JSON or not an object.
+        """
+        target = did_web_url(url) if url.startswith("did:web:") else url.split("#", 1)[0]
+        fetched = self.fetch(target, accept=ACCEPT_JSON)
+        try:
+            doc = json.loads(fetched.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ResolutionError(f"{target} did not return JSON.") from exc
+        if not isinstance(doc, dict):
+            raise ResolutionError(f"{target} did not return a JSON object.")
+        return doc
+
+    def fetch(self, url: str, *, accept: str = "*/*") -> Fetched:
+        """Fetch ``url`` (following at most three checked redirects) and return the body."""
+        cached = self._cache.get(url)
+        if cached is not None:
+            return cached
+        fetched = self._fetch_uncached(url, accept)
+        self._cache.put(url, fetched, self._ttl_for(fetched))
+        return fetched
+
+    def _ttl_for(self, fetched: Fetched) -> float:
+        """Never keep a status list longer than it says it may be kept."""
+        if b'"ttl"' not in fetched.content:
+            return self.ttl_s
+        try:
+            list_ttl = _status_list_ttl_s(json.loads(fetched.content))
+        except ValueError:
+            return self.ttl_s
+        return self.ttl_s if list_ttl is None else min(self.ttl_s, list_ttl)
+
+    def _fetch_uncached(self, url: str, accept: str) -> Fetched:
+        deadline = self._clock() + self._deadline_s
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._request(current, accept, deadline)
+            try:
+                if response.is_redirect:
+                    current = self._next_hop(current, response)
+                    continue
+                if response.status_code != 200:
+                    raise ResolutionError(f"{current} answered HTTP {response.status_code}.")
+                body = self._read_capped(response, current, deadline)
+            finally:
+                response.close()
+            media = response.headers.get("content-type", "").split(";", 1)[0].strip()
+            return Fetched(url=current, content_type=media.lower(), content=body)
+        raise FetchRefused(f"{url} redirected more than {MAX_REDIRECTS} times.")
+
+    @staticmethod
+    def _next_hop(current: str, response: httpx.Response) -> str:
+        location: str = response.headers.get("location", "")
+        if not location:
+            raise ResolutionError(f"{current} redirected without a Location.")
+        return urljoin(current, location)
+
+    def _request(self, url: str, accept: str, deadline: float) -> httpx.Response:
+        """Check one hop, pin it to a vetted address and send it (body not yet read)."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("https", "http"):
+            raise FetchRefused(f"Only https URLs can be fetched, not {url!r}.")
+        if scheme == "http" and not self.allow_private:
+            raise FetchRefused(f"Only https URLs can be fetched, not {url!r}.")
+        if parts.username or parts.password:
+            raise FetchRefused("URLs with a user name or password are not fetched.")
+        host = _ascii_host(parts.hostname or "")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as exc:
+            raise FetchRefused(f"{url!r} has an invalid port.") from exc
+        address = self._vetted_address(host, port)
+        if self._clock() > deadline:
+            raise ResolutionError(f"Fetching {url} took too long.")
+        pinned = urlunsplit(
+            (scheme, _netloc(address, parts.port), parts.path or "/", parts.query, "")
+        )
+        request = self._client.build_request(
+            "GET",
+            pinned,
+            headers={"Host": _host_header(host, parts.port), "Accept": accept},
+            extensions={"sni_hostname": host},
+        )
+        try:
+            return self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise ResolutionError(f"{url} did not answer in time.") from exc
+        except httpx.HTTPError as exc:
+            raise ResolutionError(f"{url} could not be reached ({type(exc).__name__}).") from exc
+
+    def _vetted_address(self, host: str, port: int) -> str:
+        """Resolve ``host`` and return an address to connect to, or refuse.
+
+        Every answer must pass, not just one: otherwise a name with a public and a private
+        record would be a way in.
+        """
+        try:
+            literal = ipaddress.ip_address(host)
+            addresses = [str(literal)]
+        except ValueError:
+            addresses = self._resolve(host, port)
+        if not addresses:
+            raise ResolutionError(f"The host name {host!r} has no address.")
+        for address in addresses:
+            if not address_allowed(address, allow_private=self.allow_private):
+                raise FetchRefused(
+                    f"{host} resolves to {address}, which is not a public address; "
+                    "the verifier does not fetch from private networks."
+                )
+        return addresses[0]
+
+    def _read_capped(self, response: httpx.Response, url: str, deadline: float) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchRefused(f"{url} is larger than {self.max_bytes} bytes.")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > self.max_bytes:
+                    raise FetchRefused(f"{url} is larger than {self.max_bytes} bytes.")
+                if self._clock() > deadline:
+                    raise ResolutionError(f"Fetching {url} took too long.")
+                chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise ResolutionError(f"{url} could not be read ({type(exc).__name__}).") from exc
+        return b"".join(chunks)
+
+
+def _netloc(address: str, port: int | None) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"{host}:{port}" if port else host
+
+
+def _ascii_host(host: str) -> str:
+    """Normalise a host name to lower-case ASCII (IDNA), as DNS, SNI and Host want it."""
+    host = host.rstrip(".").lower()
+    if not host:
+        raise FetchRefused("The URL has no host.")
+    if ":" in host:  # an IPv6 literal
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise FetchRefused(f"{host!r} is not a valid host name.") from exc
+
+
+def _host_header(host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" if port else shown

@@ -1,0 +1,89 @@
+"""Bearer authentication: the admin token and issuer-scoped API keys.
+
+API keys are looked up by the SHA-256 of the presented token (a unique index), so nothing
+secret is compared byte by byte in Python; the admin token is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from app.core.context import ContextDep
+from app.core.db import SessionDep
+from app.core.errors import Unauthorized
+from app.models import ApiKey
+
+API_KEY_PREFIX = "obk_"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerPrincipal:
+    """The caller of an issuer-scoped endpoint."""
+
+    issuer_id: uuid.UUID
+    api_key_id: uuid.UUID
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPrincipal:
+    """The holder of the admin token."""
+
+    actor: str = "admin"
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of an API key: the only form stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_api_key() -> tuple[str, str]:
+    """A fresh API key and its display prefix (``obk_ab12cd34``)."""
+    prefix = API_KEY_PREFIX + secrets.token_hex(4)
+    return f"{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def _bearer(request: Request) -> str:
+    """The bearer token of the request, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+def require_admin(request: Request, context: ContextDep) -> AdminPrincipal:
+    """Accept only the configured admin token (constant-time comparison)."""
+    token = _bearer(request)
+    expected = context.settings.admin_token_value()
+    # compare_digest: the time taken must not reveal how many leading characters matched.
+    if not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
+        raise Unauthorized()
+    return AdminPrincipal()
+
+
+def require_issuer(request: Request, session: SessionDep) -> IssuerPrincipal:
+    """Accept an unrevoked API key and scope the request to its issuer."""
+    token = _bearer(request)
+    if not token.startswith(API_KEY_PREFIX):
+        raise Unauthorized()
+    key = session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
+    # The session holds a read transaction now; end it so the service starts a fresh one.
+    session.rollback()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized()
+    return IssuerPrincipal(
+        issuer_id=key.issuer_id, api_key_id=key.id, actor=f"api-key:{key.prefix}"
+    )
+
+
+AdminAuth = Annotated[AdminPrincipal, Depends(require_admin)]
+IssuerAuth = Annotated[IssuerPrincipal, Depends(require_issuer)]

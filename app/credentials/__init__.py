@@ -1,0 +1,1 @@
+"""Credentials: assembly, issuance, status changes, public URLs."""

@@ -1,0 +1,118 @@
+"""Queries on credentials."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.models import Achievement, Credential
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFilter:
+    """Filters of ``GET /api/v1/credentials``."""
+
+    achievement_lineage_id: uuid.UUID | None = None
+    recipient: str | None = None
+    state: str | None = None
+
+
+def get_for_issuer(
+    session: Session, issuer_id: uuid.UUID, credential_id: uuid.UUID, *, for_update: bool = False
+) -> Credential | None:
+    """A credential of this issuer (None for other issuers' credentials)."""
+    stmt = select(Credential).where(
+        Credential.id == credential_id, Credential.issuer_id == issuer_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def get(session: Session, credential_id: uuid.UUID) -> Credential | None:
+    """A credential by id (public lookup)."""
+    return session.get(Credential, credential_id)
+
+
+def by_idempotency_key(session: Session, issuer_id: uuid.UUID, key: str) -> Credential | None:
+    """The credential created earlier with this Idempotency-Key."""
+    stmt = select(Credential).where(
+        Credential.issuer_id == issuer_id, Credential.idempotency_key == key
+    )
+    return session.scalars(stmt).first()
+
+
+def _filtered(
+    stmt: Select[Credential], filters: CredentialFilter, now: datetime
+) -> Select[Credential]:
+    """Apply the list filters to a statement."""
+    if filters.achievement_lineage_id is not None:
+        versions = select(Achievement.id).where(
+            Achievement.lineage_id == filters.achievement_lineage_id
+        )
+        stmt = stmt.where(Credential.achievement_id.in_(versions))
+    if filters.recipient:
+        value = filters.recipient.strip()
+        column = (
+            Credential.recipient_did if value.startswith("did:") else Credential.recipient_email
+        )
+        stmt = stmt.where(column == (value if value.startswith("did:") else value.lower()))
+    if filters.state == "revoked":
+        stmt = stmt.where(Credential.revoked_at.is_not(None))
+    elif filters.state == "suspended":
+        stmt = stmt.where(Credential.revoked_at.is_(None), Credential.suspended_at.is_not(None))
+    elif filters.state == "expired":
+        stmt = stmt.where(
+            Credential.revoked_at.is_(None),
+            Credential.suspended_at.is_(None),
+            Credential.valid_until.is_not(None),
+            Credential.valid_until <= now,
+        )
+    elif filters.state == "active":
+        stmt = stmt.where(
+            Credential.revoked_at.is_(None),
+            Credential.suspended_at.is_(None),
+            (Credential.valid_until.is_(None)) | (Credential.valid_until > now),
+        )
+    return stmt
+
+
+def list_page(
+    session: Session,
+    issuer_id: uuid.UUID,
+    filters: CredentialFilter,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    now: datetime,
+) -> Sequence[Credential]:
+    """Newest first, keyset-paginated on ``(created_at, id)``."""
+    stmt = select(Credential).where(Credential.issuer_id == issuer_id)
+    stmt = _filtered(stmt, filters, now)
+    if after is not None:
+        created, last_id = after
+        stmt = stmt.where(
+            (Credential.created_at < created)
+            | ((Credential.created_at == created) & (Credential.id < last_id))
+        )
+    stmt = stmt.order_by(Credential.created_at.desc(), Credential.id.desc()).limit(limit)
+    return session.scalars(stmt).all()
+
+
+def achievement_versions(
+    session: Session, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, int]]:
+    """Map achievement version row ids to ``(lineage_id, version)``."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Achievement.id, Achievement.lineage_id, Achievement.version).where(
+            Achievement.id.in_(ids)
+        )
+    )
+    return {row.id: (row.lineage_id, row.version) for row in rows}

@@ -1,0 +1,125 @@
+"""Issuer API: issue, list, read and change the status of credentials."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.core.context import ContextDep
+from app.core.db import SessionDep
+from app.core.security import IssuerAuth
+from app.credentials import service
+from app.credentials.repository import CredentialFilter
+from app.credentials.schemas import (
+    CredentialIssue,
+    CredentialPage,
+    CredentialRead,
+    CredentialState,
+    StatusChange,
+)
+
+router = APIRouter(prefix="/api/v1/credentials", tags=["credentials"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CredentialRead)
+def issue_credential(
+    data: CredentialIssue,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> CredentialRead:
+    """Issue and sign a credential; retry safely with an Idempotency-Key header."""
+    outcome = service.issue_credential(
+        session, context, principal, data, idempotency_key=idempotency_key
+    )
+    response.headers["Location"] = f"/api/v1/credentials/{outcome.credential.id}"
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.read_one(session, context, outcome.credential)
+
+
+@router.get("", response_model=CredentialPage)
+def list_credentials(
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    achievement_id: Annotated[uuid.UUID | None, Query(alias="achievementId")] = None,
+    recipient: Annotated[str | None, Query(max_length=2048)] = None,
+    state: Annotated[CredentialState | None, Query(alias="status")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CredentialPage:
+    """The issuer's credentials, newest first, filtered and cursor-paginated."""
+    filters = CredentialFilter(
+        achievement_lineage_id=achievement_id, recipient=recipient, state=state
+    )
+    rows, next_cursor = service.list_credentials(
+        session, principal.issuer_id, filters, cursor=cursor, limit=limit
+    )
+    versions = service.achievement_versions(session, rows)
+    items = [service.to_read(context, r, versions[r.achievement_id]) for r in rows]
+    return CredentialPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{credential_id}", response_model=CredentialRead)
+def get_credential(
+    credential_id: uuid.UUID, principal: IssuerAuth, session: SessionDep, context: ContextDep
+) -> CredentialRead:
+    """One credential with its signed document."""
+    row = service.get_credential(session, principal.issuer_id, credential_id)
+    return service.read_one(session, context, row)
+
+
+def _change(
+    kind: str,
+    credential_id: uuid.UUID,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    data: StatusChange | None,
+) -> CredentialRead:
+    reason = data.reason if data else None
+    row = service.change_status(session, context, principal, credential_id, kind, reason)
+    return service.read_one(session, context, row, with_document=False)
+
+
+@router.post("/{credential_id}/revoke", response_model=CredentialRead)
+def revoke_credential(
+    credential_id: uuid.UUID,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    data: StatusChange | None = None,
+) -> CredentialRead:
+    """Revoke (final); the status list shows it when this returns."""
+    return _change("revocation", credential_id, principal, session, context, data)
+
+
+@router.post("/{credential_id}/suspend", response_model=CredentialRead)
+def suspend_credential(
+    credential_id: uuid.UUID,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    data: StatusChange | None = None,
+) -> CredentialRead:
+    """Suspend (reversible)."""
+    return _change("suspension", credential_id, principal, session, context, data)
+
+
+@router.post("/{credential_id}/unsuspend", response_model=CredentialRead)
+def unsuspend_credential(
+    credential_id: uuid.UUID,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    data: StatusChange | None = None,
+) -> CredentialRead:
+    """Lift a suspension."""
+    return _change("unsuspension", credential_id, principal, session, context, data)

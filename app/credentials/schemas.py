@@ -1,0 +1,117 @@
+"""API shapes for credentials."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from app.core.schemas import ApiModel, Email, HttpUrl, ReadModel, ShortText, Text
+from openbadges.model.enums import ResultStatusTypeValue
+
+ProofFormat = Literal["data-integrity", "jwt", "both"]
+CredentialState = Literal["active", "revoked", "suspended", "expired"]
+
+
+class RecipientIn(ApiModel):
+    """Who receives the credential: an email (hashed into the credential) and/or a DID."""
+
+    email: Email | None = None
+    name: ShortText | None = None
+    did: str | None = Field(default=None, max_length=2048, pattern=r"^did:[a-z0-9]+:\S+$")
+
+    @model_validator(mode="after")
+    def _identified(self) -> RecipientIn:
+        if self.email is None and self.did is None:
+            raise ValueError("recipient needs an email or a did")
+        return self
+
+
+class ResultIn(ApiModel):
+    """A result of the learner, linked to one of the achievement's result descriptions."""
+
+    result_description: str | None = Field(default=None, max_length=2048)
+    value: ShortText | None = None
+    status: ResultStatusTypeValue | None = None
+    achieved_level: str | None = Field(default=None, max_length=2048)
+
+
+class EvidenceIn(ApiModel):
+    """Evidence of the achievement (a URL and/or a narrative)."""
+
+    id: HttpUrl | None = None
+    narrative: Text | None = None
+    name: ShortText | None = None
+    description: Text | None = None
+    genre: ShortText | None = None
+    audience: ShortText | None = None
+
+
+class SourceIn(ApiModel):
+    """The Profile that assessed the learner for the issuer (e.g. a mentor): ``source`` (H7)."""
+
+    id: str = Field(max_length=2048, pattern=r"^(https?://|urn:|did:)")
+    name: ShortText
+    url: HttpUrl | None = None
+    description: Text | None = None
+
+
+class CredentialIssue(ApiModel):
+    """Issue one credential of an achievement to one recipient."""
+
+    achievement_id: uuid.UUID
+    recipient: RecipientIn
+    results: list[ResultIn] = Field(default_factory=list, max_length=100)
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=100)
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    credits_earned: float | None = Field(default=None, ge=0, le=10_000)
+    term: ShortText | None = None
+    activity_start_date: AwareDatetime | None = None
+    activity_end_date: AwareDatetime | None = None
+    source: SourceIn | None = None
+    proof: ProofFormat = "data-integrity"
+
+
+class StatusChange(ApiModel):
+    """Why a credential's status changes (kept in the status events)."""
+
+    reason: Text | None = None
+
+
+class RecipientRead(ReadModel):
+    """The recipient as stored (the name is never in the signed credential)."""
+
+    email: str | None
+    name: str | None
+    did: str | None
+
+
+class CredentialRead(ReadModel):
+    """A credential as the issuer API shows it."""
+
+    id: uuid.UUID
+    url: str
+    json_url: str
+    jwt_url: str | None
+    achievement_id: uuid.UUID
+    achievement_version: int
+    recipient: RecipientRead
+    proof_format: str
+    status: CredentialState
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    suspended_at: datetime | None
+    created_at: datetime
+    credential: dict[str, Any] | None = None
+    jwt: str | None = None
+
+
+class CredentialPage(ReadModel):
+    """A page of credentials; pass ``nextCursor`` as ``cursor`` for the next one."""
+
+    items: list[CredentialRead]
+    next_cursor: str | None

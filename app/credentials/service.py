@@ -1,0 +1,433 @@
+"""Credentials: issue (one transaction: row, status slots, proofs, audit), read, change status.
+
+The signed JSON text is stored once at issuance and served byte for byte afterwards: nothing
+here ever re-signs a credential on read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.achievements import service as achievements
+from app.audit import service as audit
+from app.core.context import AppContext
+from app.core.errors import AppError, BadRequest, NotFound, Unprocessable
+from app.core.security import IssuerPrincipal
+from app.core.urls import credential_url, status_list_url
+from app.credentials import repository
+from app.credentials.assemble import CredentialParts, StatusSlot, assemble_credential, xsd_datetime
+from app.credentials.repository import CredentialFilter
+from app.credentials.schemas import CredentialIssue, CredentialRead, RecipientRead
+from app.endorsements import service as endorsements
+from app.issuers import service as issuers
+from app.models import Achievement, Credential, StatusEvent
+from app.programs import service as programs
+from app.programs.results import validate_results
+from app.signing_keys import service as keys
+from app.status import service as status
+from openbadges.errors import OpenBadgesError
+
+logger = logging.getLogger("app.credentials")
+
+
+class CredentialNotFound(NotFound):
+    """No such credential (or not visible to the caller)."""
+
+
+class IdempotencyKeyReused(AppError):
+    """The Idempotency-Key was used before with a different request body."""
+
+    status, title, code = 422, "Idempotency key reused", "idempotency_key_reused"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOutcome:
+    """The credential, and whether it was replayed from an earlier identical request."""
+
+    credential: Credential
+    replayed: bool
+
+
+def _request_hash(data: CredentialIssue) -> str:
+    """A digest of the request body's meaning (member order and defaults do not matter)."""
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _serialise(document: dict[str, Any]) -> str:
+    """The exact text stored and served."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _replay(
+    session: Session, issuer_id: uuid.UUID, key: str, request_hash: str
+) -> Credential | None:
+    """The earlier credential for this key, or 422 when the body differs."""
+    existing = repository.by_idempotency_key(session, issuer_id, key)
+    if existing is not None and existing.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body.",
+            field="header.Idempotency-Key",
+        )
+    return existing
+
+
+def _check_dates(data: CredentialIssue, valid_from: datetime) -> None:
+    """validUntil must come after validFrom."""
+    if data.valid_until is not None and data.valid_until <= valid_from:
+        raise Unprocessable("validUntil must be later than validFrom.", field="$.validUntil")
+
+
+def _results(data: CredentialIssue, achievement: Achievement) -> list[dict[str, Any]]:
+    """Results as OB JSON; each must name one of the achievement's result descriptions."""
+    known = {d["id"] for d in achievement.result_description}
+    results = []
+    for position, result in enumerate(data.results):
+        if result.result_description is not None and result.result_description not in known:
+            raise Unprocessable(
+                "resultDescription must be the id of one of the achievement's resultDescription entries.",
+                field=f"$.results[{position}].resultDescription",
+            )
+        results.append(result.model_dump(by_alias=True, exclude_none=True))
+    problems = validate_results({"resultDescription": achievement.result_description}, results)
+    if problems:
+        errors = [{"field": f"$.{path}", "detail": message} for path, message in problems]
+        raise Unprocessable(errors[0]["detail"], field=errors[0]["field"], errors=errors)
+    return results
+
+
+def _subject_extras(data: CredentialIssue) -> dict[str, Any]:
+    """Optional AchievementSubject members given in the request."""
+    extras: dict[str, Any] = {}
+    if data.credits_earned is not None:
+        extras["creditsEarned"] = data.credits_earned
+    if data.term:
+        extras["term"] = data.term
+    if data.activity_start_date:
+        extras["activityStartDate"] = xsd_datetime(data.activity_start_date.astimezone(UTC))
+    if data.activity_end_date:
+        extras["activityEndDate"] = xsd_datetime(data.activity_end_date.astimezone(UTC))
+    if data.source is not None:
+        extras["source"] = {"type": ["Profile"], **data.source.model_dump(exclude_none=True)}
+    return extras
+
+
+def _achievement_for(session: Session, issuer_id: uuid.UUID, data: CredentialIssue) -> Achievement:
+    """The current achievement version, or 422 naming the field (also for other issuers')."""
+    try:
+        return achievements.get_current(session, issuer_id, data.achievement_id)
+    except NotFound:
+        raise Unprocessable(
+            "No such achievement for this issuer.", field="$.achievementId"
+        ) from None
+
+
+def _sign(
+    session: Session, context: AppContext, row: Credential, unsigned: dict[str, Any], proof: str
+) -> None:
+    """Attach the requested proofs; DI first, then the JWT over the DI-signed credential."""
+    document = unsigned
+    try:
+        if proof in ("data-integrity", "both"):
+            key = keys.require_active_key(session, row.issuer_id, keys.DATA_INTEGRITY)
+            document = keys.sign_data_integrity(context, key, unsigned)
+            row.signing_key_id = key.id
+        if proof in ("jwt", "both"):
+            jwt_key = keys.require_active_key(session, row.issuer_id, keys.JWT)
+            row.jwt = keys.sign_jwt(context, jwt_key, document)
+            row.jwt_signing_key_id = jwt_key.id
+    except OpenBadgesError as exc:
+        raise Unprocessable(exc.message, field=exc.path or "$") from exc
+    row.document = _serialise(document)
+
+
+def _build(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    data: CredentialIssue,
+    idempotency_key: str | None,
+    request_hash: str,
+) -> Credential:
+    """Insert the row, take status slots, assemble and sign (no commit)."""
+    achievement = _achievement_for(session, principal.issuer_id, data)
+    valid_from = (data.valid_from or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    _check_dates(data, valid_from)
+    results = _results(data, achievement)
+    issuer = issuers.get_issuer(session, principal.issuer_id)
+    base = context.settings.base_url
+    row = Credential(
+        id=uuid.uuid4(),
+        issuer_id=issuer.id,
+        achievement_id=achievement.id,
+        recipient_email=data.recipient.email,
+        recipient_name=data.recipient.name,
+        recipient_did=data.recipient.did,
+        document="",
+        proof_format=data.proof,
+        valid_from=valid_from,
+        valid_until=data.valid_until.astimezone(UTC).replace(microsecond=0)
+        if data.valid_until
+        else None,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    session.add(row)
+    session.flush()
+    slots = [
+        StatusSlot(a.purpose, status_list_url(base, a.list_id), a.index)
+        for a in status.allocate(session, context, issuer.id, row.id)
+    ]
+    parts = CredentialParts(
+        credential_url=credential_url(base, row.id),
+        issuer_profile=issuers.embedded_profile(context, issuer),
+        achievement=endorsements.with_endorsements(
+            session, achievements.achievement_document(base, achievement)
+        ),
+        valid_from=valid_from,
+        valid_until=row.valid_until,
+        status=slots,
+        recipient_did=data.recipient.did,
+        recipient_email=data.recipient.email,
+        identity_salt=secrets.token_hex(8) if data.recipient.email else None,
+        results=results,
+        evidence=[e.model_dump(by_alias=True, exclude_none=True) for e in data.evidence],
+        subject_extras=_subject_extras(data),
+    )
+    _sign(session, context, row, assemble_credential(parts), data.proof)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="credential.issue",
+        subject_type="credential",
+        subject_id=row.id,
+        issuer_id=issuer.id,
+        signing_key_id=row.signing_key_id or row.jwt_signing_key_id,
+        details={
+            "achievement": str(achievement.lineage_id),
+            "version": achievement.version,
+            "proof": data.proof,
+        },
+    )
+    return row
+
+
+def issue_credential(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    data: CredentialIssue,
+    *,
+    idempotency_key: str | None = None,
+) -> IssueOutcome:
+    """Issue one credential in one transaction; a retry with the same key replays it."""
+    request_hash = _request_hash(data)
+    if idempotency_key is not None:
+        existing = _replay(session, principal.issuer_id, idempotency_key, request_hash)
+        if existing is not None:
+            return IssueOutcome(existing, replayed=True)
+    try:
+        row = _build(session, context, principal, data, idempotency_key, request_hash)
+        programs.on_module_credential_issued(session, context, row)
+        session.commit()
+        logger.info(
+            "credential issued",
+            extra={
+                "credential_id": str(row.id),
+                "issuer_id": str(row.issuer_id),
+                "actor": principal.actor,
+            },
+        )
+    except IntegrityError:
+        # Only the idempotency unique constraint can fail outside a savepoint: a concurrent
+        # request with the same key won; answer as its retry would.
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        existing = _replay(session, principal.issuer_id, idempotency_key, request_hash)
+        if existing is None:
+            raise
+        return IssueOutcome(existing, replayed=True)
+    return IssueOutcome(row, replayed=False)
+
+
+def get_credential(session: Session, issuer_id: uuid.UUID, credential_id: uuid.UUID) -> Credential:
+    """A credential of the issuer, or 404."""
+    row = repository.get_for_issuer(session, issuer_id, credential_id)
+    if row is None:
+        raise CredentialNotFound("No such credential.")
+    return row
+
+
+def get_public_credential(session: Session, credential_id: uuid.UUID) -> Credential:
+    """A credential for the public URLs; hidden ones are 404 (seam for app.web)."""
+    row = repository.get(session, credential_id)
+    if row is None or row.hidden:
+        raise CredentialNotFound("No such credential.")
+    return row
+
+
+def _encode_cursor(row: Credential) -> str:
+    raw = f"{row.created_at.isoformat()}|{row.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, _, ident = raw.partition("|")
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except ValueError as exc:
+        raise BadRequest("The cursor is not one this API returned.", field="query.cursor") from exc
+
+
+def list_credentials(
+    session: Session,
+    issuer_id: uuid.UUID,
+    filters: CredentialFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[Sequence[Credential], str | None]:
+    """A page of the issuer's credentials and the cursor of the next page."""
+    after = _decode_cursor(cursor) if cursor else None
+    rows = repository.list_page(
+        session, issuer_id, filters, after=after, limit=limit + 1, now=datetime.now(UTC)
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if has_more and rows else None)
+
+
+def achievement_versions(
+    session: Session, rows: Sequence[Credential]
+) -> dict[uuid.UUID, tuple[uuid.UUID, int]]:
+    """``(lineage_id, version)`` for the achievements of ``rows``."""
+    return repository.achievement_versions(session, {r.achievement_id for r in rows})
+
+
+def credential_state(row: Credential, now: datetime | None = None) -> str:
+    """``revoked`` > ``suspended`` > ``expired`` > ``active``."""
+    now = now or datetime.now(UTC)
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.suspended_at is not None:
+        return "suspended"
+    if row.valid_until is not None and row.valid_until <= now:
+        return "expired"
+    return "active"
+
+
+def change_status(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    credential_id: uuid.UUID,
+    kind: str,
+    reason: str | None,
+) -> Credential:
+    """Revoke, suspend or unsuspend; the list is re-signed before this returns.
+
+    Repeating a change that is already in effect is a no-op (retry-safe); suspending or
+    unsuspending a revoked credential is a conflict (revocation is final).
+    """
+    row = repository.get_for_issuer(session, principal.issuer_id, credential_id, for_update=True)
+    if row is None:
+        raise CredentialNotFound("No such credential.")
+    if _already(row, kind):
+        return row
+    if row.revoked_at is not None:
+        raise _RevokedConflict("The credential is revoked; revocation cannot be undone.")
+    now = datetime.now(UTC)
+    purpose = "revocation" if kind == "revocation" else "suspension"
+    status.set_bit(session, context, row.id, purpose, kind != "unsuspension")
+    if kind == "revocation":
+        row.revoked_at = now
+    else:
+        row.suspended_at = now if kind == "suspension" else None
+    session.add(StatusEvent(credential_id=row.id, kind=kind, reason=reason, actor=principal.actor))
+    logger.info(
+        "credential status changed",
+        extra={"credential_id": str(row.id), "kind": kind, "actor": principal.actor},
+    )
+    if kind == "revocation":
+        programs.on_module_credential_revoked(session, context, row)
+    elif kind == "unsuspension":
+        programs.on_module_credential_issued(session, context, row)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action=f"credential.{kind}",
+        subject_type="credential",
+        subject_id=row.id,
+        issuer_id=row.issuer_id,
+        details={"reason": reason},
+    )
+    session.commit()
+    return row
+
+
+class _RevokedConflict(AppError):
+    status, title, code = 409, "Credential revoked", "credential_revoked"
+
+
+def _already(row: Credential, kind: str) -> bool:
+    """True when the requested state is already the current one."""
+    if kind == "revocation":
+        return row.revoked_at is not None
+    if kind == "suspension":
+        return row.revoked_at is None and row.suspended_at is not None
+    return row.revoked_at is None and row.suspended_at is None
+
+
+def to_read(
+    context: AppContext,
+    row: Credential,
+    version: tuple[uuid.UUID, int],
+    *,
+    with_document: bool = False,
+) -> CredentialRead:
+    """The API view of a credential; the signed document only when asked for."""
+    base = context.settings.base_url
+    url = credential_url(base, row.id)
+    return CredentialRead(
+        id=row.id,
+        url=url,
+        json_url=f"{url}.json",
+        jwt_url=f"{url}.jwt" if row.jwt else None,
+        achievement_id=version[0],
+        achievement_version=version[1],
+        recipient=RecipientRead(
+            email=row.recipient_email, name=row.recipient_name, did=row.recipient_did
+        ),
+        proof_format=row.proof_format,
+        status=credential_state(row),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        revoked_at=row.revoked_at,
+        suspended_at=row.suspended_at,
+        created_at=row.created_at,
+        credential=json.loads(row.document) if with_document else None,
+        jwt=row.jwt if with_document else None,
+    )
+
+
+def read_one(
+    session: Session, context: AppContext, row: Credential, *, with_document: bool = True
+) -> CredentialRead:
+    """``to_read`` for a single row (looks its achievement version up)."""
+    versions = achievement_versions(session, [row])
+    return to_read(context, row, versions[row.achievement_id], with_document=with_document)

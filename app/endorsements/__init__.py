@@ -1,0 +1,1 @@
+"""Partner endorsements: EndorsementCredentials signed by a partner issuer."""

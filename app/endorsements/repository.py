@@ -1,0 +1,50 @@
+"""Queries on endorsements and on the things that can be endorsed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Achievement, Endorsement
+
+
+def add(session: Session, endorsement: Endorsement) -> None:
+    """Stage a new endorsement (flushed with the transaction)."""
+    session.add(endorsement)
+
+
+def get(session: Session, endorsement_id: uuid.UUID) -> Endorsement | None:
+    """An endorsement by id."""
+    return session.get(Endorsement, endorsement_id)
+
+
+def list_for_target(session: Session, target: str, *, limit: int) -> Sequence[Endorsement]:
+    """Endorsements whose subject is ``target`` (a public id) or whose target id is ``target``."""
+    stmt = (
+        select(Endorsement)
+        .where(or_(Endorsement.subject_uri == target, Endorsement.target_id == target))
+        .order_by(Endorsement.created_at, Endorsement.id)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def list_for_subject(session: Session, subject_uri: str) -> Sequence[Endorsement]:
+    """Every endorsement of one public id, oldest first (what gets embedded)."""
+    stmt = (
+        select(Endorsement)
+        .where(Endorsement.subject_uri == subject_uri)
+        .order_by(Endorsement.created_at, Endorsement.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def current_achievement(session: Session, lineage_id: uuid.UUID) -> Achievement | None:
+    """The current version of an achievement lineage."""
+    stmt = select(Achievement).where(
+        Achievement.lineage_id == lineage_id, Achievement.is_current.is_(True)
+    )
+    return session.scalars(stmt).first()

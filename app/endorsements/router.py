@@ -1,0 +1,38 @@
+"""Endorsement API: partners endorse with their own API key; anyone may list them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.core.context import ContextDep
+from app.core.db import SessionDep
+from app.core.security import IssuerAuth
+from app.endorsements import service
+from app.endorsements.schemas import EndorsementCreate, EndorsementRead
+
+router = APIRouter(prefix="/api/v1/endorsements", tags=["endorsements"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=list[EndorsementRead])
+def create_endorsement(
+    data: EndorsementCreate, partner: IssuerAuth, session: SessionDep, context: ContextDep
+) -> list[EndorsementRead]:
+    """Endorse an achievement, program, credential or issuer as the API key's issuer."""
+    rows = service.create_endorsements(
+        session, context, data, partner_id=partner.issuer_id, actor=partner.actor
+    )
+    return [service.to_read(context, row) for row in rows]
+
+
+@router.get("", response_model=list[EndorsementRead])
+def list_endorsements(
+    session: SessionDep,
+    context: ContextDep,
+    target: Annotated[str, Query(min_length=1, max_length=2048)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[EndorsementRead]:
+    """Endorsements of a target (its public id, or the service's id of it); public."""
+    rows = service.list_endorsements(session, target, limit=limit)
+    return [service.to_read(context, row) for row in rows]

@@ -1,0 +1,203 @@
+"""Endorsements: a partner issuer signs an EndorsementCredential about a target.
+
+The endorser is always the issuer that owns the API key: the request carries no issuer, and the
+document is signed with that issuer's own active key, so one partner cannot endorse in another's
+name. Each language of the comment becomes its own signed credential (OB 3.0 strings are
+single-language); the rows share a ``group_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.core.context import AppContext
+from app.core.errors import NotFound, Unprocessable
+from app.core.urls import achievement_url, credential_url, issuer_did
+from app.endorsements import repository
+from app.endorsements.assemble import assemble_endorsement
+from app.endorsements.schemas import EndorsementCreate, EndorsementRead
+from app.issuers import service as issuers
+from app.models import Credential, Endorsement, Issuer
+from app.signing_keys import service as keys
+
+DEFAULT_NAMES = {"zh-CN": "{partner}的认可", "zh": "{partner}的认可"}
+DEFAULT_NAME = "Endorsement by {partner}"
+
+
+class EndorsementNotFound(NotFound):
+    """No such endorsement."""
+
+
+class TargetNotFound(Unprocessable):
+    """The endorsed target does not exist (422 naming ``targetId``)."""
+
+
+class SelfEndorsement(Unprocessable):
+    """An issuer cannot endorse its own achievements, programs or credentials."""
+
+
+def endorsement_url(base_url: str, endorsement_id: uuid.UUID) -> str:
+    """The endorsement's id and public URL."""
+    return f"{base_url}/endorsements/{endorsement_id}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _xsd(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _resolve_target(
+    session: Session, context: AppContext, target_type: str, target_id: uuid.UUID
+) -> tuple[str, uuid.UUID]:
+    """Return the target's public id and the issuer that owns it (or raise 422)."""
+    base = context.settings.base_url
+    lineage: uuid.UUID | None = target_id
+    if target_type == "program":
+        from app.programs import service as programs  # programs import endorsements' embedding
+
+        lineage = programs.find_program_lineage(session, target_id)
+    if target_type in ("achievement", "program") and lineage is not None:
+        achievement = repository.current_achievement(session, lineage)
+        if achievement is not None:
+            return achievement_url(base, lineage, achievement.version), achievement.issuer_id
+    elif target_type == "credential":
+        credential = session.get(Credential, target_id)
+        if credential is not None and not credential.hidden:
+            return credential_url(base, credential.id), credential.issuer_id
+    elif target_type == "issuer" and session.get(Issuer, target_id) is not None:
+        return issuer_did(base, target_id), target_id
+    raise TargetNotFound(f"No {target_type} with id {target_id}.", field="$.targetId")
+
+
+def _partner_profile(context: AppContext, partner: Issuer, language: str) -> dict[str, Any]:
+    """The partner's Profile with its name in the endorsement's language."""
+    profile = issuers.embedded_profile(context, partner)
+    profile["name"] = partner.text("name", language) or profile["name"]
+    description = partner.text("description", language)
+    if description:
+        profile["description"] = description
+    return profile
+
+
+def create_endorsements(
+    session: Session,
+    context: AppContext,
+    data: EndorsementCreate,
+    *,
+    partner_id: uuid.UUID,
+    actor: str,
+) -> list[Endorsement]:
+    """Sign and store the partner's endorsement (one credential per language); one transaction."""
+    partner = issuers.get_issuer(session, partner_id)
+    subject_uri, owner_id = _resolve_target(session, context, data.target_type, data.target_id)
+    if owner_id == partner.id:
+        raise SelfEndorsement(
+            "An issuer cannot endorse its own work; endorsements come from partners.",
+            field="$.targetId",
+        )
+    key = keys.require_active_key(session, partner.id, keys.DATA_INTEGRITY)
+    group_id, now = uuid.uuid4(), _now()
+    rows = []
+    for language, comment in data.comment.items():
+        row_id = uuid.uuid4()
+        partner_name = partner.text("name", language) or partner.name
+        name = data.name.get(language) or DEFAULT_NAMES.get(language, DEFAULT_NAME).format(
+            partner=partner_name
+        )
+        document = assemble_endorsement(
+            credential_id=endorsement_url(context.settings.base_url, row_id),
+            issuer=_partner_profile(context, partner, language),
+            subject_id=subject_uri,
+            name=name,
+            comment=comment,
+            valid_from=_xsd(now),
+        )
+        signed = keys.sign_data_integrity(context, key, document)
+        row = Endorsement(
+            id=row_id,
+            group_id=group_id,
+            issuer_id=partner.id,
+            target_type=data.target_type,
+            target_id=str(data.target_id),
+            subject_uri=subject_uri,
+            language=language,
+            comment=comment,
+            document=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
+            created_at=now,
+        )
+        repository.add(session, row)
+        rows.append(row)
+    audit.record(
+        session,
+        actor=actor,
+        action="endorsement.create",
+        subject_type="endorsement",
+        subject_id=group_id,
+        issuer_id=partner.id,
+        signing_key_id=key.id,
+        details={"target": subject_uri, "languages": list(data.comment)},
+    )
+    session.commit()
+    return rows
+
+
+def get_endorsement(session: Session, endorsement_id: uuid.UUID) -> Endorsement:
+    """An endorsement or 404."""
+    row = repository.get(session, endorsement_id)
+    if row is None:
+        raise EndorsementNotFound("No such endorsement.")
+    return row
+
+
+def list_endorsements(session: Session, target: str, *, limit: int = 100) -> Sequence[Endorsement]:
+    """Endorsements of a target, given by public id (URL, DID) or by the service's id."""
+    return repository.list_for_target(session, target.strip(), limit=limit)
+
+
+def embedded_endorsements(
+    session: Session, subject_uri: str, language: str | None = None
+) -> list[dict[str, Any]]:
+    """The signed endorsements to embed in a document about ``subject_uri``.
+
+    One per group: the version in ``language`` when the partner wrote one, else the first. The
+    caller embeds them in ``Achievement.endorsement`` of credentials issued from now on (already
+    issued credentials are never edited: their proof covers them).
+    """
+    chosen: dict[uuid.UUID, Endorsement] = {}
+    for row in repository.list_for_subject(session, subject_uri):
+        if row.group_id not in chosen or row.language == language:
+            chosen[row.group_id] = row
+    return [json.loads(row.document) for row in chosen.values()]
+
+
+def to_read(context: AppContext, row: Endorsement) -> EndorsementRead:
+    """The API view of one endorsement."""
+    return EndorsementRead(
+        id=row.id,
+        group_id=row.group_id,
+        url=endorsement_url(context.settings.base_url, row.id),
+        issuer_id=row.issuer_id,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        subject_uri=row.subject_uri,
+        language=row.language,
+        comment=row.comment,
+        created_at=row.created_at,
+        credential=json.loads(row.document),
+    )
+
+
+def with_endorsements(session: Session, achievement: dict[str, Any]) -> dict[str, Any]:
+    """``achievement`` plus the partner endorsements of it, for a credential being issued."""
+    found = embedded_endorsements(session, str(achievement["id"]), achievement.get("inLanguage"))
+    return {**achievement, "endorsement": found} if found else achievement

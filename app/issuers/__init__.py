@@ -1,0 +1,1 @@
+"""Issuers: profiles, DID documents are in signing_keys."""

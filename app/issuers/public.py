@@ -1,0 +1,21 @@
+"""Public issuer documents: the Profile JSON-LD."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.core.context import ContextDep
+from app.core.db import SessionDep
+from app.issuers import service
+
+router = APIRouter(tags=["public"])
+
+
+@router.get("/issuers/{issuer_id}", response_class=JSONResponse)
+def get_profile(issuer_id: uuid.UUID, session: SessionDep, context: ContextDep) -> JSONResponse:
+    """The issuer's Profile (JSON-LD)."""
+    profile = service.public_profile(session, context, issuer_id)
+    return JSONResponse(profile, media_type="application/ld+json")

@@ -1,0 +1,30 @@
+"""Queries on issuers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Issuer
+
+
+def get(session: Session, issuer_id: uuid.UUID) -> Issuer | None:
+    """An issuer by id."""
+    return session.get(Issuer, issuer_id)
+
+
+def list_page(session: Session, *, limit: int, offset: int) -> Sequence[Issuer]:
+    """Issuers, oldest first."""
+    stmt = select(Issuer).order_by(Issuer.created_at, Issuer.id).limit(limit).offset(offset)
+    return session.scalars(stmt).all()
+
+
+def find_by_name(session: Session, language: str, name: str) -> Issuer | None:
+    """An issuer whose name in ``language`` equals ``name`` (used by idempotent demo data)."""
+    for issuer in session.scalars(select(Issuer)):
+        if issuer.translations.get(language, {}).get("name") == name:
+            return issuer
+    return None

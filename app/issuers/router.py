@@ -1,0 +1,83 @@
+"""Admin API: issuers and their API keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api_keys import service as api_keys
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from app.core.context import ContextDep
+from app.core.db import SessionDep
+from app.core.security import AdminAuth
+from app.issuers import service
+from app.issuers.schemas import IssuerCreate, IssuerRead
+
+router = APIRouter(prefix="/api/v1/issuers", tags=["admin"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=IssuerRead)
+def create_issuer(
+    data: IssuerCreate, admin: AdminAuth, session: SessionDep, context: ContextDep
+) -> IssuerRead:
+    """Create an issuer with its signing keys and status lists."""
+    issuer = service.create_issuer(session, context, data, actor=admin.actor)
+    return service.to_read(context, issuer)
+
+
+@router.get("", response_model=list[IssuerRead])
+def list_issuers(
+    _admin: AdminAuth,
+    session: SessionDep,
+    context: ContextDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[IssuerRead]:
+    """List issuers."""
+    return [
+        service.to_read(context, i)
+        for i in service.list_issuers(session, limit=limit, offset=offset)
+    ]
+
+
+@router.get("/{issuer_id}", response_model=IssuerRead)
+def get_issuer(
+    issuer_id: uuid.UUID, _admin: AdminAuth, session: SessionDep, context: ContextDep
+) -> IssuerRead:
+    """One issuer."""
+    return service.to_read(context, service.get_issuer(session, issuer_id))
+
+
+@router.post(
+    "/{issuer_id}/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated
+)
+def create_api_key(
+    issuer_id: uuid.UUID, admin: AdminAuth, session: SessionDep, data: ApiKeyCreate | None = None
+) -> ApiKeyCreated:
+    """Create an API key for the issuer; the token is returned this once only."""
+    return api_keys.create_api_key(session, issuer_id, data or ApiKeyCreate(), actor=admin.actor)
+
+
+@router.get("/{issuer_id}/api-keys", response_model=list[ApiKeyRead])
+def list_api_keys(issuer_id: uuid.UUID, _admin: AdminAuth, session: SessionDep) -> list[ApiKeyRead]:
+    """The issuer's API keys (prefixes only)."""
+    return [ApiKeyRead.model_validate(k) for k in api_keys.list_api_keys(session, issuer_id)]
+
+
+@router.delete("/{issuer_id}/api-keys/{key_id}", response_model=ApiKeyRead)
+def revoke_api_key(
+    issuer_id: uuid.UUID, key_id: uuid.UUID, admin: AdminAuth, session: SessionDep
+) -> ApiKeyRead:
+    """Revoke an API key; it stops working at once."""
+    key = api_keys.revoke_api_key(session, issuer_id, key_id, actor=admin.actor)
+    return ApiKeyRead.model_validate(key)
+
+
+@router.post("/{issuer_id}/api-keys/{key_id}/revoke", response_model=ApiKeyRead)
+def revoke_api_key_post(
+    issuer_id: uuid.UUID, key_id: uuid.UUID, admin: AdminAuth, session: SessionDep
+) -> ApiKeyRead:
+    """Revoke an API key (POST form, for clients that cannot send DELETE)."""
+    return revoke_api_key(issuer_id, key_id, admin, session)

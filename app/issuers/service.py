@@ -1,0 +1,114 @@
+"""Issuers: creation (with keys and status lists) and the public Profile document."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.core.context import AppContext
+from app.core.errors import NotFound
+from app.core.urls import issuer_did, issuer_profile_url
+from app.issuers import repository
+from app.issuers.schemas import IssuerCreate, IssuerRead
+from app.models import Issuer
+from app.signing_keys import service as keys
+from app.status import service as status
+
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+
+
+class IssuerNotFound(NotFound):
+    """No such issuer (or not visible to the caller)."""
+
+
+def create_issuer(
+    session: Session, context: AppContext, data: IssuerCreate, *, actor: str
+) -> Issuer:
+    """Create an issuer with its first keys and status lists, in one transaction."""
+    translations: dict[str, dict[str, str]] = {tag: {"name": n} for tag, n in data.name.items()}
+    for tag, text in data.description.items():
+        translations.setdefault(tag, {})["description"] = text
+    issuer = Issuer(
+        id=uuid.uuid4(),
+        default_language=data.default_language or next(iter(data.name)),
+        translations=translations,
+        url=data.url,
+        email=data.email,
+        image=data.image,
+    )
+    session.add(issuer)
+    session.flush()
+    keys.create_initial_keys(session, context, issuer.id)
+    status.create_initial_lists(session, context, issuer.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="issuer.create",
+        subject_type="issuer",
+        subject_id=issuer.id,
+        issuer_id=issuer.id,
+    )
+    session.commit()
+    return issuer
+
+
+def get_issuer(session: Session, issuer_id: uuid.UUID) -> Issuer:
+    """An issuer or 404."""
+    issuer = repository.get(session, issuer_id)
+    if issuer is None:
+        raise IssuerNotFound("No such issuer.")
+    return issuer
+
+
+def list_issuers(session: Session, *, limit: int = 50, offset: int = 0) -> Sequence[Issuer]:
+    """A page of issuers."""
+    return repository.list_page(session, limit=limit, offset=offset)
+
+
+def to_read(context: AppContext, issuer: Issuer) -> IssuerRead:
+    """The admin view of an issuer."""
+    base = context.settings.base_url
+    return IssuerRead(
+        id=issuer.id,
+        did=issuer_did(base, issuer.id),
+        profile_url=issuer_profile_url(base, issuer.id),
+        name={t: v["name"] for t, v in issuer.translations.items() if v.get("name")},
+        description={
+            t: v["description"] for t, v in issuer.translations.items() if v.get("description")
+        },
+        default_language=issuer.default_language,
+        url=issuer.url,
+        email=issuer.email,
+        image=issuer.image,
+        created_at=issuer.created_at,
+    )
+
+
+def embedded_profile(context: AppContext, issuer: Issuer) -> dict[str, Any]:
+    """The issuer object embedded in credentials (the 1EdTech validator wants an object)."""
+    profile: dict[str, Any] = {
+        "id": issuer_did(context.settings.base_url, issuer.id),
+        "type": ["Profile"],
+        "name": issuer.name,
+    }
+    if issuer.url:
+        profile["url"] = issuer.url
+    description = issuer.text("description")
+    if description:
+        profile["description"] = description
+    if issuer.email:
+        profile["email"] = issuer.email
+    if issuer.image:
+        profile["image"] = {"id": issuer.image, "type": "Image"}
+    return profile
+
+
+def public_profile(session: Session, context: AppContext, issuer_id: uuid.UUID) -> dict[str, Any]:
+    """The Profile JSON-LD served at ``/issuers/{id}`` (unsigned, descriptive)."""
+    issuer = get_issuer(session, issuer_id)
+    return {"@context": [VC_CONTEXT, OB_CONTEXT], **embedded_profile(context, issuer)}

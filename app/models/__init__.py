@@ -1,0 +1,32 @@
+"""Every mapped table, imported here so ``Base.metadata`` is complete for Alembic."""
+
+from app.models.achievement import Achievement
+from app.models.api_key import ApiKey
+from app.models.audit_event import AuditEvent
+from app.models.base import Base, utcnow
+from app.models.credential import Credential
+from app.models.endorsement import Endorsement
+from app.models.issuer import Issuer
+from app.models.program import Program, ProgramLearner, ProgramModule
+from app.models.signing_key import SigningKey
+from app.models.status_allocation import StatusAllocation
+from app.models.status_event import StatusEvent
+from app.models.status_list import StatusList
+
+__all__ = [
+    "Achievement",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Credential",
+    "Endorsement",
+    "Issuer",
+    "Program",
+    "ProgramLearner",
+    "ProgramModule",
+    "SigningKey",
+    "StatusAllocation",
+    "StatusEvent",
+    "StatusList",
+    "utcnow",
+]

@@ -1,0 +1,35 @@
+"""Issuers: the organisations whose DID signs credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JsonType, Timestamps, UUIDPk
+
+
+class Issuer(UUIDPk, Timestamps, Base):
+    """An issuing organisation; texts are kept per BCP 47 language tag in ``translations``."""
+
+    __tablename__ = "issuers"
+
+    default_language: Mapped[str] = mapped_column(String(35))
+    translations: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    """``{"en": {"name": …, "description": …}, "zh-CN": {…}}``; ``default_language`` must be a key."""
+    url: Mapped[str | None] = mapped_column(String(2048))
+    email: Mapped[str | None] = mapped_column(String(320))
+    image: Mapped[str | None] = mapped_column(String(2048))
+
+    def text(self, field: str, language: str | None = None) -> str | None:
+        """A translated field in ``language``, falling back to the default language."""
+        for tag in (language, self.default_language):
+            if tag and tag in self.translations and self.translations[tag].get(field):
+                return str(self.translations[tag][field])
+        return None
+
+    @property
+    def name(self) -> str:
+        """The issuer's name in its default language (what credentials carry)."""
+        return self.text("name") or ""

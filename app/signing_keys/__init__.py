@@ -1,0 +1,1 @@
+"""Signing keys: creation, rotation, DID documents and the JWK Set."""

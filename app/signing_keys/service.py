@@ -1,0 +1,161 @@
+"""Signing keys: generation, custody through the keystore, signing, rotation, publication.
+
+Keys are never deleted. Rotation adds a new active key and retires the previous one, which
+stays in the DID document so credentials signed with it keep verifying (did:web keeps no
+history: did-method-web#85).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.core.context import AppContext
+from app.core.errors import Conflict
+from app.core.urls import issuer_did
+from app.models import SigningKey
+from app.signing_keys import repository
+from openbadges import did as ob_did
+from openbadges.keys import KeyType, PublicKey, jwk_thumbprint
+from openbadges.keys import SigningKey as LibSigningKey
+from openbadges.proofs import data_integrity
+from openbadges.proofs import jwt as ob_jwt
+
+DATA_INTEGRITY = "data-integrity"
+JWT = "jwt"
+DEFAULT_KEY_TYPES: dict[str, KeyType] = {DATA_INTEGRITY: KeyType.ED25519, JWT: KeyType.P256}
+
+
+class NoActiveKey(Conflict):
+    """The issuer has no active key for the proof asked for."""
+
+
+def _verification_method(did: str, public_key: PublicKey) -> str:
+    """``<did>#<multibase>`` for Ed25519, ``<did>#<JWK thumbprint>`` otherwise."""
+    if public_key.key_type is KeyType.ED25519:
+        return f"{did}#{public_key.multibase}"
+    return f"{did}#{jwk_thumbprint(public_key.to_jwk())}"
+
+
+def create_key(
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    purpose: str,
+    key_type: KeyType | None = None,
+) -> SigningKey:
+    """Generate, seal and add a new active key (flushes; the caller commits)."""
+    kind = key_type or DEFAULT_KEY_TYPES[purpose]
+    private = LibSigningKey.generate(kind)
+    public = private.public_key
+    did = issuer_did(context.settings.base_url, issuer_id)
+    row = SigningKey(
+        id=uuid.uuid4(),
+        issuer_id=issuer_id,
+        key_type=kind.value,
+        purpose=purpose,
+        state="active",
+        verification_method=_verification_method(did, public),
+        public_jwk=public.to_jwk(),
+        public_multibase=public.multibase if kind is KeyType.ED25519 else None,
+    )
+    sealed = context.keystore.seal(private, row.id)
+    row.sealed_private_key, row.kek_id = sealed.blob, sealed.kek_id
+    session.add(row)
+    session.flush()
+    return row
+
+
+def create_initial_keys(session: Session, context: AppContext, issuer_id: uuid.UUID) -> None:
+    """One Data Integrity (Ed25519) and one VC-JWT (P-256) key for a new issuer."""
+    for purpose in (DATA_INTEGRITY, JWT):
+        create_key(session, context, issuer_id, purpose)
+
+
+def require_active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> SigningKey:
+    """The active key for ``purpose`` or 409."""
+    key = repository.active_key(session, issuer_id, purpose)
+    if key is None:
+        raise NoActiveKey(f"The issuer has no active {purpose} key; rotate keys to create one.")
+    return key
+
+
+def sign_data_integrity(
+    context: AppContext, key: SigningKey, document: dict[str, Any]
+) -> dict[str, Any]:
+    """Attach an ``eddsa-rdfc-2022`` proof made with ``key``."""
+    private = context.keystore.open(key.sealed_private_key, key.id, key.kek_id)
+    return data_integrity.sign(document, private, verification_method=key.verification_method)
+
+
+def sign_jwt(context: AppContext, key: SigningKey, credential: dict[str, Any]) -> str:
+    """Encode ``credential`` as a VC-JWT whose ``kid`` is the key's DID URL."""
+    private = context.keystore.open(key.sealed_private_key, key.id, key.kek_id)
+    return ob_jwt.encode(credential, private, kid=key.verification_method)
+
+
+def rotate_keys(
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    *,
+    actor: str,
+    purposes: Sequence[str] = (DATA_INTEGRITY, JWT),
+    jwt_key_type: KeyType | None = None,
+) -> list[SigningKey]:
+    """Retire the active keys for ``purposes`` and add new ones; one transaction, audited."""
+    now = datetime.now(UTC)
+    created: list[SigningKey] = []
+    for purpose in dict.fromkeys(purposes):
+        old = repository.active_key(session, issuer_id, purpose)
+        kind = jwt_key_type if purpose == JWT and jwt_key_type else None
+        if old is not None and kind is None:
+            kind = KeyType(old.key_type)
+        new = create_key(session, context, issuer_id, purpose, kind)
+        if old is not None:
+            old.state, old.retired_at = "retired", now
+        audit.record(
+            session,
+            actor=actor,
+            action="key.rotate",
+            subject_type="signing_key",
+            subject_id=new.id,
+            issuer_id=issuer_id,
+            signing_key_id=new.id,
+            details={"purpose": purpose, "retired": str(old.id) if old else None},
+        )
+        created.append(new)
+    session.commit()
+    return created
+
+
+def list_keys(session: Session, issuer_id: uuid.UUID) -> Sequence[SigningKey]:
+    """Every key of the issuer."""
+    return repository.list_for_issuer(session, issuer_id)
+
+
+def did_document(session: Session, context: AppContext, issuer_id: uuid.UUID) -> dict[str, Any]:
+    """The DID document: every key the issuer ever had, active or retired."""
+    did = issuer_did(context.settings.base_url, issuer_id)
+    methods = [
+        ob_did.VerificationMethod(
+            id=key.verification_method,
+            controller=did,
+            public_key=PublicKey.from_jwk(key.public_jwk),
+        )
+        for key in repository.list_for_issuer(session, issuer_id)
+    ]
+    return ob_did.did_document(did, methods)
+
+
+def jwks(session: Session) -> dict[str, Any]:
+    """The service-wide JWK Set; each ``kid`` is the key's DID URL."""
+    keys = [
+        {**key.public_jwk, "kid": key.verification_method} for key in repository.list_all(session)
+    ]
+    return {"keys": keys}

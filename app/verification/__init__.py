@@ -1,0 +1,1 @@
+"""Verification of credentials through the library, resolving our own documents locally."""

@@ -1,0 +1,96 @@
+"""A resolver that answers this service's own URLs from the database.
+
+Verifying our own credentials must not make HTTP calls back to ourselves (slow, and it
+deadlocks a single worker). Everything else goes to the fallback resolver — the SSRF-guarded
+``app.core.fetch.SafeFetcher`` — or is refused as ``unknown`` when there is none.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.achievements import service as achievements
+from app.core.context import AppContext
+from app.core.errors import NotFound
+from app.credentials import service as credentials
+from app.issuers import service as issuers
+from app.signing_keys import service as keys
+from app.status import service as status
+from openbadges.errors import ResolutionError
+from openbadges.resolver import Resolver
+
+_UUID = r"(?P<id>[0-9a-fA-F-]{36})"
+
+
+class DatabaseResolver:
+    """Serves ``BADGES_BASE_URL`` documents from the database, the rest through ``fallback``."""
+
+    def __init__(self, session: Session, context: AppContext, fallback: Resolver | None) -> None:
+        self._session = session
+        self._context = context
+        self._fallback = fallback
+        self._routes: list[
+            tuple[re.Pattern[str], Callable[[uuid.UUID, re.Match[str]], dict[str, Any]]]
+        ] = [
+            (re.compile(rf"^/issuers/{_UUID}/did\.json$"), self._did_document),
+            (re.compile(rf"^/issuers/{_UUID}$"), self._profile),
+            (re.compile(rf"^/status/{_UUID}$"), self._status_list),
+            (re.compile(rf"^/credentials/{_UUID}(\.json)?$"), self._credential),
+            (re.compile(rf"^/achievements/{_UUID}/v(?P<v>\d+)$"), self._achievement),
+        ]
+
+    @property
+    def can_fetch_foreign(self) -> bool:
+        """True when foreign URLs go through a fetcher (False: they are refused)."""
+        return self._fallback is not None
+
+    def fetch_json(self, url: str) -> dict[str, Any]:
+        """The document at ``url`` (``ResolutionError`` when it cannot be had)."""
+        base = self._context.settings.base_url
+        if url == f"{base}/.well-known/jwks.json":
+            return keys.jwks(self._session)
+        if url.startswith(base + "/"):
+            return self._own(url[len(base) :])
+        if self._fallback is None:
+            raise ResolutionError(
+                f"{url} was not fetched: foreign URLs are not enabled", code="offline"
+            )
+        return self._fallback.fetch_json(url)
+
+    def _own(self, path: str) -> dict[str, Any]:
+        for pattern, handler in self._routes:
+            match = pattern.match(path)
+            if match:
+                try:
+                    return handler(uuid.UUID(match["id"]), match)
+                except (NotFound, ValueError) as exc:
+                    raise ResolutionError(f"{path} not found", code="not_found") from exc
+        raise ResolutionError(f"{path} is not a document this service publishes", code="not_found")
+
+    def _did_document(self, issuer_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:
+        issuers.get_issuer(self._session, issuer_id)
+        return keys.did_document(self._session, self._context, issuer_id)
+
+    def _profile(self, issuer_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:
+        return issuers.public_profile(self._session, self._context, issuer_id)
+
+    def _status_list(self, list_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(
+            status.get_published_list(self._session, list_id).document
+        )
+        return document
+
+    def _credential(self, credential_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:
+        row = credentials.get_public_credential(self._session, credential_id)
+        document: dict[str, Any] = json.loads(row.document)
+        return document
+
+    def _achievement(self, lineage_id: uuid.UUID, match: re.Match[str]) -> dict[str, Any]:
+        row = achievements.get_version(self._session, lineage_id, int(match["v"]))
+        return achievements.achievement_document(self._context.settings.base_url, row)

@@ -1,0 +1,15 @@
+"""What people see: the credential page, QR codes, baked badge downloads and the /verify page.
+
+``app.main.create_app`` calls :func:`mount` when this package is present.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def mount(app: FastAPI) -> None:
+    """Add the page routes (``app.web.router.router``) to ``app``."""
+    from app.web.router import router
+
+    app.include_router(router)

@@ -1,0 +1,237 @@
+"""The HTML branch of ``GET /credentials/{id}``: the page employers and learners open.
+
+Speed without stale truth. Verifying costs milliseconds (canonicalisation, signature, status
+lists), far too much for every view of a page shared on social media, so the report and the
+rendered page are cached, keyed on what can change the verdict:
+
+* the credential id and its ``revoked_at`` / ``suspended_at`` columns, which the status service
+  sets in the same transaction as the status-list bit: revoking, suspending or lifting a
+  suspension changes the key, so the next view verifies afresh (revocation shows at once);
+* a time to live of at most 60 s and at most the status lists' ``ttl``, for everything
+  the key does not see (a key removed from the DID document, a list changed by hand);
+* never past the next ``validFrom`` / ``validUntil`` boundary, so expiry shows on time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from app.web import i18n
+from app.web.cache import TtlLru
+from app.web.downloads import signed_payload
+from app.web.panel import Panel, SimpleCheck, SimpleReport, build_panel
+from app.web.responses import etag_for, html_page
+from app.web.templating import render
+from app.web.view import CredentialView, credential_view
+
+log = logging.getLogger(__name__)
+
+MAX_TTL_S = 60.0
+_reports: TtlLru[tuple[Any, ...], tuple[Any, datetime]] = TtlLru(4096)
+_pages: TtlLru[tuple[Any, ...], tuple[bytes, str]] = TtlLru(8192)
+_locks: dict[tuple[Any, ...], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class PageUrls:
+    """The absolute URLs a page links to; the page URL is the QR code's content."""
+
+    page: str
+    json: str | None
+    jwt: str | None
+    og_image: str
+    qr: str
+
+
+def settings_of(request: Request) -> Any:
+    """The service settings (``app.state.context.settings``), or ``None`` in bare test apps."""
+    context = getattr(request.app.state, "context", None)
+    return getattr(context, "settings", None) or getattr(request.app.state, "settings", None)
+
+
+def base_url(request: Request) -> str:
+    """The public base URL: ``BADGES_BASE_URL`` when configured, else the request's own."""
+    configured = getattr(settings_of(request), "base_url", None)
+    return str(configured or str(request.base_url)).rstrip("/")
+
+
+def credential_url(request: Request, credential_id: object) -> str:
+    """The short permanent URL of a credential (its id, the page and the QR content)."""
+    return f"{base_url(request)}/credentials/{credential_id}"
+
+
+def page_urls(request: Request, credential: Any) -> PageUrls:
+    """Every URL the credential page needs."""
+    page = credential_url(request, credential.id)
+    return PageUrls(
+        page=page,
+        json=None if getattr(credential, "proof_format", None) == "jwt" else f"{page}.json",
+        jwt=f"{page}.jwt" if getattr(credential, "jwt", None) else None,
+        og_image=f"{page}/badge.png",
+        qr=f"/credentials/{credential.id}/qr.svg",
+    )
+
+
+def linkedin_url(view: CredentialView, urls: PageUrls, credential_id: object) -> str:
+    """LinkedIn's "Add to profile" link for a certification, prefilled from the credential."""
+    params: dict[str, str] = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": view.name,
+        "organizationName": view.issuer.name,
+        "certUrl": urls.page,
+        "certId": str(credential_id),
+    }
+    if view.valid_from:
+        params |= {"issueYear": str(view.valid_from.year), "issueMonth": str(view.valid_from.month)}
+    if view.valid_until:
+        params |= {
+            "expirationYear": str(view.valid_until.year),
+            "expirationMonth": str(view.valid_until.month),
+        }
+    return "https://www.linkedin.com/profile/add?" + urlencode(params)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cache_ttl(request: Request, credential: Any, now: datetime) -> float:
+    """How long a verdict may be reused (see the module docstring)."""
+    settings = settings_of(request)
+    ttl = min(MAX_TTL_S, float(getattr(settings, "status_list_ttl_seconds", MAX_TTL_S)))
+    for boundary in (_aware(credential.valid_from), _aware(credential.valid_until)):
+        if boundary is not None and boundary > now:
+            ttl = min(ttl, (boundary - now).total_seconds())
+    return ttl
+
+
+def cache_key(credential: Any) -> tuple[Any, ...]:
+    """What changes the verdict at once: the id and the revocation/suspension columns."""
+    return (credential.id, credential.revoked_at, credential.suspended_at)
+
+
+def _verify(session: Any, credential: Any) -> Any:
+    """Run the service verifier; a failure of ours becomes "could not check", never a 500."""
+    from app.verification.service import verify_document  # the seam H5 provides
+
+    try:
+        return verify_document(session, signed_payload(credential))
+    except Exception:  # the page must stay up even when the verifier has a bug
+        log.exception("verification of credential %s failed", credential.id)
+        return SimpleReport(
+            verified=False,
+            checks=[SimpleCheck("proof", "unknown", "The verifier failed; try again shortly.")],
+        )
+
+
+def cached_report(request: Request, session: Any, credential: Any) -> tuple[Any, datetime]:
+    """The verification report of ``credential`` and when it was made (cached)."""
+    key = cache_key(credential)
+    hit = _reports.get(key)
+    if hit is not None:
+        return hit
+    # Single flight: when an entry expires under load, one request verifies, the rest wait.
+    with _lock_for(key):
+        hit = _reports.get(key)
+        if hit is not None:
+            return hit
+        now = datetime.now(UTC)
+        result = (_verify(session, credential), now)
+        _reports.put(key, result, cache_ttl(request, credential, now))
+        return result
+
+
+def _lock_for(key: tuple[Any, ...]) -> threading.Lock:
+    with _locks_guard:
+        lock = _locks.get(key)
+        if lock is None:
+            if len(_locks) > 4096:  # forget idle locks; a held one stays referenced by its holder
+                _locks.clear()
+            lock = _locks[key] = threading.Lock()
+        return lock
+
+
+def banner_text(
+    panel: Panel, view: CredentialView, credential: Any, t: i18n.Translator
+) -> list[str]:
+    """The sentences under the banner title; revocation and suspension say since when."""
+    kind = panel.banner
+    if kind in ("expired", "not_yet_valid"):
+        when = view.valid_until if kind == "expired" else view.valid_from
+        return [t(f"banner.{kind}.text", when=t.date(when))]
+    lines = [t(f"banner.{kind}.text")]
+    stamp = {"revoked": credential.revoked_at, "suspended": credential.suspended_at}.get(kind)
+    if stamp is not None:
+        lines.append(t(f"banner.{kind}.when", when=t.datetime(_aware(stamp))))
+    return lines
+
+
+def build_page(
+    request: Request, session: Any, credential: Any, t: i18n.Translator
+) -> tuple[bytes, datetime]:
+    """Render the page body (uncached) and say when its verification report was made."""
+    report, checked_at = cached_report(request, session, credential)
+    view = credential_view(_document(credential))
+    panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
+    urls = page_urls(request, credential)
+    recipient = getattr(credential, "recipient_name", None)
+    description_key = "page.og_description_to" if recipient else "page.og_description"
+    issuer = view.issuer.name or t("cred.unknown_issuer")
+    html = render(
+        "credential.html",
+        t=t,
+        view=view,
+        panel=panel,
+        banner_text=banner_text(panel, view, credential, t),
+        recipient=recipient,
+        image_src=view.image or f"/credentials/{credential.id}/badge.svg",
+        page_url=urls.page,
+        json_url=urls.json,
+        jwt_url=urls.jwt,
+        qr_path=urls.qr,
+        og_image=urls.og_image,
+        og_description=t(description_key, name=view.name, issuer=issuer, recipient=recipient),
+        linkedin_url=linkedin_url(view, urls, credential.id),
+    )
+    return html.encode("utf-8"), checked_at
+
+
+def _document(credential: Any) -> dict[str, Any]:
+    try:
+        doc = json.loads(credential.document)
+    except (TypeError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def render_credential_page(request: Request, session: Any, credential: Any) -> Response:
+    """Render the human page of one stored credential (cached; see the module docstring)."""
+    t = i18n.translator_for(request)
+    key = (*cache_key(credential), t.locale)
+    hit = _pages.get(key)
+    if hit is None:
+        body, checked_at = build_page(request, session, credential, t)
+        hit = (body, etag_for(body))
+        now = datetime.now(UTC)
+        # Live no longer than the report the page shows.
+        age = (now - checked_at).total_seconds()
+        _pages.put(key, hit, cache_ttl(request, credential, now) - age)
+    return html_page(request, hit[0], locale=t.locale, etag=hit[1])
+
+
+def clear_caches() -> None:
+    """Forget cached reports and pages (tests; a settings change)."""
+    _reports.clear()
+    _pages.clear()

@@ -1,0 +1,60 @@
+"""QR codes for a credential's permanent URL, made once per process.
+
+A QR code costs as much as a signature (~7-10 ms) and never changes for a given URL, so each
+is generated once, kept in an LRU, and served with ``immutable`` caching and a strong ETag.
+Error correction level M survives a scuffed printout; the 4-module quiet zone is what phone
+scanners expect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Literal
+
+import segno
+
+from app.web.cache import TtlLru
+
+QrKind = Literal["svg", "png"]
+MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
+PNG_SCALE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class QrImage:
+    """An encoded QR image and its strong ETag."""
+
+    body: bytes
+    media_type: str
+    etag: str
+
+
+def _encode(url: str, kind: QrKind) -> bytes:
+    code = segno.make(url, error="m", boost_error=False)
+    buffer = io.BytesIO()
+    if kind == "svg":
+        # No fixed size: the page and the print stylesheet scale it through the viewBox.
+        code.save(buffer, kind="svg", border=4, xmldecl=False, omitsize=True, title=url)
+    else:
+        code.save(buffer, kind="png", border=4, scale=PNG_SCALE)
+    return buffer.getvalue()
+
+
+_cache: TtlLru[tuple[str, str], QrImage] = TtlLru(4096)
+CACHE_TTL_S = 24 * 3600.0
+
+
+def qr_image(url: str, kind: QrKind) -> QrImage | None:
+    """The cached QR code for ``url``, or ``None`` when it has not been made yet."""
+    return _cache.get((url, kind))
+
+
+def render_qr(url: str, kind: QrKind) -> QrImage:
+    """Make (and cache) the QR code encoding ``url`` as SVG or PNG."""
+    body = _encode(url, kind)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    image = QrImage(body=body, media_type=MEDIA_TYPES[kind], etag=etag)
+    _cache.put((url, kind), image, CACHE_TTL_S)
+    return image

@@ -1,0 +1,225 @@
+"""What a person sees of a credential, read defensively out of its JSON.
+
+The same view serves our own credentials (the credential page) and anyone's (``/verify``), so
+nothing here trusts the document: every field may be missing, of the wrong type or hostile.
+Strings stay plain ``str`` (Jinja escapes them); Markdown goes through :mod:`app.web.markup`;
+URLs are kept only when a person can safely follow them (http(s)) or, for images, when they are
+https or a ``data:image/…`` URI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from app.web.markup import is_safe_link, markdown
+
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.IGNORECASE)
+MAX_ITEMS = 50
+"""Lists (results, evidence, endorsements) are cut here: a hostile document stays a page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """An issuer or endorser as shown: a name, and a link only when it is safe to follow."""
+
+    name: str
+    url: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One line of the results table."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """A piece of evidence: name, an optional link and an optional narrative."""
+
+    name: str
+    url: str | None
+    narrative: Markup
+    genre: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Endorsement:
+    """Who endorsed the achievement or issuer, and what they said."""
+
+    endorser: str
+    comment: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """A framework or competency the achievement is aligned to."""
+
+    name: str
+    url: str | None
+    framework: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialView:
+    """The display fields of one credential."""
+
+    id: str | None
+    name: str
+    description: Markup
+    criteria: Markup
+    achievement_type: str | None
+    image: str | None
+    issuer: Party
+    valid_from: datetime | None
+    valid_until: datetime | None
+    credits: str | None
+    results: list[ResultRow] = field(default_factory=list)
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    endorsements: list[Endorsement] = field(default_factory=list)
+    alignments: list[Alignment] = field(default_factory=list)
+    plain_description: str = ""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value[:MAX_ITEMS]
+    return [] if value is None else [value]
+
+
+def _text(value: Any, limit: int = 500) -> str:
+    """A short display string; numbers become text, everything else is dropped."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _link(value: Any) -> str | None:
+    return value if isinstance(value, str) and is_safe_link(value) and len(value) < 2048 else None
+
+
+def image_url(value: Any) -> str | None:
+    """An image a page may embed: https, or a ``data:image/…`` URI (never http or javascript)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str):
+        return None
+    if _DATA_IMAGE.match(value):
+        return value
+    return value if value.lower().startswith("https://") and len(value) < 2048 else None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An XSD dateTime as an aware UTC datetime, or ``None`` when absent or malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def party(value: Any) -> Party:
+    """An issuer or endorser given as a Profile object or a bare id."""
+    if isinstance(value, str):
+        return Party(name="", url=_link(value))
+    profile = _dict(value)
+    return Party(
+        name=_text(profile.get("name")),
+        url=_link(profile.get("url")) or _link(profile.get("id")),
+        image=image_url(profile.get("image")),
+    )
+
+
+def _results(subject: dict[str, Any], achievement: dict[str, Any]) -> list[ResultRow]:
+    """Pair each result with its ResultDescription, so ``value`` gets a human label."""
+    descriptions = {d.get("id"): d for d in map(_dict, _list(achievement.get("resultDescription")))}
+    rows: list[ResultRow] = []
+    for result in map(_dict, _list(subject.get("result"))):
+        described = _dict(descriptions.get(result.get("resultDescription")))
+        levels = {
+            lv.get("id"): lv for lv in map(_dict, _list(described.get("rubricCriterionLevel")))
+        }
+        level = _dict(levels.get(result.get("achievedLevel")))
+        value = (
+            _text(result.get("value")) or _text(level.get("name")) or _text(result.get("status"))
+        )
+        label = _text(described.get("name")) or _text(result.get("type", "Result"))
+        if value:
+            rows.append(ResultRow(label=label, value=value))
+    return rows
+
+
+def _evidence(doc: dict[str, Any]) -> list[EvidenceItem]:
+    items: list[EvidenceItem] = []
+    for ev in map(_dict, _list(doc.get("evidence"))):
+        url = _link(ev.get("id"))
+        name = _text(ev.get("name")) or _text(ev.get("description")) or (url or "")
+        narrative = markdown(ev.get("narrative"))
+        if name or narrative:
+            items.append(EvidenceItem(name, url, narrative, _text(ev.get("genre")) or None))
+    return items
+
+
+def _endorsements(*holders: dict[str, Any]) -> list[Endorsement]:
+    found: list[Endorsement] = []
+    for holder in holders:
+        for endorsement in map(_dict, _list(holder.get("endorsement"))):
+            endorser = party(endorsement.get("issuer")).name or _text(endorsement.get("name"))
+            comment = markdown(
+                _dict(endorsement.get("credentialSubject")).get("endorsementComment")
+            )
+            if endorser:
+                found.append(Endorsement(endorser=endorser, comment=comment))
+    return found[:MAX_ITEMS]
+
+
+def _alignments(achievement: dict[str, Any]) -> list[Alignment]:
+    return [
+        Alignment(
+            name=_text(a.get("targetName")),
+            url=_link(a.get("targetUrl")),
+            framework=_text(a.get("targetFramework")) or None,
+        )
+        for a in map(_dict, _list(achievement.get("alignment")))
+        if _text(a.get("targetName"))
+    ]
+
+
+def credential_view(doc: dict[str, Any]) -> CredentialView:
+    """Build the view of an OB 3.0 (or VCDM 1.1-dated) credential document."""
+    subject = _dict(doc.get("credentialSubject"))
+    achievement = _dict(subject.get("achievement"))
+    credits = achievement.get("creditsAvailable")
+    description = achievement.get("description")
+    return CredentialView(
+        id=_link(doc.get("id")) or _text(doc.get("id"), 2048) or None,
+        name=_text(achievement.get("name")) or _text(doc.get("name")) or "Open Badge",
+        description=markdown(description),
+        criteria=markdown(_dict(achievement.get("criteria")).get("narrative")),
+        achievement_type=_text(achievement.get("achievementType")) or None,
+        image=image_url(achievement.get("image")) or image_url(doc.get("image")),
+        issuer=party(doc.get("issuer")),
+        valid_from=parse_datetime(doc.get("validFrom") or doc.get("issuanceDate")),
+        valid_until=parse_datetime(doc.get("validUntil") or doc.get("expirationDate")),
+        credits=_text(credits) if isinstance(credits, int | float) else None,
+        results=_results(subject, achievement),
+        evidence=_evidence(doc),
+        endorsements=_endorsements(doc, achievement, _dict(doc.get("issuer"))),
+        alignments=_alignments(achievement),
+        plain_description=_text(description, 300),
+    )

@@ -1,0 +1,245 @@
+"""HTTP benchmark of the issuing service: issuance rate and latency, public JSON reads.
+
+Starts uvicorn (``--workers``, default 2) on 127.0.0.1 against PostgreSQL, creates an issuer,
+then drives it with concurrent asyncio clients and prints, from the same run:
+
+* the bare FastAPI ``/ping`` rate (the ceiling of this machine + server),
+* ``POST /api/v1/credentials`` (eddsa-rdfc-2022) credentials/s with p50/p99 latency,
+* ``GET /credentials/{id}.json`` requests/s.
+
+Every loop is bounded by a request count and a time limit. Targets: ≥300 issued/s with p99
+≤100 ms; ≥2000 .json GET/s.
+
+    .venv/bin/python bench/bench_api.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/badges_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.core.migrations import upgrade  # noqa: E402
+
+ADMIN_TOKEN = "bench-admin-" + secrets.token_urlsafe(24)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def recreate_database(url: str) -> None:
+    """A fresh benchmark database (PostgreSQL) so runs are comparable."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def start_server(url: str, port: int, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BADGES_DATABASE_URL": url,
+        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
+        "BADGES_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "BADGES_DATA_DIR": data_dir,
+        "BADGES_LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+def wait_ready(base: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not become ready")
+
+
+def setup(base: str) -> tuple[dict[str, str], str]:
+    """An issuer, an API key and an achievement."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        issuer = client.post(
+            "/api/v1/issuers", json={"name": {"en": "Bench University"}}, headers=admin
+        ).json()
+        token = client.post(f"/api/v1/issuers/{issuer['id']}/api-keys", headers=admin).json()[
+            "token"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        achievement = client.post(
+            "/api/v1/achievements",
+            json={
+                "name": "Data Analysis with Python",
+                "description": "Analyses data.",
+                "criteria": {"narrative": "Pass the project."},
+                "achievementType": "MicroCredential",
+                "creditsAvailable": 3,
+                "tags": ["python"],
+                "alignment": [
+                    {"targetName": "Data analysis", "targetUrl": "https://example.org/skills/da"}
+                ],
+            },
+            headers=headers,
+        ).json()
+    return headers, achievement["id"]
+
+
+async def drive(
+    base: str,
+    concurrency: int,
+    total: int,
+    time_limit: float,
+    request: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
+) -> tuple[float, list[float], list[httpx.Response]]:
+    """Run ``total`` requests from ``concurrency`` clients; returns (rate, latencies, responses)."""
+    counter = iter(range(total))
+    latencies: list[float] = []
+    responses: list[httpx.Response] = []
+    deadline = time.monotonic() + time_limit
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            for n in counter:
+                if time.monotonic() > deadline:
+                    return
+                started = time.perf_counter()
+                response = await request(client, n)
+                latencies.append(time.perf_counter() - started)
+                responses.append(response)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, latencies, responses
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+async def run(base: str, args: argparse.Namespace) -> None:
+    headers, achievement_id = setup(base)
+
+    async def ping(client: httpx.AsyncClient, _n: int) -> httpx.Response:
+        return await client.get("/ping")
+
+    await drive(base, 16, 500, 10, ping)  # warm-up
+    ping_rate, _, _ = await drive(base, args.concurrency, args.ping_requests, args.time_limit, ping)
+
+    async def issue(client: httpx.AsyncClient, n: int) -> httpx.Response:
+        body = {
+            "achievementId": achievement_id,
+            "recipient": {"email": f"learner{n}@example.org", "name": f"Learner {n}"},
+        }
+        return await client.post("/api/v1/credentials", json=body, headers=headers)
+
+    await drive(base, 8, 100, 20, issue)  # warm-up: key cache, connection pools
+    issue_rate, latencies, responses = await drive(
+        base, args.concurrency, args.issues, args.time_limit, issue
+    )
+    failures = sum(r.status_code != 201 for r in responses)
+    ids = [r.json()["id"] for r in responses if r.status_code == 201]
+
+    async def read(client: httpx.AsyncClient, n: int) -> httpx.Response:
+        return await client.get(f"/credentials/{ids[n % len(ids)]}.json")
+
+    read_rate, read_latencies, reads = await drive(
+        base, args.concurrency, args.reads, args.time_limit, read
+    )
+    read_failures = sum(r.status_code != 200 for r in reads)
+
+    print(
+        f"workers={args.workers} concurrency={args.concurrency} database={make_url(args.database_url).get_backend_name()}"
+    )
+    print(f"GET /ping                      {ping_rate:8.0f} req/s   (bare FastAPI, same run)")
+    print(
+        f"POST /api/v1/credentials       {issue_rate:8.0f} credentials/s   p50 {percentile(latencies, 0.5):6.1f} ms"
+        f"   p99 {percentile(latencies, 0.99):6.1f} ms   n={len(latencies)} failures={failures}"
+    )
+    print(
+        f"GET /credentials/{{id}}.json     {read_rate:8.0f} req/s   p50 {percentile(read_latencies, 0.5):6.1f} ms"
+        f"   p99 {percentile(read_latencies, 0.99):6.1f} ms   n={len(read_latencies)} failures={read_failures}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BADGES_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/badges_bench"
+        ),
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--issues", type=int, default=3000)
+    parser.add_argument("--reads", type=int, default=20000)
+    parser.add_argument("--ping-requests", type=int, default=20000)
+    parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per phase")
+    args = parser.parse_args()
+
+    recreate_database(args.database_url)
+    upgrade(args.database_url)
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = start_server(args.database_url, port, args.workers, data_dir)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_ready(base)
+            asyncio.run(run(base, args))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Load the credential page and its QR code the way a link shared on social media is loaded.
+
+Starts the real service with uvicorn (one worker, a subprocess on 127.0.0.1) on a fresh SQLite
+database, issues a few credentials through the API, then drives N concurrent keep-alive
+clients for a bounded number of requests per target and prints requests/s, p50 and p99 next
+to the bare FastAPI ``/ping`` of the same run (the ceiling on this machine).
+
+    .venv/bin/python bench/bench_pages.py [--clients 100] [--requests 6000]
+
+Targets (docs): credential page p99 <= 50 ms at 100 clients and >= 1,000 pages/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "app" / "web"))
+
+
+@dataclass
+class Result:
+    """Latencies of one target."""
+
+    name: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p50 = ordered[len(ordered) // 2] * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        rate = len(ordered) / self.seconds
+        return (
+            f"{self.name:<22} {rate:>8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
+            f"   errors {self.errors}"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(data_dir: Path, base: str, env: dict[str, str]) -> list[str]:
+    """Create the schema and issue credentials in-process, through the API."""
+    os.environ.update(env)
+    from fastapi.testclient import TestClient
+    from web_support import Issuer, make_app, make_settings
+
+    app = make_app(make_settings(data_dir, base, env["BADGES_KEY_ENCRYPTION_KEY"]))
+    client = TestClient(app, base_url=base)
+    issuer = Issuer(client)
+    achievement = issuer.achievement("Data Analysis with Python", achievementType="Certificate")
+    ids = [issuer.issue(achievement, name=f"Learner {n}") for n in range(10)]
+    client.close()
+    app.state.engine.dispose()
+    return ids
+
+
+async def worker(port: int, paths: list[str], headers: str, count: int, out: list[float]) -> int:
+    """One keep-alive connection sending ``count`` GETs; returns the error count."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    errors = 0
+    for i in range(count):
+        path = paths[i % len(paths)]
+        started = time.perf_counter()
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await reader.readexactly(length)
+        out.append(time.perf_counter() - started)
+        if not head.startswith(b"HTTP/1.1 200"):
+            errors += 1
+    writer.close()
+    await writer.wait_closed()
+    return errors
+
+
+async def load(
+    name: str, port: int, paths: list[str], headers: str, clients: int, total: int
+) -> Result:
+    latencies: list[float] = []
+    per_client = max(1, total // clients)
+    # Warm up (caches, connections) outside the measurement.
+    await asyncio.gather(*(worker(port, paths, headers, 5, []) for _ in range(min(clients, 10))))
+    started = time.perf_counter()
+    errors = await asyncio.gather(
+        *(worker(port, paths, headers, per_client, latencies) for _ in range(clients))
+    )
+    return Result(name, time.perf_counter() - started, latencies, sum(errors))
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("uvicorn exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("uvicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=6000)
+    args = parser.parse_args()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        env = {
+            "BADGES_DATA_DIR": str(data_dir),
+            "BADGES_DATABASE_URL": f"sqlite:///{data_dir / 'badges.db'}",
+            "BADGES_BASE_URL": base,
+            "BADGES_ADMIN_TOKEN": "bench-admin-token-" + secrets.token_urlsafe(24),
+            "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "BADGES_LOG_LEVEL": "WARNING",
+        }
+        ids = prepare(data_dir, base, env)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+        )
+        try:
+            wait_ready(port, proc)
+            html = "Accept: text/html\r\nAccept-Language: en\r\n"
+            pages = [f"/credentials/{i}" for i in ids]
+            qrs = [f"/credentials/{i}/qr.svg" for i in ids]
+            runs = [
+                ("ping (baseline)", ["/ping"], ""),
+                ("credential page", pages, html),
+                ("credential page zh-CN", pages, "Accept: text/html\r\nAccept-Language: zh-CN\r\n"),
+                ("qr.svg", qrs, ""),
+            ]
+            print(
+                f"{args.clients} concurrent keep-alive clients, ~{args.requests} requests each target"
+            )
+            for name, paths, headers in runs:
+                result = asyncio.run(load(name, port, paths, headers, args.clients, args.requests))
+                print(result.line())
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Alembic environment: metadata from app.models, URL from settings (tests may override)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from app.core.config import Settings
+from app.core.db import make_engine
+from app.models import Base
+from app.models.base import UTCDateTime
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    """The URL set on the Config (tests, CLI), else BADGES_DATABASE_URL / the default."""
+    configured = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    return str(configured) if configured else Settings().database_url
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL without a database connection (``alembic upgrade --sql``)."""
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run against a live connection (one passed in by tests, or a new engine)."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = _url()
+    engine = (
+        make_engine(url)
+        if url.startswith("sqlite")
+        else engine_from_config(
+            {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
+        )
+    )
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _render_item(type_: str, obj: object, _autogen_context: object) -> str | bool:
+    """Render our UTC TypeDecorator as the plain column type, so revisions import nothing of app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection: object) -> None:
+    # batch mode: SQLite cannot ALTER most things in place; Alembic copies the table instead.
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,159 @@
+"""Authorization matrix: admin / issuer A / issuer B / anonymous × every endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from api_support import IssuerHandle, issue, make_achievement, make_issuer
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+
+@dataclass
+class World:
+    """Issuer A's objects, and the callers."""
+
+    client: TestClient
+    a: IssuerHandle
+    b: IssuerHandle
+    ids: dict[str, str]
+    admin_token: str
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {
+            "admin": {"Authorization": f"Bearer {self.admin_token}"},
+            "issuer_a": self.a.headers,
+            "issuer_b": self.b.headers,
+            "anonymous": {},
+        }[who]
+
+
+@pytest.fixture(scope="module")
+def world(app: FastAPI) -> World:
+    client = TestClient(app, raise_server_exceptions=False)
+    token = app.state.settings.admin_token_value()
+    admin = {"Authorization": f"Bearer {token}"}
+    a, b = make_issuer(client, admin), make_issuer(client, admin)
+    achievement = make_achievement(client, a)
+    credential = issue(client, a, achievement["id"], proof="both")
+    spare_key = client.post(f"/api/v1/issuers/{a.id}/api-keys", headers=admin).json()["id"]
+    status_list = credential["credential"]["credentialStatus"][0]["statusListCredential"].rsplit(
+        "/", 1
+    )[1]
+    ids = {
+        "issuer": a.id,
+        "achievement": achievement["id"],
+        "credential": credential["id"],
+        "key": spare_key,
+        "status": status_list,
+    }
+    return World(client, a, b, ids, token)
+
+
+ALL = ("admin", "issuer_a", "issuer_b", "anonymous")
+OK, UNAUTH, HIDDEN = "ok", 401, 404
+
+# (method, path template, body, {caller: expected}); "ok" = any 2xx.
+ADMIN_ONLY = {"admin": OK, "issuer_a": UNAUTH, "issuer_b": UNAUTH, "anonymous": UNAUTH}
+ISSUER_OWNED = {"admin": UNAUTH, "issuer_a": OK, "issuer_b": HIDDEN, "anonymous": UNAUTH}
+ISSUER_COLLECTION = {"admin": UNAUTH, "issuer_a": OK, "issuer_b": OK, "anonymous": UNAUTH}
+PUBLIC = dict.fromkeys(ALL, OK)
+
+Body = Callable[[World], Any] | None
+
+CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
+    ("POST", "/api/v1/issuers", lambda w: {"name": {"en": "New"}}, ADMIN_ONLY),
+    ("GET", "/api/v1/issuers", None, ADMIN_ONLY),
+    ("GET", "/api/v1/issuers/{issuer}", None, ADMIN_ONLY),
+    ("POST", "/api/v1/issuers/{issuer}/api-keys", None, ADMIN_ONLY),
+    ("GET", "/api/v1/issuers/{issuer}/api-keys", None, ADMIN_ONLY),
+    ("POST", "/api/v1/issuers/{issuer}/api-keys/{key}/revoke", None, ADMIN_ONLY),
+    ("DELETE", "/api/v1/issuers/{issuer}/api-keys/{key}", None, ADMIN_ONLY),
+    (
+        "POST",
+        "/api/v1/achievements",
+        lambda w: {"name": "n", "description": "d", "criteria": {"narrative": "c"}},
+        ISSUER_COLLECTION,
+    ),
+    ("GET", "/api/v1/achievements", None, ISSUER_COLLECTION),
+    ("GET", "/api/v1/achievements/{achievement}", None, ISSUER_OWNED),
+    ("PATCH", "/api/v1/achievements/{achievement}", lambda w: {"tags": ["x"]}, ISSUER_OWNED),
+    (
+        "POST",
+        "/api/v1/credentials",
+        lambda w: {"achievementId": w.ids["achievement"], "recipient": {"email": "x@example.org"}},
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    ("GET", "/api/v1/credentials", None, ISSUER_COLLECTION),
+    ("GET", "/api/v1/credentials/{credential}", None, ISSUER_OWNED),
+    ("POST", "/api/v1/credentials/{credential}/suspend", None, ISSUER_OWNED),
+    ("POST", "/api/v1/credentials/{credential}/unsuspend", None, ISSUER_OWNED),
+    ("POST", "/api/v1/credentials/{credential}/revoke", None, ISSUER_OWNED),
+    ("GET", "/api/v1/keys", None, ISSUER_COLLECTION),
+    ("POST", "/api/v1/keys/rotate", None, ISSUER_COLLECTION),
+    ("GET", "/issuers/{issuer}", None, PUBLIC),
+    ("GET", "/issuers/{issuer}/did.json", None, PUBLIC),
+    ("GET", "/.well-known/jwks.json", None, PUBLIC),
+    ("GET", "/status/{status}", None, PUBLIC),
+    ("GET", "/credentials/{credential}.json", None, PUBLIC),
+    ("GET", "/credentials/{credential}.jwt", None, PUBLIC),
+    (
+        "POST",
+        "/api/v1/verify",
+        lambda w: {"url": f"https://badges.test/credentials/{w.ids['credential']}"},
+        PUBLIC,
+    ),
+    ("GET", "/healthz", None, PUBLIC),
+    ("GET", "/readyz", None, PUBLIC),
+]
+
+# Revoke runs last per caller so the earlier status calls still see an unrevoked credential.
+PARAMS = [
+    pytest.param(method, path, body, who, expected[who], id=f"{who}-{method}-{path}")
+    for method, path, body, expected in CASES
+    for who in ALL
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "who", "expected"), PARAMS)
+def test_authorization_matrix(
+    world: World, method: str, path: str, body: Body, who: str, expected: int | str
+) -> None:
+    url = path.format(**world.ids)
+    json_body = body(world) if body else None
+    response = world.client.request(method, url, json=json_body, headers=world.headers(who))
+    if expected == OK:
+        assert 200 <= response.status_code < 300, (who, url, response.text)
+    else:
+        assert response.status_code == expected, (who, url, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_issuer_b_lists_none_of_a(world: World) -> None:
+    for path in ("/api/v1/achievements", "/api/v1/keys"):
+        listed = world.client.get(path, headers=world.b.headers).json()
+        assert world.ids["achievement"] not in {item["id"] for item in listed}
+    page = world.client.get("/api/v1/credentials", headers=world.b.headers).json()
+    assert page["items"] == []
+
+
+def test_revoked_api_key_stops_working(client: TestClient, admin_headers: dict[str, str]) -> None:
+    handle = make_issuer(client, admin_headers)
+    assert client.get("/api/v1/achievements", headers=handle.headers).status_code == 200
+    keys = client.get(f"/api/v1/issuers/{handle.id}/api-keys", headers=admin_headers).json()
+    assert all("token" not in key for key in keys)
+    client.delete(f"/api/v1/issuers/{handle.id}/api-keys/{keys[0]['id']}", headers=admin_headers)
+    assert client.get("/api/v1/achievements", headers=handle.headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header", ["", "Bearer", "Basic abc", "Bearer obk_nope_nope", "Bearer {admin}x"]
+)
+def test_malformed_tokens(client: TestClient, admin_headers: dict[str, str], header: str) -> None:
+    header = header.format(admin=admin_headers["Authorization"].removeprefix("Bearer "))
+    response = client.get("/api/v1/issuers", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"

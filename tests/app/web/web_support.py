@@ -1,0 +1,207 @@
+"""Build an app on a fresh SQLite database and issue credentials through the public API.
+
+Shared by the page tests (TestClient), the browser tests (uvicorn) and ``bench/``: the data
+is made exactly as an issuer would make it, so the pages are tested against real signatures.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+from app.models import Base
+
+ADMIN_TOKEN = "test-admin-token-" + "x" * 24
+
+
+def make_settings(
+    data_dir: Path, base_url: str = "http://testserver", kek: str | None = None
+) -> Settings:
+    """Settings for a throw-away service in ``data_dir``."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{(data_dir / 'badges.db').as_posix()}",
+        base_url=base_url,
+        admin_token=ADMIN_TOKEN,
+        key_encryption_key=kek or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        allow_private_fetch=True,
+    )
+
+
+def make_app(settings: Settings) -> FastAPI:
+    """The real application with its tables created."""
+    app = create_app(settings)
+    Base.metadata.create_all(app.state.engine)
+    return app
+
+
+@dataclass
+class Issued:
+    """The ids of the credentials the tests look at."""
+
+    valid: str
+    revoked: str
+    suspended: str
+    expired: str
+    chinese: str
+    hostile: str
+
+
+class Issuer:
+    """Drives the admin and issuer API as a client would."""
+
+    def __init__(self, client: TestClient, name: dict[str, str] | None = None) -> None:
+        self.client = client
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        issuer = self._ok(
+            client.post(
+                "/api/v1/issuers",
+                json={
+                    "name": name or {"en": "Example University", "zh-CN": "示例大学"},
+                    "url": "https://university.example",
+                },
+                headers=admin,
+            )
+        )
+        key = self._ok(client.post(f"/api/v1/issuers/{issuer['id']}/api-keys", headers=admin))
+        self.headers = {"Authorization": f"Bearer {key['token']}"}
+
+    @staticmethod
+    def _ok(response: Any) -> dict[str, Any]:
+        assert response.status_code in (200, 201), response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def achievement(self, name: str, **extra: Any) -> str:
+        body = {
+            "name": name,
+            "description": extra.pop("description", f"Awarded for completing {name}."),
+            "criteria": extra.pop("criteria", {"narrative": "Pass the final assessment."}),
+            **extra,
+        }
+        return str(
+            self._ok(self.client.post("/api/v1/achievements", json=body, headers=self.headers))[
+                "id"
+            ]
+        )
+
+    def issue(self, achievement_id: str, name: str | None = "Ada Lovelace", **extra: Any) -> str:
+        body = {
+            "achievementId": achievement_id,
+            "recipient": {"email": "ada@example.org", **({"name": name} if name else {})},
+            **extra,
+        }
+        created = self._ok(self.client.post("/api/v1/credentials", json=body, headers=self.headers))
+        return str(created["id"])
+
+    def change(self, credential_id: str, action: str) -> None:
+        self._ok(
+            self.client.post(
+                f"/api/v1/credentials/{credential_id}/{action}", json={}, headers=self.headers
+            )
+        )
+
+
+def issue_fixtures(client: TestClient) -> Issued:
+    """A valid, revoked, suspended, expired, Chinese and hostile-text credential."""
+    issuer = Issuer(client)
+    python = issuer.achievement(
+        "Data Analysis with Python",
+        description="Cleaning, exploring and **visualising** data with pandas.",
+        criteria={"narrative": "1. Complete six labs\n2. Pass the final project with 70% or more"},
+        achievementType="Certificate",
+        resultDescription=[
+            {
+                "id": "urn:uuid:6a2c7a8e-0000-4000-8000-000000000001",
+                "name": "Final grade",
+                "resultType": "LetterGrade",
+            }
+        ],
+    )
+    now = datetime.now(UTC)
+    valid = issuer.issue(
+        python,
+        results=[
+            {"resultDescription": "urn:uuid:6a2c7a8e-0000-4000-8000-000000000001", "value": "A"}
+        ],
+        evidence=[
+            {
+                "id": "https://portfolio.example/ada/project",
+                "name": "Final project",
+                "narrative": "A study of bike-share data.",
+            }
+        ],
+        validUntil=(now + timedelta(days=730)).isoformat(),
+    )
+    revoked = issuer.issue(python, name="Grace Hopper")
+    issuer.change(revoked, "revoke")
+    suspended = issuer.issue(python, name="Alan Turing")
+    issuer.change(suspended, "suspend")
+    expired = issuer.issue(
+        python,
+        name="Katherine Johnson",
+        validFrom=(now - timedelta(days=800)).isoformat(),
+        validUntil=(now - timedelta(days=30)).isoformat(),
+    )
+    chinese = issuer.issue(
+        issuer.achievement(
+            "数据分析基础", description="使用 Python 进行数据清洗与可视化。", inLanguage="zh-CN"
+        ),
+        name="张伟",
+    )
+    hostile = issuer.issue(
+        issuer.achievement(
+            '<script>alert("name")</script>',
+            description="<img src=x onerror=alert(1)> [click](javascript:alert(2))",
+        ),
+        name='<b onmouseover="alert(3)">Mallory</b>',
+    )
+    return Issued(valid, revoked, suspended, expired, chinese, hostile)
+
+
+# did:web ids resolve over https (http only for loopback hosts); with an https base URL the
+# service answers its own did:web and status-list URLs from the database.
+TEST_BASE = "https://testserver"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@dataclass
+class Site:
+    """An app with issued credentials, and a client on it."""
+
+    app: FastAPI
+    client: TestClient
+    ids: Issued
+    base: str
+
+
+@dataclass
+class LiveSite:
+    """The app served by uvicorn on 127.0.0.1."""
+
+    url: str
+    base: str
+    ids: Issued
+    client: TestClient
+
+
+def chromium_or_skip() -> str:
+    """Debian's chromium; its absence skips locally and fails under CI."""
+    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is not installed")
+    raise AssertionError("unreachable")
