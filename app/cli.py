@@ -126,6 +126,8 @@ def _print_urls(settings: Settings, summary: object | None) -> None:
         typer.echo(f"  DID document: {base}/issuers/{issuer_id}/did.json")
         for state, cid in summary.credentials.items():  # type: ignore[attr-defined]
             typer.echo(f"  {state:12}: {base}/credentials/{cid}")
+        for label, url in getattr(summary, "showcase", []):
+            typer.echo(f"  {label:12}: {url}")
     typer.echo("")
 
 

@@ -24,7 +24,7 @@ from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate
 from app.models import Issuer
-from app.programs.demo_program import load_program_demo
+from app.programs.demo_program import load_program_demo, showcase_urls
 
 DEMO_ISSUER_NAME = "Northwest Applied University"
 DEMO_ACTOR = "demo"
@@ -38,6 +38,7 @@ class DemoSummary:
     achievements: dict[str, uuid.UUID] = field(default_factory=dict)
     credentials: dict[str, uuid.UUID] = field(default_factory=dict)
     program_id: uuid.UUID | None = None
+    showcase: list[tuple[str, str]] = field(default_factory=list)
 
 
 _ACHIEVEMENTS: dict[str, dict[str, object]] = {
@@ -174,5 +175,7 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
     summary = DemoSummary(issuer_id=issuer.id)
     summary.achievements = _demo_achievements(session, issuer.id)
     summary.credentials = _demo_credentials(session, context, principal, summary.achievements)
-    summary.program_id = load_program_demo(session, settings).program_id
+    program = load_program_demo(session, settings)
+    summary.program_id = program.program_id
+    summary.showcase = showcase_urls(session, settings, program)
     return summary

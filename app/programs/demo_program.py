@@ -394,3 +394,43 @@ def load_program_demo(session: Session, settings: Settings) -> ProgramDemoSummar
         learners=learners,
         credentials_issued=issued,
     )
+
+
+def showcase_urls(
+    session: Session, settings: Settings, summary: ProgramDemoSummary
+) -> list[tuple[str, str]]:
+    """Labelled URLs that show the program features: what `badges serve --demo` prints.
+
+    A completed learner's program credential and their learner page (a signed link valid for
+    30 days, from which the CLR downloads), the partner's endorsement and profile.
+    """
+    from app.models import Endorsement, ProgramLearner
+    from app.programs import links
+
+    base = settings.base_url
+    urls: list[tuple[str, str]] = []
+    award = session.scalars(
+        select(ProgramLearner)
+        .where(ProgramLearner.program_id == summary.program_id)
+        .where(ProgramLearner.credential_id.is_not(None))
+        .order_by(ProgramLearner.learner)
+    ).first()
+    if award is not None:
+        urls.append(("program credential", f"{base}/credentials/{award.credential_id}"))
+        expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+        token = links.make_token(award.learner, settings.kek_bytes(), expires)
+        urls.append(("learner page", f"{base}/learners/{token}"))
+        urls.append(
+            (
+                "learner CLR",
+                f"{base}/api/v1/learner/programs/{summary.program_id}/clr?token={token}",
+            )
+        )
+    endorsement = session.scalars(
+        select(Endorsement).where(Endorsement.issuer_id == summary.partner_id)
+    ).first()
+    if endorsement is not None:
+        urls.append(("endorsement", f"{base}/endorsements/{endorsement.id}"))
+    urls.append(("partner", f"{base}/issuers/{summary.partner_id}"))
+    urls.append(("verify page", f"{base}/verify"))
+    return urls
