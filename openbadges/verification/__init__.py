@@ -9,6 +9,9 @@
 * :mod:`~openbadges.verification.status` — ``revocation`` and ``suspension``.
 * :mod:`~openbadges.verification.validity` — ``validity``: the validity period against ``now``.
 * :mod:`~openbadges.verification.recipient` — ``recipient``.
+* :mod:`~openbadges.verification.clr` — the CLR 2.0 rules of ``structure``.
+* :mod:`~openbadges.verification.included` — ``credentials``: a CLR's included credentials.
+* :mod:`~openbadges.verification.nodes` — small JSON readers shared by the checks.
 * :mod:`~openbadges.verification.endorsements` — ``endorsements``.
 * :mod:`~openbadges.verification.pipeline` — runs them all.
 """

@@ -25,13 +25,18 @@ from openbadges.verification.structure import Expected
 
 __all__ = ["check_endorsements", "find_endorsements"]
 
+_OWN_VERIFICATION = frozenset({"proof", "verifiableCredential"})
+"""Members not searched: proofs, and a CLR's included credentials, whose endorsements are
+checked when each included credential is verified on its own."""
+
 NestedVerifier = Callable[["dict[str, Any] | str", Expected], VerificationReport]
 
 
 def find_endorsements(credential: dict[str, Any]) -> list[tuple[str, dict[str, Any] | str]]:
     """Return ``(json path, endorsement)`` for every endorsement held by the credential.
 
-    Endorsements nested inside an endorsement are left to that endorsement's own verification.
+    Endorsements nested inside an endorsement, or inside a credential a CLR includes, are left
+    to that document's own verification.
     """
     return list(_walk(credential))
 
@@ -82,7 +87,7 @@ def _walk(node: Any, path: str = "$") -> Iterator[tuple[str, dict[str, Any] | st
                     found.extend(_items(value, child, dict))
                 elif member == "endorsementJwt":
                     found.extend(_items(value, child, str))
-                elif member != "proof":
+                elif member not in _OWN_VERIFICATION:
                     stack.append((value, child))
     yield from sorted(found, key=lambda item: item[0])
 

@@ -3,11 +3,20 @@
 Verification never raises for a bad credential: every check runs inside :func:`_guarded`, so an
 unexpected exception becomes a check that says the step could not be completed (``unknown`` for
 the checks that withhold the verdict, ``invalid`` for the others), never a traceback. Nested
-documents — endorsements and status list credentials — are verified by the same pipeline with a
-nesting bound, so a credential cannot make the verifier recurse without end.
+documents — endorsements, status list credentials and the credentials a CLR includes — are
+verified by the same pipeline with a nesting bound, so a credential cannot make the verifier
+recurse without end.
+
+CLR auto-detection: a document whose ``type`` contains ``ClrCredential``, handed in with the
+default ``expected="credential"``, is verified as a CLR (``expected="clr"``). A CLR is a
+credential too, and the service's pages and ``POST /verify`` take whatever a learner brings;
+telling them "this is not an Open Badge" would be true and useless. Only the top-level document
+is promoted: a CLR included in a CLR, or presented as an endorsement, is judged as what the
+caller asked for.
 
 Specs:
     https://www.imsglobal.org/spec/ob/v3p0/#verification
+    https://www.imsglobal.org/spec/clr/v2p0/#clrcredential
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from typing import Any, get_args
 
 from openbadges.resolver import OfflineResolver, Resolver
 from openbadges.verification.endorsements import check_endorsements
+from openbadges.verification.included import check_included
 from openbadges.verification.keys import KeyPolicy
 from openbadges.verification.proof import check_proofs
 from openbadges.verification.recipient import check_recipient
@@ -26,19 +36,21 @@ from openbadges.verification.report import (
     BLOCKING_WHEN_UNKNOWN,
     Check,
     CheckStatus,
+    IncludedReport,
     VerificationReport,
     is_verified,
 )
 from openbadges.verification.schema import check_schema
 from openbadges.verification.sniff import Envelope, open_envelope
 from openbadges.verification.status import StatusContext, check_status
-from openbadges.verification.structure import Expected, check_structure, issuer_id_of
+from openbadges.verification.structure import Expected, check_structure, issuer_id_of, types_of
 from openbadges.verification.validity import check_validity
 
 __all__ = ["MAX_NESTING", "verify"]
 
 MAX_NESTING = 3
-"""How deep endorsements of endorsements (and their status lists) are followed."""
+"""How deep endorsements of endorsements (and their status lists, and a CLR's included
+credentials) are followed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +83,10 @@ def verify(
             is read as UTC).
         recipient: a known identifier of the learner (email, DID, URL); when given, the
             ``recipient`` check is run.
-        expected: ``"credential"`` (an OpenBadgeCredential), ``"endorsement"`` or
-            ``"status_list"`` (a BitstringStatusListCredential).
+        expected: ``"credential"`` (an OpenBadgeCredential; a document typed
+            ``ClrCredential`` is verified as a CLR, see the module docstring), ``"clr"`` (a CLR
+            2.0 ClrCredential: also the ``credentials`` check and ``report.children``),
+            ``"endorsement"`` or ``"status_list"`` (a BitstringStatusListCredential).
         fragment_key_policy: ``"bound"`` (keys must be published by the issuer) or
             ``"validator"`` (1EdTech's shortcut; see :mod:`openbadges.verification.keys`).
 
@@ -102,7 +116,13 @@ def _verify(
     format_check, envelope = open_envelope(data)
     if envelope is None:
         return VerificationReport(False, None, "unknown", [format_check])
+    if run.depth == 0 and expected == "credential" and _is_clr(envelope.credential):
+        expected = "clr"
     checks = [format_check, *_credential_checks(envelope, expected, run)]
+    children: list[IncludedReport] = []
+    if expected == "clr":
+        included, children = _included_check(envelope.credential, run)
+        checks.append(included)
     if recipient is not None:
         checks.append(
             _guarded("recipient", lambda: check_recipient(envelope.credential, recipient))
@@ -110,7 +130,20 @@ def _verify(
     endorsements = _endorsement_check(envelope.credential, run)
     if endorsements is not None:
         checks.append(endorsements)
-    return VerificationReport(is_verified(checks), envelope.credential, envelope.format, checks)
+    return VerificationReport(
+        is_verified(checks), envelope.credential, envelope.format, checks, children
+    )
+
+
+def _is_clr(credential: dict[str, Any]) -> bool:
+    return "ClrCredential" in types_of(credential)
+
+
+def _included_check(credential: dict[str, Any], run: _Run) -> tuple[Check, list[IncludedReport]]:
+    try:
+        return check_included(credential, _nested(run))
+    except Exception as exc:  # see _guarded
+        return _failure("credentials", exc), []
 
 
 def _credential_checks(envelope: Envelope, expected: Expected, run: _Run) -> list[Check]:

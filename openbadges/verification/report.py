@@ -5,6 +5,10 @@ verifier-plus#136), and one that turns "could not fetch the status list" into "v
 "revoked" is wrong either way (w3c/vc-bitstring-status-list#39). So every concern is reported on
 its own with three outcomes — ``valid``, ``invalid`` and ``unknown`` (could not be checked) — and
 a plain sentence saying why.
+
+A CLR (``ClrCredential``) bundles credentials that are each verified on their own; their reports
+are kept in :attr:`VerificationReport.children` (one :class:`IncludedReport` each) so a page can
+list them, and summed up by the ``credentials`` check.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ __all__ = [
     "Check",
     "CheckId",
     "CheckStatus",
+    "IncludedReport",
     "VerificationReport",
     "is_verified",
 ]
@@ -34,6 +39,7 @@ CheckId = Literal[
     "revocation",
     "suspension",
     "validity",
+    "credentials",
     "recipient",
     "endorsements",
 ]
@@ -47,15 +53,18 @@ CHECK_TITLES: dict[str, str] = {
     "revocation": "Revocation",
     "suspension": "Suspension",
     "validity": "Validity period",
+    "credentials": "Included credentials",
     "recipient": "Recipient",
     "endorsements": "Endorsements",
 }
 """The human title of each check id, in report order."""
 
 BLOCKING_WHEN_UNKNOWN: frozenset[str] = frozenset(
-    {"proof", "issuer_key", "revocation", "suspension"}
+    {"proof", "issuer_key", "revocation", "suspension", "credentials"}
 )
-"""Checks whose ``unknown`` outcome withholds the verdict: without them nothing is proven."""
+"""Checks whose ``unknown`` outcome withholds the verdict: without them nothing is proven (for a
+CLR, ``credentials``: a record whose included credentials could not all be checked is not
+verified)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,24 +104,56 @@ class VerificationReport:
         format: ``json``, ``jwt``, ``png+json``, ``png+jwt``, ``svg+json``, ``svg+jwt`` or
             ``unknown``.
         checks: one entry per concern, in a stable order.
+        children: for a CLR, the report of each included credential
+            (``credentialSubject.verifiableCredential``), in document order; empty otherwise.
     """
 
     verified: bool
     credential: dict[str, Any] | None
     format: str
     checks: list[Check] = field(default_factory=list)
+    children: list[IncludedReport] = field(default_factory=list)
 
     def check(self, check_id: str) -> Check | None:
         """Return the check with ``check_id``, or ``None`` when it was not run."""
         return next((c for c in self.checks if c.id == check_id), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form used by the API and ``--json``."""
-        return {
+        """Return the JSON form used by the API and ``--json`` (``children`` only for a CLR)."""
+        result: dict[str, Any] = {
             "verified": self.verified,
             "format": self.format,
             "checks": [c.to_dict() for c in self.checks],
             "credential": self.credential,
+        }
+        if self.children:
+            result["children"] = [child.to_dict() for child in self.children]
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class IncludedReport:
+    """The verification of one credential included in a CLR.
+
+    Attributes:
+        index: its position in ``credentialSubject.verifiableCredential`` (0-based).
+        path: its JSON path, e.g. ``$.credentialSubject.verifiableCredential[1]``.
+        name: a display name (the credential's ``name``, else its achievement's), if any.
+        report: its own report, made with the same resolver, clock and key policy.
+    """
+
+    index: int
+    path: str
+    name: str | None
+    report: VerificationReport
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: position, name and the nested report."""
+        return {
+            "index": self.index,
+            "path": self.path,
+            "name": self.name,
+            "report": self.report.to_dict(),
         }
 
 

@@ -55,7 +55,7 @@ def check_schema(credential: dict[str, Any]) -> Check:
     return Check.make(
         "schema",
         "valid",
-        "Only official Open Badges schemas are listed; their rules were applied locally.",
+        "Only official Open Badges / CLR schemas are listed; their rules were applied locally.",
     )
 
 

@@ -11,6 +11,8 @@ Specs:
     https://www.imsglobal.org/spec/ob/v3p0/#achievementcredential
     https://www.imsglobal.org/spec/ob/v3p0/#verification (step 1, conformance)
     https://www.w3.org/TR/vc-bitstring-status-list/#bitstringstatuslistcredential
+    https://www.imsglobal.org/spec/clr/v2p0/#clrcredential (``expected="clr"``, rules in
+    :mod:`openbadges.verification.clr`)
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from openbadges.verification.clr import clr_context_problems, clr_subject_problems
+from openbadges.verification.nodes import issuer_id_of, subjects_of, types_of
 from openbadges.verification.report import Check
 
 __all__ = [
@@ -31,7 +35,9 @@ __all__ = [
     "types_of",
 ]
 
-Expected = Literal["credential", "endorsement", "status_list"]
+Expected = Literal["credential", "clr", "endorsement", "status_list"]
+"""What the caller expects: an Open Badge, a CLR 2.0 ClrCredential, an endorsement or a
+Bitstring Status List credential."""
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -42,11 +48,13 @@ _OB_CONTEXT_RE = re.compile(
 
 _CREDENTIAL_TYPES: dict[str, frozenset[str]] = {
     "credential": frozenset({"OpenBadgeCredential", "AchievementCredential"}),
+    "clr": frozenset({"ClrCredential"}),
     "endorsement": frozenset({"EndorsementCredential"}),
     "status_list": frozenset({"BitstringStatusListCredential"}),
 }
 _SUBJECT_TYPES = {
     "credential": "AchievementSubject",
+    "clr": "ClrSubject",
     "endorsement": "EndorsementSubject",
     "status_list": "BitstringStatusList",
 }
@@ -55,6 +63,7 @@ _TYPED_MEMBERS = {
     "achievement": "Achievement",
     "address": "Address",
     "alignment": "Alignment",
+    "association": "Association",
     "creator": "Profile",
     "evidence": "Evidence",
     "image": "Image",
@@ -70,24 +79,17 @@ _TYPED_MEMBERS = {
 """Member name → the type its object values must carry (OB 3.0 data model). String values are
 references (``Result.resultDescription``, ``IdentifierEntry.identifier``) and are not checked."""
 
-_SEPARATELY_CHECKED = frozenset({"proof", "endorsement", "endorsementJwt", "@context"})
+_SEPARATELY_CHECKED = frozenset(
+    {"proof", "endorsement", "endorsementJwt", "@context", "verifiableCredential"}
+)
+"""Members verified on their own (proofs, endorsements, a CLR's included credentials)."""
 
-
-def types_of(node: object) -> set[str]:
-    """Return the ``type`` values of a JSON object as a set (string or array form)."""
-    if not isinstance(node, dict):
-        return set()
-    value = node.get("type")
-    values = value if isinstance(value, list) else [value]
-    return {v for v in values if isinstance(v, str)}
-
-
-def issuer_id_of(credential: dict[str, Any]) -> str | None:
-    """Return ``issuer.id`` (or the issuer URI when it is a string), or ``None``."""
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) and issuer else None
+_KIND = {
+    "credential": "an Open Badges 3.0 credential",
+    "clr": "a CLR 2.0 ClrCredential (Comprehensive Learner Record)",
+    "endorsement": "an Open Badges 3.0 endorsement",
+    "status_list": "a Bitstring Status List credential",
+}
 
 
 def check_structure(credential: dict[str, Any], expected: Expected) -> Check:
@@ -95,7 +97,7 @@ def check_structure(credential: dict[str, Any], expected: Expected) -> Check:
 
     Args:
         credential: the credential JSON.
-        expected: what the caller expects: an Open Badge, an endorsement or a status list.
+        expected: what the caller expects (see :data:`Expected`).
 
     Returns:
         ``invalid`` listing every problem found, else ``valid`` with any warnings.
@@ -110,10 +112,7 @@ def check_structure(credential: dict[str, Any], expected: Expected) -> Check:
     problems.extend(_typed_member_problems(credential))
     if problems:
         return Check.make("structure", "invalid", " ".join(problems + warnings))
-    kind = {"credential": "Open Badge", "endorsement": "endorsement", "status_list": "status list"}
-    detail = f"The credential has the structure of an Open Badges 3.0 {kind[expected]}."
-    if expected == "status_list":
-        detail = "The credential has the structure of a Bitstring Status List credential."
+    detail = f"The credential has the structure of {_KIND[expected]}."
     return Check.make("structure", "valid", " ".join([detail, *warnings]))
 
 
@@ -139,6 +138,10 @@ def _check_contexts(
         )
     if expected == "status_list":
         return
+    if expected == "clr":
+        clr_problems, clr_warnings = clr_context_problems(contexts)
+        problems.extend(clr_problems)
+        warnings.extend(clr_warnings)
     ob = [c for c in contexts if isinstance(c, str) and _OB_CONTEXT_RE.match(c)]
     if not ob:
         problems.append("The @context does not include an Open Badges 3.0 context.")
@@ -173,13 +176,8 @@ def _check_issuer(credential: dict[str, Any], expected: Expected, problems: list
         problems.append("The issuer has no id.")
 
 
-def _subjects(credential: dict[str, Any]) -> list[Any]:
-    subject = credential.get("credentialSubject")
-    return subject if isinstance(subject, list) else [subject]
-
-
 def _check_subject(credential: dict[str, Any], expected: Expected, problems: list[str]) -> None:
-    subjects = _subjects(credential)
+    subjects = subjects_of(credential)
     if not subjects or not all(isinstance(s, dict) for s in subjects):
         problems.append("The credentialSubject is missing or is not an object.")
         return
@@ -199,6 +197,8 @@ def _subject_content_problems(subject: dict[str, Any], expected: Expected) -> li
             found.append("The credentialSubject has no achievement.")
         found.extend(_identity_object_problems(subject.get("identifier")))
         return found
+    if expected == "clr":
+        return clr_subject_problems(subject) + _identity_object_problems(subject.get("identifier"))
     if expected == "endorsement":
         return [] if subject.get("id") else ["The endorsement subject has no id."]
     missing = [m for m in ("encodedList", "statusPurpose") if not subject.get(m)]
@@ -224,8 +224,8 @@ def _check_required_members(
     start = "issuanceDate" if legacy else "validFrom"
     if expected != "status_list" and not credential.get(start):
         problems.append(f"The credential has no {start}.")
-    if expected == "endorsement" and not credential.get("name"):
-        problems.append("The endorsement has no name.")
+    if expected in ("endorsement", "clr") and not credential.get("name"):
+        problems.append(f"The {'endorsement' if expected == 'endorsement' else 'CLR'} has no name.")
 
 
 def _typed_member_problems(credential: dict[str, Any]) -> Iterator[str]:
