@@ -34,6 +34,7 @@ from openbadges.jsonld.safe import find_undefined_terms
 from openbadges.keys import KeyType
 from openbadges.proofs import jwt as vc_jwt
 from openbadges.proofs.data_integrity import verify_proof
+from openbadges.proofs.ecdsa_sd import verify_derived_proof
 from openbadges.resolver import Resolver
 from openbadges.verification.keys import (
     KeyPolicy,
@@ -46,7 +47,11 @@ from openbadges.verification.sniff import Envelope
 
 __all__ = ["SUPPORTED_SUITES", "check_proofs"]
 
-SUPPORTED_SUITES = frozenset({"eddsa-rdfc-2022", "eddsa-2022", "Ed25519Signature2020"})
+SUPPORTED_SUITES = frozenset(
+    {"eddsa-rdfc-2022", "eddsa-2022", "Ed25519Signature2020", "ecdsa-sd-2023"}
+)
+# ecdsa-sd-2023 is verified only as a derived (selectively disclosed) proof, with a P-256 key.
+_SUITE_KEY_TYPE = {"ecdsa-sd-2023": KeyType.P256}
 """Data Integrity suites verified here (``cryptosuite``, or ``type`` for the 2020 suite)."""
 
 _REQUIRED_PROOF_MEMBERS = ("type", "verificationMethod", "proofPurpose", "proofValue")
@@ -163,11 +168,15 @@ def _signature_outcome(
         return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}")
     except OpenBadgesError as exc:
         return _Outcome(label, "invalid", f"{label} has no usable key: {exc.message}")
-    if key.public_key.key_type is not KeyType.ED25519:
-        text = f"{label} names a {key.public_key.key_type.value} key; the suite needs Ed25519."
+    needed = _SUITE_KEY_TYPE.get(suite, KeyType.ED25519)
+    if key.public_key.key_type is not needed:
+        text = (
+            f"{label} names a {key.public_key.key_type.value} key; the suite needs {needed.value}."
+        )
         return _Outcome(label, "invalid", text, key)
+    check = verify_derived_proof if suite == "ecdsa-sd-2023" else verify_proof
     try:
-        ok = verify_proof(unsigned, proof, key.public_key)
+        ok = check(unsigned, proof, key.public_key)
     except ContextError as exc:
         return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}", key)
     except OpenBadgesError as exc:
