@@ -29,6 +29,7 @@ from openbadges.jsonld._fast_context import (
     is_keyword,
     root_context,
 )
+from openbadges.jsonld._pyld import escape_literal
 
 XSD: Final = "http://www.w3.org/2001/XMLSchema#"
 XSD_BOOLEAN: Final = XSD + "boolean"
@@ -349,19 +350,14 @@ def canonical_double(value: float) -> str:
     return f"{mantissa}E{int(exponent)}"
 
 
-_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"'})
-
-
 def escape(text: str) -> str:
-    """Escape a literal's lexical form exactly as pyld 3.3 does (``pyld.nquads.escape``).
+    """Escape a literal's lexical form for canonical N-Quads, exactly as the reference path does.
 
-    Note this is narrower than RDFC-1.0 §3.1 (which also escapes ``\\b``, ``\\f`` and other
-    control characters as ``\\uXXXX``); the reference, and so every signature made so far,
-    leaves those characters raw.
+    RDFC-1.0 §3.1 (https://www.w3.org/TR/rdf-canon/#canonical-quads): ``\\b \\t \\n \\f \\r
+    \\" \\\\`` as short escapes, other U+0000–U+001F and U+007F as upper-case ``\\uXXXX``; this
+    is what rdf-canonize (jsonld.js) writes, and wider than pyld 3.3's own escaping.
     """
-    if "\\" in text or '"' in text or "\n" in text or "\r" in text or "\t" in text:
-        return text.translate(_ESCAPES)
-    return text
+    return escape_literal(text)
 
 
 def _node_types(ctx: ActiveContext, element: dict[str, Any]) -> tuple[bool, list[str]]:

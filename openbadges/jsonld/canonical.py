@@ -16,17 +16,26 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
 import time
+import types
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import pyld.canon
 from pyld import jsonld
 from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
 
 from openbadges.errors import LimitExceededError
-from openbadges.jsonld._pyld import PYLD_LOCK, pyld_options, run_pyld
+from openbadges.jsonld._pyld import (
+    PYLD_LOCK,
+    pyld_options,
+    run_pyld,
+    serialize_nquad,
+    serialize_nquads,
+)
 from openbadges.jsonld.limits import DEFAULT_LIMITS, Limits, check_structure
 
 _NQUADS = "application/n-quads"
@@ -82,8 +91,40 @@ class _BudgetedIssuer(IdentifierIssuer):  # type: ignore[misc]  # pyld is untype
         return _BudgetedIssuer.adopt(self, self.budget)
 
 
+# pyld's URDNA2015 serialises quads with ``pyld.nquads.serialize_nquad`` (looked up in the
+# ``pyld.canon`` module globals) both for its output and inside Hash First Degree Quads (§4.6).
+# Its two methods that do so are re-bound here to a copy of those globals in which the name means
+# our canonical N-Quads serialiser (RDFC-1.0 §5 escaping); pyld itself is left untouched.
+_CANON_GLOBALS = {**vars(pyld.canon), "serialize_nquad": serialize_nquad}
+
+
+def _rebound(function: Any) -> Any:
+    """``function`` with the same code, looking its globals up in ``_CANON_GLOBALS``."""
+    rebound = types.FunctionType(
+        function.__code__,
+        _CANON_GLOBALS,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    rebound.__qualname__ = function.__qualname__
+    rebound.__doc__ = function.__doc__
+    return rebound
+
+
+# A raw control character in canonical N-Quads means a serialiser with pyld's narrower escaping
+# produced it (the reference escapes them all): such output is not trusted.
+_RAW_CONTROL = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]")
+
+
 class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
-    """pyld's URDNA2015 with a work and time budget on the exponential part."""
+    """pyld's URDNA2015 with a work and time budget on the exponential part.
+
+    It serialises in canonical N-Quads form (RDFC-1.0 §5), see ``_CANON_GLOBALS``.
+    """
+
+    main = _rebound(URDNA2015.main)
+    hash_first_degree_quads = _rebound(URDNA2015.hash_first_degree_quads)
 
     def __init__(self, budget: _Budget) -> None:
         super().__init__()
@@ -114,10 +155,27 @@ def canonicalize(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> str
         CanonicalizationError: JSON-LD processing failed (invalid JSON-LD).
     """
     check_structure(doc, limits)
+    return canonicalize_checked(doc, limits)
+
+
+def canonicalize_checked(doc: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:
+    """:func:`canonicalize` for a document whose structure the caller has already checked.
+
+    Args:
+        doc: the JSON-LD document (not modified), already through
+            :func:`~openbadges.jsonld.limits.check_structure` with ``limits``.
+        limits: bounds for the rest of the work (blank nodes, RDFC-1.0 budget).
+
+    Returns:
+        RDFC-1.0 canonical N-Quads.
+
+    Raises:
+        LimitExceededError, ContextError, CanonicalizationError: as :func:`canonicalize`.
+    """
     fast = _fast_canonicalizer()
     if fast is not None:
         result = fast(doc)
-        if isinstance(result, str):
+        if isinstance(result, str) and _RAW_CONTROL.search(result) is None:
             return result
     return _reference(doc, limits)
 
@@ -157,10 +215,10 @@ def to_nquads_reference(doc: dict[str, Any]) -> str:
         CanonicalizationError: JSON-LD processing failed.
     """
     with PYLD_LOCK:
-        result: str = run_pyld(
-            lambda: jsonld.to_rdf(copy.deepcopy(doc), pyld_options(format=_NQUADS))
+        dataset = run_pyld(
+            lambda: jsonld.to_rdf(copy.deepcopy(doc), pyld_options(produceGeneralizedRdf=False))
         )
-    return result
+    return serialize_nquads(dataset)
 
 
 def _reference(doc: dict[str, Any], limits: Limits) -> str:

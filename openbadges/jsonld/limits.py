@@ -67,29 +67,60 @@ def check_structure(doc: Any, limits: Limits = DEFAULT_LIMITS) -> None:
         )
 
 
+Trail = tuple[Any, ...] | None
+"""A JSON path kept as ``(parent_trail, key_or_index)`` links; :func:`trail_path` renders it.
+Building the text only when it is needed keeps walks over large documents cheap."""
+
+
+def trail_path(trail: Trail) -> str:
+    """Render a trail as a JSON path (``$.credentialSubject.result[0]``).
+
+    Args:
+        trail: None for the root, else ``(parent_trail, member name or array index)``.
+
+    Returns:
+        The path.
+    """
+    steps: list[Any] = []
+    while trail is not None:
+        trail, step = trail
+        steps.append(step)
+    path = "$"
+    for step in reversed(steps):
+        path = f"{path}[{step}]" if isinstance(step, int) else child_path(path, step)
+    return path
+
+
 def _walk(doc: Any, limits: Limits) -> None:
     """Iteratively count values and track depth (no recursion: depth is what is hostile)."""
-    stack: list[tuple[Any, str, int]] = [(doc, "$", 1)]
+    stack: list[tuple[Any, Trail, int]] = [(doc, None, 1)]
     nodes = 0
+    max_nodes, max_depth = limits.max_nodes, limits.max_depth
     while stack:
-        value, path, depth = stack.pop()
+        value, trail, depth = stack.pop()
         nodes += 1
-        if nodes > limits.max_nodes:
+        if nodes > max_nodes:
             raise LimitExceededError(
-                f"document has more than {limits.max_nodes} JSON values",
+                f"document has more than {max_nodes} JSON values",
                 code="too_many_nodes",
-                path=path,
-            )
-        if isinstance(value, dict | list) and depth > limits.max_depth:
-            raise LimitExceededError(
-                f"document nests deeper than {limits.max_depth} levels",
-                code="too_deep",
-                path=path,
+                path=trail_path(trail),
             )
         if isinstance(value, dict):
-            stack.extend((v, child_path(path, k), depth + 1) for k, v in value.items())
+            if depth > max_depth:
+                raise _too_deep(max_depth, trail)
+            stack.extend((v, (trail, k), depth + 1) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+            if depth > max_depth:
+                raise _too_deep(max_depth, trail)
+            stack.extend((v, (trail, i), depth + 1) for i, v in enumerate(value))
+
+
+def _too_deep(max_depth: int, trail: Trail) -> LimitExceededError:
+    return LimitExceededError(
+        f"document nests deeper than {max_depth} levels",
+        code="too_deep",
+        path=trail_path(trail),
+    )
 
 
 def child_path(parent: str, key: object) -> str:

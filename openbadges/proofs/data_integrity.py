@@ -33,8 +33,8 @@ from typing import Any, Protocol
 import base58
 
 from openbadges.errors import OpenBadgesError, SigningError
-from openbadges.jsonld.canonical import canonicalize
-from openbadges.jsonld.safe import ensure_defined
+from openbadges.jsonld.canonical import canonicalize, canonicalize_checked
+from openbadges.jsonld.safe import ensure_portable, ensure_signable
 
 __all__ = [
     "CRYPTOSUITE",
@@ -104,13 +104,16 @@ def sign(
         A new document with ``proof`` set.
 
     Raises:
-        UndefinedTermError: a term the contexts do not define (it would not be signed).
+        UndefinedTermError: a term the contexts do not define (it would not be signed), or a
+            value JSON-LD processors sign differently (``@direction``, a malformed
+            ``@language``, integers beyond ±(2^53 − 1), doubles such as 1e-7; see
+            :func:`openbadges.jsonld.safe.find_unportable_values`), with its JSON ``path``.
         SigningError: a bad ``created``, ``verification_method`` or key.
         ContextError, LimitExceededError, CanonicalizationError: from canonicalisation.
     """
     _check_signer(key)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    ensure_defined(unsecured)
+    ensure_signable(unsecured)
     proof: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -118,11 +121,11 @@ def sign(
         "verificationMethod": _check_method(verification_method),
         "proofPurpose": proof_purpose,
     }
-    signature = key.sign(proof_hash_data(unsecured, proof))
+    signature = key.sign(_hash_data(unsecured, proof, checked=True))
     if not isinstance(signature, bytes) or len(signature) != 64:
         raise SigningError("the key did not produce a 64-byte Ed25519 signature")
     proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
-    signed = copy.deepcopy(unsecured)
+    signed: dict[str, Any] = _copy_json(unsecured)
     signed["proof"] = _append_proof(document.get("proof"), proof)
     return signed
 
@@ -146,6 +149,8 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Ve
     Raises:
         SigningError: ``code="unsupported_proof"`` for a proof type or cryptosuite outside
             :data:`VERIFIABLE_SUITES`, or a proof that is not an object.
+        UndefinedTermError: the document holds values JSON-LD processors sign differently
+            (:func:`openbadges.jsonld.safe.find_unportable_values`), so no verdict is possible.
         ContextError, LimitExceededError, CanonicalizationError: the document cannot be
             canonicalised (it is unusable rather than forged).
     """
@@ -155,6 +160,10 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Ve
         return False
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    # What JSON-LD processors canonicalise differently cannot be checked reliably: a genuine
+    # signature made elsewhere would look forged here. Refuse it as unusable instead.
+    ensure_portable(unsecured)
+    ensure_portable(options)
     return bool(public_key.verify(signature, proof_hash_data(unsecured, options)))
 
 
@@ -172,11 +181,26 @@ def proof_hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> 
     Raises:
         ContextError, LimitExceededError, CanonicalizationError: from canonicalisation.
     """
+    return _hash_data(document, proof_options, checked=False)
+
+
+def _hash_data(document: dict[str, Any], proof_options: dict[str, Any], *, checked: bool) -> bytes:
+    """:func:`proof_hash_data`; ``checked``: the document's structure was already checked."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {k: v for k, v in proof_options.items() if k not in ("proofValue", "@context")}
     config_hash = hashlib.sha256(_canonical_proof_config(options, unsecured.get("@context")))
-    document_hash = hashlib.sha256(canonicalize(unsecured).encode("utf-8"))
+    canonical = canonicalize_checked(unsecured) if checked else canonicalize(unsecured)
+    document_hash = hashlib.sha256(canonical.encode("utf-8"))
     return config_hash.digest() + document_hash.digest()
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists, scalars), several times faster than deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
 
 
 def _canonical_proof_config(options: dict[str, Any], context: Any) -> bytes:

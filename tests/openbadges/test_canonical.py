@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,59 @@ def test_canonicalize_falls_back_when_the_fast_path_declines(
     monkeypatch.setattr(canonical, "_fast_canonicalizer", lambda: lambda doc: None)
     expected = (OB / "document-canon.txt").read_text()
     assert canonical.canonicalize(ob_credential()) == expected
+
+
+# --- canonical N-Quads escaping (RDFC-1.0 §5, RDF 1.2 canonical N-Triples) ---------------------
+
+
+def _named(name: str, subject_name: str = "s") -> dict[str, Any]:
+    return {
+        "@context": [V2],
+        "type": "VerifiableCredential",
+        "name": name,
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"name": subject_name},
+    }
+
+
+def test_control_characters_are_escaped_as_rdf_canonize_does() -> None:
+    doc = _named('form\ffeed back\bspace bell\u0007 del\u007f nul\x00 "q" \\ \n\t\r é')
+    expected = (
+        '"form\\ffeed back\\bspace bell\\u0007 del\\u007F nul\\u0000 \\"q\\" \\\\ \\n\\t\\r é"'
+    )
+    for text in (canonical.canonicalize(doc), canonical.canonicalize_reference(doc)):
+        assert f"<https://schema.org/name> {expected} ." in text
+    assert expected in canonical.to_nquads_reference(doc)
+
+
+def test_blank_node_labels_hash_the_escaped_form() -> None:
+    """Hash First Degree Quads (§4.6) must serialise like the output, or labels differ."""
+    doc = _named("a", subject_name="\u0007")
+    doc["credentialSubject"] = [{"name": "\u0002"}, {"name": "\u0003"}]
+    del doc["name"]
+    result = canonical.canonicalize_reference(doc)
+
+    def first_degree(escaped: str) -> str:
+        line = f'_:a <https://schema.org/name> "{escaped}" .\n'
+        back = "_:z <https://www.w3.org/2018/credentials#credentialSubject> _:a .\n"
+        return hashlib.sha256("".join(sorted([line, back])).encode()).hexdigest()
+
+    stx, etx = first_degree("\\u0002"), first_degree("\\u0003")
+    # Labels follow the order of first-degree hashes (§4.4 step 5): the two subjects' labels
+    # must be ordered as their hashes over the *escaped* form are.
+    lines = result.splitlines()
+    stx_label = next(x.split()[0] for x in lines if x.endswith('"\\u0002" .'))
+    etx_label = next(x.split()[0] for x in lines if x.endswith('"\\u0003" .'))
+    assert (stx_label < etx_label) == (stx < etx)
+    raw_stx, raw_etx = first_degree("\u0002"), first_degree("\u0003")
+    assert (stx < etx) != (raw_stx < raw_etx), "the vector must tell them apart"
+
+
+def test_fast_output_with_raw_control_characters_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = _named("bell\u0007")
+    monkeypatch.setattr(canonical, "_fast_canonicalizer", lambda: lambda d: '"bell\u0007"\n')
+    assert canonical.canonicalize(doc) == canonical.canonicalize_reference(doc)
+    monkeypatch.setattr(canonical, "_fast_canonicalizer", lambda: lambda d: "from the fast path")
+    assert canonical.canonicalize(doc) == "from the fast path"

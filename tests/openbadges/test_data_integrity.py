@@ -402,3 +402,77 @@ def test_conformance_bad_proof_value_does_not_verify() -> None:
     document = load(CONFORMANCE / "simple-err-proof-value.json")
     (proof,) = document["proof"]
     assert not di.verify_proof(document, proof, fragment_key(proof))
+
+
+# --- what signing refuses, cheaply, with the fast path present ------------------------------
+
+METHOD = "did:web:example.edu#key-1"
+
+
+def test_undefined_terms_are_refused_even_where_the_fast_path_answers(
+    credential: dict[str, Any], ob_key: SigningKey
+) -> None:
+    from openbadges.jsonld.fast import fast_canonicalize
+
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    unsecured["credentialSubject"]["nickname"] = "dropped by JSON-LD expansion"
+    assert fast_canonicalize(unsecured) is not None  # the fast path does not refuse it itself
+    with pytest.raises(UndefinedTermError) as info:
+        di.sign(unsecured, ob_key, verification_method=METHOD, created="2025-01-01T00:00:00Z")
+    assert info.value.path == "$.credentialSubject.nickname"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("name", {"@value": "عمل", "@language": "ar", "@direction": "rtl"}, "base_direction"),
+        ("name", {"@value": "Teamwork", "@language": "not a tag!"}, "invalid_language_tag"),
+        ("awardedDate", 2**64 + 1, "unsafe_integer"),
+        ("awardedDate", 1e-7, "unsafe_double"),
+    ],
+)
+def test_values_jsonld_processors_sign_differently_are_refused(
+    credential: dict[str, Any], ob_key: SigningKey, field: str, value: Any, code: str
+) -> None:
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    unsecured[field] = value
+    with pytest.raises(UndefinedTermError) as info:
+        di.sign(unsecured, ob_key, verification_method=METHOD, created="2025-01-01T00:00:00Z")
+    assert info.value.code == code
+    assert info.value.path is not None
+    assert info.value.path.startswith(f"$.{field}")
+
+
+def test_an_iri_with_a_space_is_refused(credential: dict[str, Any], ob_key: SigningKey) -> None:
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    unsecured["credentialSubject"]["achievement"]["image"] = {
+        "id": "https://example.edu/a b.png",
+        "type": "Image",
+    }
+    with pytest.raises(UndefinedTermError) as info:
+        di.sign(unsecured, ob_key, verification_method=METHOD, created="2025-01-01T00:00:00Z")
+    assert info.value.path == "$.credentialSubject.achievement.image.id"
+
+
+def test_verify_refuses_rather_than_judges_unportable_values(
+    credential: dict[str, Any], ob_key: SigningKey
+) -> None:
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    signed = di.sign(unsecured, ob_key, verification_method=METHOD, created="2025-01-01T00:00:00Z")
+    assert di.verify_proof(signed, signed["proof"], ob_key.public_key) is True
+    signed["credentialSubject"]["creditsEarned"] = 1e-7  # as a JavaScript issuer might sign it
+    with pytest.raises(UndefinedTermError):
+        di.verify_proof(signed, signed["proof"], ob_key.public_key)
+
+
+def test_control_characters_sign_over_the_escaped_form(
+    credential: dict[str, Any], ob_key: SigningKey
+) -> None:
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    unsecured["description"] = "form\ffeed, bell\u0007"
+    signed = di.sign(unsecured, ob_key, verification_method=METHOD, created="2025-01-01T00:00:00Z")
+    canonical = canonicalize_reference(unsecured)
+    assert '"form\\ffeed, bell\\u0007"' in canonical
+    expected = di.proof_hash_data(unsecured, signed["proof"])[32:]
+    assert expected == hashlib.sha256(canonical.encode()).digest()
+    assert di.verify_proof(signed, signed["proof"], ob_key.public_key) is True

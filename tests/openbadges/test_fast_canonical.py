@@ -26,6 +26,7 @@ from openbadges.errors import OpenBadgesError
 from openbadges.jsonld import fast
 from openbadges.jsonld._fast_context import Unsupported
 from openbadges.jsonld._fast_rdf import canonical_double, escape, literal
+from openbadges.jsonld._pyld import escape_literal
 from openbadges.jsonld.canonical import canonicalize, canonicalize_reference
 from openbadges.jsonld.fast import canonicalize_strict, fast_canonicalize
 
@@ -282,8 +283,19 @@ def test_canonical_double_matches_pyld(value: float) -> None:
 
 @settings(max_examples=1000, deadline=None, derandomize=True, database=None)
 @given(st.text())
-def test_literal_escaping_matches_pyld(value: str) -> None:
-    assert escape(value) == pyld_nquads.escape(value)
+def test_literal_escaping_matches_the_reference(value: str) -> None:
+    """The fast serialiser escapes like the reference (RDFC-1.0), and only differs from pyld's
+    own narrower escaping on control characters other than tab, newline and carriage return."""
+    assert escape(value) == escape_literal(value)
+    if not any(
+        c in value
+        for c in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+    ):
+        assert escape(value) == pyld_nquads.escape(value)
+
+
+def test_control_characters_are_escaped_as_rdfc_requires() -> None:
+    assert escape("a\bb\fc\x07d\x7f") == "a\\bb\\fc\\u0007d\\u007F"
 
 
 def test_non_finite_numbers_are_refused() -> None:

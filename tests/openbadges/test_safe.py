@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import strategies as S
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openbadges.errors import ContextError, UndefinedTermError
+from openbadges.jsonld import safe
 from openbadges.jsonld.safe import ensure_defined, find_undefined_terms
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -225,3 +229,201 @@ def test_conformance_type_errors_are_caught() -> None:
         pytest.skip("conformance corpus not present")
     document = json.loads((CONFORMANCE / "simple-err-type.json").read_text())
     assert find_undefined_terms(document) == ["$.type[1]"]
+
+
+# --- the quick check equals the reference -------------------------------------------------
+
+_MUTATIONS = [
+    lambda d: None,
+    lambda d: d["credentialSubject"].update(nickname="Sam"),
+    lambda d: d.update(color="blue", **{"@foo": 1, "my field": 2}),
+    lambda d: d["credentialSubject"]["achievement"]["type"].append("FancyAchievement"),
+    lambda d: d["issuer"].update(type="Organisation", caption="Our logo"),
+    lambda d: d["credentialSubject"]["result"][1].update(grade="B"),
+    lambda d: d["credentialSubject"]["achievement"]["criteria"].update(achievementType="Badge"),
+    lambda d: d["issuer"].update(image="logo.png"),  # relative: the quick check defers
+    lambda d: d["issuer"].update(image="https://example.edu/a b.png"),
+    lambda d: d.update(id="https://example.edu/{x}"),
+    lambda d: d["credentialSchema"][0].update(type="SomethingElse"),
+    lambda d: d["credentialSubject"]["achievement"].update(achievementType="NotInTheEnum"),
+    lambda d: d["@context"].remove(EXTENSIONS),
+    lambda d: d["credentialSubject"].update(**{"https://example.org/vocab#nickname": "Sam"}),
+    lambda d: d.update(proof={"type": "DataIntegrityProof", "proofPurpose": "bragging", "x": 1}),
+]
+
+
+@pytest.mark.parametrize("index", range(len(_MUTATIONS)))
+def test_quick_check_agrees_with_the_reference(index: int) -> None:
+    doc = credential()
+    _MUTATIONS[index](doc)
+    quick = safe._quick_undefined_terms(doc)
+    reference = safe.find_undefined_terms_reference(doc)
+    if index not in (7, 8):  # relative IRIs (and a space makes one) are left to the reference
+        assert quick is not None, "the quick check must answer for the OB profile"
+    if quick is not None:
+        assert sorted(dict.fromkeys(quick)) == sorted(reference)
+    assert sorted(find_undefined_terms(doc)) == sorted(reference)
+
+
+def test_quick_check_defers_what_it_does_not_model() -> None:
+    doc = credential()
+    doc["@context"].append({"nickname": "https://example.org/vocab#nickname"})  # inline context
+    assert safe._quick_undefined_terms(doc) is None
+    doc = credential()
+    doc["name"] = {"@value": "Teamwork", "@language": "en"}  # value object
+    assert safe._quick_undefined_terms(doc) is None
+    assert find_undefined_terms(doc) == []
+
+
+@pytest.mark.parametrize("file_name", _conformance_documents())
+def test_quick_check_agrees_on_the_conformance_corpus(file_name: str) -> None:
+    document = json.loads((CONFORMANCE / file_name).read_text())
+    quick = safe._quick_undefined_terms(document)
+    if quick is not None:
+        assert sorted(quick) == sorted(safe.find_undefined_terms_reference(document))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(S.credential(), st.sampled_from(["nickname", "grade", "color"]), st.integers(0, 3))
+def test_quick_check_agrees_on_generated_credentials(
+    doc: dict[str, Any], name: str, where: int
+) -> None:
+    targets = [doc, doc["credentialSubject"], doc["credentialSubject"]["achievement"], None]
+    if targets[where] is not None:
+        targets[where][name] = "not in any context"
+    quick = safe._quick_undefined_terms(doc)
+    reference = safe.find_undefined_terms_reference(doc)
+    if quick is not None:
+        assert sorted(quick) == sorted(reference)
+    if targets[where] is not None:
+        assert reference, "the undefined property must be found"
+
+
+def test_iris_that_are_not_iris_are_refused() -> None:
+    for bad in ("https://example.edu/a b.png", "https://example.edu/<a>", 'https://e.edu/"q"'):
+        doc = credential()
+        doc["issuer"]["image"]["id"] = bad
+        assert find_undefined_terms(doc) == ["$.issuer.image.id"], bad
+
+
+# --- values the JSON-LD processors sign differently ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "code"),
+    [
+        (
+            lambda d: d.update(name={"@value": "x", "@language": "ar", "@direction": "rtl"}),
+            '$.name["@direction"]',
+            "base_direction",
+        ),
+        (
+            lambda d: d["@context"].append({"@direction": "rtl"}),
+            '$["@context"][3]["@direction"]',
+            "base_direction",
+        ),
+        (
+            lambda d: d["@context"].append({"dir": "@direction"}),
+            '$["@context"][3].dir',
+            "keyword_alias",
+        ),
+        (
+            lambda d: d.update(name={"@value": "x", "@language": "not a tag!"}),
+            '$.name["@language"]',
+            "invalid_language_tag",
+        ),
+        (
+            lambda d: d.update(name={"@value": "x", "@language": "en_US"}),
+            '$.name["@language"]',
+            "invalid_language_tag",
+        ),
+        (
+            lambda d: d["@context"].append({"@language": "123456789"}),
+            '$["@context"][3]["@language"]',
+            "invalid_language_tag",
+        ),
+        (
+            lambda d: d["credentialSubject"].update(creditsEarned=2**53),
+            "$.credentialSubject.creditsEarned",
+            "unsafe_integer",
+        ),
+        (
+            lambda d: d["credentialSubject"].update(creditsEarned=[1, -(2**64)]),
+            "$.credentialSubject.creditsEarned[1]",
+            "unsafe_integer",
+        ),
+        (
+            lambda d: d["credentialSubject"].update(creditsEarned=1e-7),
+            "$.credentialSubject.creditsEarned",
+            "unsafe_double",
+        ),
+        (
+            lambda d: d["credentialSubject"].update(creditsEarned=-2.5e-9),
+            "$.credentialSubject.creditsEarned",
+            "unsafe_double",
+        ),
+        (  # 17 significant digits ending in 5: pyld rounds half to even, JavaScript half up
+            lambda d: d["credentialSubject"].update(creditsEarned=1234567890123456.5),
+            "$.credentialSubject.creditsEarned",
+            "unsafe_double",
+        ),
+        (
+            lambda d: d["credentialSubject"].update(creditsEarned=float("nan")),
+            "$.credentialSubject.creditsEarned",
+            "non_finite_number",
+        ),
+    ],
+)
+def test_unportable_values_are_found_with_their_path(mutate: Any, path: str, code: str) -> None:
+    doc = credential()
+    mutate(doc)
+    assert [(f.path, f.code) for f in safe.find_unportable_values(doc)] == [(path, code)]
+    with pytest.raises(UndefinedTermError) as info:
+        safe.ensure_portable(doc)
+    assert (info.value.path, info.value.code) == (path, code)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        3,
+        2**53 - 1,
+        -(2**53 - 1),
+        3.0,
+        0.5,
+        0.1 + 0.2,
+        1e-6,
+        -1e-6,
+        2.5e-6,
+        12.75,
+        1e21,
+        1e300,
+        True,
+    ],
+)
+def test_numbers_both_stacks_agree_on_are_accepted(value: Any) -> None:
+    doc = credential()
+    doc["credentialSubject"]["creditsEarned"] = value
+    assert safe.find_unportable_values(doc) == []
+
+
+def test_well_formed_language_tags_and_context_numbers_are_accepted() -> None:
+    doc = credential()
+    doc["@context"].append({"@version": 1.1, "@language": None})
+    doc["name"] = {"@value": "团队合作", "@language": "zh-Hant-TW"}
+    doc["description"] = {"@value": "Teamwork", "@language": "en"}
+    assert safe.find_unportable_values(doc) == []
+
+
+def test_ensure_signable_checks_values_before_terms() -> None:
+    doc = credential()
+    doc["credentialSubject"]["nickname"] = "Sam"
+    with pytest.raises(UndefinedTermError) as info:
+        safe.ensure_signable(doc)
+    assert (info.value.code, info.value.path) == ("undefined_term", "$.credentialSubject.nickname")
+    doc["credentialSubject"]["creditsEarned"] = 1e-7
+    with pytest.raises(UndefinedTermError) as info:
+        safe.ensure_signable(doc)
+    assert info.value.code == "unsafe_double"
+    safe.ensure_signable(credential())
