@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from app.achievements import public as achievements_public
@@ -20,24 +22,37 @@ from app.signing_keys import router as keys_router
 from app.status import public as status_public
 from app.verification import router as verification_router
 
+PUBLIC = (
+    credentials_public,
+    status_public,
+    keys_public,  # /issuers/{id}/did.json before /issuers/{id}
+    issuers_public,
+    achievements_public,
+    endorsements_public,
+)
+API = (
+    credentials_router,
+    verification_router,
+    issuers_router,
+    keys_router,
+    achievements_router,
+    programs_router,
+    programs_learners,
+    endorsements_router,
+)
 
-def include_routers(app: FastAPI) -> None:
-    """Mount the API, the public documents and the probes."""
-    for module in (
-        health_router,
-        issuers_router,
-        keys_router,
-        achievements_router,
-        credentials_router,
-        verification_router,
-        programs_router,
-        programs_learners,
-        endorsements_router,
-        endorsements_public,
-        keys_public,  # /issuers/{id}/did.json before /issuers/{id}
-        issuers_public,
-        achievements_public,
-        credentials_public,
-        status_public,
-    ):
+
+def include_routers(app: FastAPI, pages: Callable[[FastAPI], None] | None = None) -> None:
+    """Mount the probes, the public documents, the HTML ``pages`` (when given), then the API.
+
+    The order is for speed, not meaning: routing tries routes one by one (each costs a few
+    microseconds), and the public URLs (shared links, QR codes, status lists) carry most of
+    the traffic. No two groups share a path pattern, so the order changes no answer.
+    """
+    app.include_router(health_router.router)
+    for module in PUBLIC:
+        app.include_router(module.router)
+    if pages is not None:
+        pages(app)
+    for module in API:
         app.include_router(module.router)

@@ -55,7 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine, context)
     install_error_handlers(app)
-    include_routers(app)
-    _mount_web(app)
+    include_routers(app, pages=_mount_web)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

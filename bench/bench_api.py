@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import os
 import secrets
 import socket
@@ -26,7 +27,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -128,34 +131,84 @@ def setup(base: str) -> tuple[dict[str, str], str]:
     return headers, achievement["id"]
 
 
+@dataclass
+class Reply:
+    """Status and body of one response."""
+
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough HTTP for this service.
+
+    The load generator shares the 2 cores with the server: httpx's AsyncClient costs more CPU
+    per request than the service's bare ``/ping``, so it measured itself. Raw asyncio streams
+    (as in ``bench_pages.py``) leave the cores to the server.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None
+    ) -> Reply:
+        payload = b"" if body is None else json.dumps(body).encode()
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return Reply(int(head.split(b" ", 2)[1]), await self.reader.readexactly(length))
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
 async def drive(
-    base: str,
+    port: int,
     concurrency: int,
     total: int,
     time_limit: float,
-    request: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
-) -> tuple[float, list[float], list[httpx.Response]]:
+    request: Callable[[Connection, int], Awaitable[Reply]],
+) -> tuple[float, list[float], list[Reply]]:
     """Run ``total`` requests from ``concurrency`` clients; returns (rate, latencies, responses)."""
     counter = iter(range(total))
     latencies: list[float] = []
-    responses: list[httpx.Response] = []
+    responses: list[Reply] = []
     deadline = time.monotonic() + time_limit
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-
-        async def worker() -> None:
+    async def worker() -> None:
+        connection = await Connection.open(port)
+        try:
             for n in counter:
                 if time.monotonic() > deadline:
                     return
                 started = time.perf_counter()
-                response = await request(client, n)
+                response = await request(connection, n)
                 latencies.append(time.perf_counter() - started)
                 responses.append(response)
+        finally:
+            await connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     return len(latencies) / elapsed, latencies, responses
 
 
@@ -164,34 +217,34 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-async def run(base: str, args: argparse.Namespace) -> None:
+async def run(base: str, port: int, args: argparse.Namespace) -> None:
     headers, achievement_id = setup(base)
 
-    async def ping(client: httpx.AsyncClient, _n: int) -> httpx.Response:
-        return await client.get("/ping")
+    async def ping(client: Connection, _n: int) -> Reply:
+        return await client.request("GET", "/ping")
 
-    await drive(base, 16, 500, 10, ping)  # warm-up
-    ping_rate, _, _ = await drive(base, args.concurrency, args.ping_requests, args.time_limit, ping)
+    await drive(port, 16, 500, 10, ping)  # warm-up
+    ping_rate, _, _ = await drive(port, args.concurrency, args.ping_requests, args.time_limit, ping)
 
-    async def issue(client: httpx.AsyncClient, n: int) -> httpx.Response:
+    async def issue(client: Connection, n: int) -> Reply:
         body = {
             "achievementId": achievement_id,
             "recipient": {"email": f"learner{n}@example.org", "name": f"Learner {n}"},
         }
-        return await client.post("/api/v1/credentials", json=body, headers=headers)
+        return await client.request("POST", "/api/v1/credentials", headers, body)
 
-    await drive(base, 8, 100, 20, issue)  # warm-up: key cache, connection pools
+    await drive(port, 8, 100, 20, issue)  # warm-up: key cache, connection pools
     issue_rate, latencies, responses = await drive(
-        base, args.concurrency, args.issues, args.time_limit, issue
+        port, args.concurrency, args.issues, args.time_limit, issue
     )
     failures = sum(r.status_code != 201 for r in responses)
     ids = [r.json()["id"] for r in responses if r.status_code == 201]
 
-    async def read(client: httpx.AsyncClient, n: int) -> httpx.Response:
-        return await client.get(f"/credentials/{ids[n % len(ids)]}.json")
+    async def read(client: Connection, n: int) -> Reply:
+        return await client.request("GET", f"/credentials/{ids[n % len(ids)]}.json")
 
     read_rate, read_latencies, reads = await drive(
-        base, args.concurrency, args.reads, args.time_limit, read
+        port, args.concurrency, args.reads, args.time_limit, read
     )
     read_failures = sum(r.status_code != 200 for r in reads)
 
@@ -235,7 +288,7 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_ready(base)
-            asyncio.run(run(base, args))
+            asyncio.run(run(base, port, args))
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -1,11 +1,12 @@
 """Load the credential page and its QR code the way a link shared on social media is loaded.
 
-Starts the real service with uvicorn (one worker, a subprocess on 127.0.0.1) on a fresh SQLite
+Starts the real service with uvicorn (``--workers``, default 2 as deployed; a subprocess on
+127.0.0.1) on a fresh SQLite
 database, issues a few credentials through the API, then drives N concurrent keep-alive
 clients for a bounded number of requests per target and prints requests/s, p50 and p99 next
 to the bare FastAPI ``/ping`` of the same run (the ceiling on this machine).
 
-    .venv/bin/python bench/bench_pages.py [--clients 100] [--requests 6000]
+    .venv/bin/python bench/bench_pages.py [--clients 100] [--requests 6000] [--workers 2]
 
 Targets (docs): credential page p99 <= 50 ms at 100 clients and >= 1,000 pages/s.
 """
@@ -72,12 +73,14 @@ def prepare(data_dir: Path, base: str, env: dict[str, str]) -> list[str]:
     return ids
 
 
-async def worker(port: int, paths: list[str], headers: str, count: int, out: list[float]) -> int:
-    """One keep-alive connection sending ``count`` GETs; returns the error count."""
+async def worker(
+    port: int, paths: list[str], headers: str, count: int, out: list[float], offset: int = 0
+) -> int:
+    """One keep-alive connection sending ``count`` GETs from ``paths[offset]`` on; errors."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     errors = 0
     for i in range(count):
-        path = paths[i % len(paths)]
+        path = paths[(offset + i) % len(paths)]
         started = time.perf_counter()
         writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode())
         head = await reader.readuntil(b"\r\n\r\n")
@@ -99,11 +102,13 @@ async def load(
 ) -> Result:
     latencies: list[float] = []
     per_client = max(1, total // clients)
-    # Warm up (caches, connections) outside the measurement.
-    await asyncio.gather(*(worker(port, paths, headers, 5, []) for _ in range(min(clients, 10))))
+    # Warm up (caches, connections) outside the measurement: every path, on every worker
+    # process (connections are spread over them), as a page shared for a while would be.
+    warm = 2 * len(paths)
+    await asyncio.gather(*(worker(port, paths, headers, warm, []) for _ in range(min(clients, 10))))
     started = time.perf_counter()
     errors = await asyncio.gather(
-        *(worker(port, paths, headers, per_client, latencies) for _ in range(clients))
+        *(worker(port, paths, headers, per_client, latencies, n) for n in range(clients))
     )
     return Result(name, time.perf_counter() - started, latencies, sum(errors))
 
@@ -125,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
     port = free_port()
@@ -151,6 +157,8 @@ def main() -> None:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--workers",
+                str(args.workers),
                 "--log-level",
                 "warning",
                 "--no-access-log",
@@ -170,7 +178,8 @@ def main() -> None:
                 ("qr.svg", qrs, ""),
             ]
             print(
-                f"{args.clients} concurrent keep-alive clients, ~{args.requests} requests each target"
+                f"workers={args.workers}, {args.clients} concurrent keep-alive clients,"
+                f" ~{args.requests} requests each target"
             )
             for name, paths, headers in runs:
                 result = asyncio.run(load(name, port, paths, headers, args.clients, args.requests))

@@ -6,13 +6,14 @@ error and closes. The CLI uses :func:`session_scope` under the same rule.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +27,40 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
+
+
+IDLE_PING_S = 10.0
+"""A pooled connection idle longer than this is pinged before use."""
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for connections that sat idle (SQLAlchemy's custom recipe).
+
+    A ping is a round trip (~0.2 ms under load) on every checkout, and a busy server checks
+    connections out constantly: a connection used a moment ago is alive. One idle for a while
+    may have been dropped (server restart, firewall), so it is pinged, and a failure makes the
+    pool replace it before the request sees an error.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as error:  # any driver error: the connection is unusable
+            raise exc.DisconnectionError() from error
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -49,7 +83,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (see READ_ONLY) take no write lock, so page views never queue behind writers.
+        read_only = connection.get_execution_options().get("badges_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = {"badges_read_only": True}
+"""Execution options of a read-only unit of work: on SQLite it begins DEFERRED (no write lock).
+
+Pass to ``session.connection(execution_options=READ_ONLY)`` before the first query.
+"""
 
 
 def make_sessionmaker(engine: Engine, context: object | None = None) -> sessionmaker[Session]:
@@ -76,6 +119,17 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 @contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """``get_session`` outside dependency injection, for routes that need a session only on a
+    cache miss; it honours ``app.dependency_overrides[get_session]`` (tests join a transaction).
+    """
+    override = request.app.dependency_overrides.get(get_session)
+    provider = override() if override is not None else get_session(request)
+    with contextmanager(lambda: provider)() as session:
+        yield session
+
+
+@contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session for CLI and background code; services inside still commit themselves."""
     session = factory()
@@ -86,6 +140,23 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def keep_loaded(session: Session, *objects: object) -> None:
+    """Hold strong references to ``objects`` for the session's life.
+
+    The identity map holds unmodified objects weakly: once the caller's variable is gone, a
+    later ``Session.get`` of the same row in the same request queries again. Issuing loads the
+    achievement once and several seams (the programs hook, the API response) look it up by id.
+    """
+    session.info.setdefault("keep_loaded", []).extend(objects)
+
+
+def reads_are_local(request: Request) -> bool:
+    """True when the application's database is SQLite: a point read is an in-process library
+    call (tens of microseconds, no network to hang on), so async routes may run it inline."""
+    engine: Engine = request.app.state.engine
+    return engine.dialect.name == "sqlite"
 
 
 def is_postgresql(session: Session) -> bool:

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from app.core.context import ContextDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, is_postgresql
 from app.core.errors import Unauthorized
 from app.models import ApiKey
 
@@ -76,8 +76,11 @@ def require_issuer(request: Request, session: SessionDep) -> IssuerPrincipal:
     if not token.startswith(API_KEY_PREFIX):
         raise Unauthorized()
     key = session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
-    # The session holds a read transaction now; end it so the service starts a fresh one.
-    session.rollback()
+    if not is_postgresql(session):
+        # SQLite began with BEGIN IMMEDIATE (the write lock): release it before the handler
+        # runs. PostgreSQL (READ COMMITTED: a fresh snapshot per statement) keeps the
+        # transaction and its connection, saving a ROLLBACK and a pool checkout per request.
+        session.rollback()
     if key is None or key.revoked_at is not None:
         raise Unauthorized()
     return IssuerPrincipal(

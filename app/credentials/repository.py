@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Executable, Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from app.core.db import READ_ONLY
 from app.models import Achievement, Credential
 
 
@@ -37,6 +39,46 @@ def get_for_issuer(
 def get(session: Session, credential_id: uuid.UUID) -> Credential | None:
     """A credential by id (public lookup)."""
     return session.get(Credential, credential_id)
+
+
+_PUBLISHED_FORMS = select(Credential.document, Credential.jwt, Credential.proof_format).where(
+    Credential.id == bindparam("credential_id"), Credential.hidden.is_(False)
+)
+_PUBLIC_STATE = select(
+    Credential.id,
+    Credential.proof_format,
+    Credential.jwt.is_not(None).label("jwt"),
+    Credential.recipient_name,
+    Credential.valid_from,
+    Credential.valid_until,
+    Credential.revoked_at,
+    Credential.suspended_at,
+).where(Credential.id == bindparam("credential_id"), Credential.hidden.is_(False))
+"""Built once: these run on every public view, and building a statement costs more than
+running it. Executed on the session's Core connection (no ORM entities to assemble), in a
+read-only transaction (``READ_ONLY``: SQLite begins without the write lock)."""
+
+
+def _read_one(session: Session, stmt: Executable, credential_id: uuid.UUID) -> Any:
+    """The first row of ``stmt`` for one credential id (a ``Row``), or None."""
+    # Options only apply to a fresh transaction (one already begun keeps its own mode).
+    options = None if session.in_transaction() else READ_ONLY
+    connection = session.connection(execution_options=options)
+    return connection.execute(stmt, {"credential_id": credential_id}).first()
+
+
+def published_forms(
+    session: Session, credential_id: uuid.UUID
+) -> tuple[str, str | None, str] | None:
+    """``(document, jwt, proof_format)`` of a visible credential; None when missing or hidden."""
+    row = _read_one(session, _PUBLISHED_FORMS, credential_id)
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def public_state(session: Session, credential_id: uuid.UUID) -> dict[str, Any] | None:
+    """The page's cache key columns of a visible credential (not the large document)."""
+    row = _read_one(session, _PUBLIC_STATE, credential_id)
+    return None if row is None else row._asdict()
 
 
 def by_idempotency_key(session: Session, issuer_id: uuid.UUID, key: str) -> Credential | None:
@@ -116,3 +158,15 @@ def achievement_versions(
         )
     )
     return {row.id: (row.lineage_id, row.version) for row in rows}
+
+
+def achievement_version(session: Session, achievement_id: uuid.UUID) -> tuple[uuid.UUID, int]:
+    """``(lineage_id, version)`` of one achievement version row.
+
+    ``Session.get`` answers from the identity map when the row is loaded already (issuing just
+    loaded it), so the response after an issuance costs no query.
+    """
+    row = session.get(Achievement, achievement_id)
+    if row is None:  # pragma: no cover - the foreign key guarantees it
+        raise LookupError(f"achievement {achievement_id} is missing")
+    return row.lineage_id, row.version

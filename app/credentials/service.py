@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.achievements import service as achievements
 from app.audit import service as audit
 from app.core.context import AppContext
+from app.core.db import keep_loaded
 from app.core.errors import AppError, BadRequest, NotFound, Unprocessable
 from app.core.security import IssuerPrincipal
 from app.core.urls import credential_url, status_list_url
@@ -163,6 +164,7 @@ def _build(
 ) -> Credential:
     """Insert the row, take status slots, assemble and sign (no commit)."""
     achievement = _achievement_for(session, principal.issuer_id, data)
+    keep_loaded(session, achievement)  # the programs hook and the response read it by id
     valid_from = (data.valid_from or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     _check_dates(data, valid_from)
     results = _results(data, achievement)
@@ -207,7 +209,6 @@ def _build(
         subject_extras=_subject_extras(data),
     )
     _sign(session, context, row, assemble_credential(parts), data.proof)
-    session.flush()
     audit.record(
         session,
         actor=principal.actor,
@@ -222,6 +223,7 @@ def _build(
             "proof": data.proof,
         },
     )
+    session.flush()  # the signed document and its audit row in one unit of work
     return row
 
 
@@ -429,5 +431,5 @@ def read_one(
     session: Session, context: AppContext, row: Credential, *, with_document: bool = True
 ) -> CredentialRead:
     """``to_read`` for a single row (looks its achievement version up)."""
-    versions = achievement_versions(session, [row])
-    return to_read(context, row, versions[row.achievement_id], with_document=with_document)
+    version = repository.achievement_version(session, row.achievement_id)
+    return to_read(context, row, version, with_document=with_document)

@@ -1,4 +1,9 @@
-"""The learner's view (signed link): JSON API and a small HTML page; links issued by issuers."""
+"""The learner's view (signed link): JSON API and the learner page; links issued by issuers.
+
+The page uses the site's base template, stylesheet, language switch and catalogues
+(:mod:`app.web`); it is private to the link holder, so it is never cached, never indexed and
+never sends the link (which carries the token) as a referrer.
+"""
 
 from __future__ import annotations
 
@@ -7,67 +12,21 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.security import IssuerAuth
 from app.programs import clr_service, learners
+from app.programs.learner_page import learner_page as build_learner_page
 from app.programs.schemas import LearnerLink, LearnerLinkCreate, LearnerView, VisibilityChange
+from app.web import i18n
+from app.web.responses import html_page
+from app.web.templating import make_env
 
 router = APIRouter(tags=["learners"])
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_templates = make_env(Path(__file__).parent / "templates")
 Token = Annotated[str, Query(min_length=10, max_length=4096)]
-
-LABELS = {
-    "en": {
-        "title": "My credentials",
-        "languages": "Language",
-        "credentials": "Credentials",
-        "name": "Credential",
-        "state": "Status",
-        "public": "Public page",
-        "hide": "Hide",
-        "show": "Show",
-        "hidden": "hidden",
-        "visible": "visible",
-        "none": "No credentials yet.",
-        "progress": "{counted} of {required} modules counted.",
-        "awarded": "Program awarded.",
-        "earned": "earned",
-        "below": "earned, below the required result",
-        "not_earned": "not yet earned",
-        "download": "Download CLR (JSON)",
-        "state_active": "valid",
-        "state_revoked": "revoked",
-        "state_suspended": "suspended",
-        "state_expired": "expired",
-    },
-    "zh-CN": {
-        "title": "我的证书",
-        "languages": "语言",
-        "credentials": "证书",
-        "name": "证书",
-        "state": "状态",
-        "public": "公开页面",
-        "hide": "隐藏",
-        "show": "公开",
-        "hidden": "已隐藏",
-        "visible": "公开中",
-        "none": "暂无证书。",
-        "progress": "已计入 {counted} / {required} 个模块。",
-        "awarded": "已获得项目证书。",
-        "earned": "已获得",
-        "below": "已获得，但成绩未达要求",
-        "not_earned": "尚未获得",
-        "download": "下载综合学习记录 (CLR, JSON)",
-        "state_active": "有效",
-        "state_revoked": "已撤销",
-        "state_suspended": "已暂停",
-        "state_expired": "已过期",
-    },
-}
 
 
 @router.post(
@@ -119,24 +78,19 @@ def download_clr(
     )
 
 
-def _lang(request: Request) -> str:
-    wanted = request.query_params.get("lang") or request.headers.get("accept-language", "")
-    return "zh-CN" if wanted.lower().startswith("zh") else "en"
-
-
-@router.get("/learners/{token}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/learners/{token}", response_class=Response, include_in_schema=False)
 def learner_page(
     token: str, request: Request, session: SessionDep, context: ContextDep
-) -> HTMLResponse:
-    """The learner's page (no cache: it is private to the link holder)."""
+) -> Response:
+    """The learner's page (no cache, no referrer: it is private to the link holder)."""
     learner = learners.learner_from_token(context, token)
     view = learners.learner_view(session, context, learner)
-    lang = _lang(request)
-    response = templates.TemplateResponse(
-        request, "learner.html", {"view": view, "token": token, "lang": lang, "t": LABELS[lang]}
-    )
-    response.headers["Cache-Control"] = "no-store"
+    t = i18n.translator_for(request)
+    page = build_learner_page(session, context, view, token, t)
+    body = _templates.get_template("learner.html").render(t=t, page=page, token=token)
+    response = html_page(request, body.encode("utf-8"), locale=t.locale, cache_control="no-store")
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
@@ -152,6 +106,9 @@ def learner_page_visibility(
     """Form post from the page: hide or show, then back to the page."""
     learner = learners.learner_from_token(context, token)
     learners.set_visibility(session, learner, credential_id, hidden=hidden)
+    locale = i18n.translator_for(request).locale
     return RedirectResponse(
-        f"/learners/{token}?lang={_lang(request)}", status_code=status.HTTP_303_SEE_OTHER
+        f"/learners/{token}?lang={locale}#credential-{credential_id}",
+        status_code=status.HTTP_303_SEE_OTHER,
+        headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
     )

@@ -17,6 +17,7 @@ from app.audit import service as audit
 from app.core.context import AppContext
 from app.core.errors import NotFound, Unauthorized
 from app.core.urls import credential_url
+from app.credentials import published
 from app.credentials import service as credentials
 from app.models import Program
 from app.programs import links, repository, service
@@ -79,7 +80,10 @@ def learner_view(session: Session, context: AppContext, learner: str) -> Learner
     now = datetime.now(UTC)
     items = []
     for row, lineage in repository.learner_credentials(session, learner):
-        achievement = json.loads(row.document).get("credentialSubject", {}).get("achievement", {})
+        document = json.loads(row.document)
+        achievement = document.get("credentialSubject", {}).get("achievement", {})
+        issuer = document.get("issuer")
+        issuer_name = issuer.get("name") if isinstance(issuer, dict) else None
         items.append(
             LearnerCredential(
                 id=row.id,
@@ -87,6 +91,7 @@ def learner_view(session: Session, context: AppContext, learner: str) -> Learner
                 name=str(achievement.get("name", "")),
                 achievement_id=lineage,
                 language=achievement.get("inLanguage"),
+                issuer_name=issuer_name if isinstance(issuer_name, str) else None,
                 state=credentials.credential_state(row, now),
                 hidden=row.hidden,
                 valid_from=row.valid_from,
@@ -116,6 +121,8 @@ def set_visibility(
                 issuer_id=row.issuer_id,
             )
             session.commit()
+            # After the commit: this process stops serving the cached signed bytes at once.
+            published.forget(row.id)
             return
     raise NotFound("No such credential among the learner's.")
 

@@ -139,6 +139,7 @@ class LearnerCredential(ReadModel):
     name: str
     achievement_id: uuid.UUID
     language: str | None
+    issuer_name: str | None = Field(default=None, description="The issuer's name as signed.")
     state: str
     hidden: bool
     valid_from: datetime

@@ -1,8 +1,9 @@
 """Bitstring status lists: index allocation, bit changes and the signed list credential.
 
 * Indexes are random (herd privacy) and unique per list: the ``(list_id, index)`` unique
-  constraint decides, each attempt runs in a savepoint, a collision just retries. Two concurrent
-  issuances therefore never share an index, and a failed issuance rolls its allocation back with
+  constraint decides. Each attempt is one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (no
+  savepoint, no separate list query); a collision just retries. Two concurrent issuances
+  therefore never share an index, and a failed issuance rolls its allocation back with
   everything else.
 * A bit change re-signs the list credential in the same transaction as the change, under the
   list's row lock (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so once a
@@ -89,7 +90,7 @@ def create_initial_lists(session: Session, context: AppContext, issuer_id: uuid.
 
 
 def _try_insert(session: Session, allocation: StatusAllocation) -> bool:
-    """Insert in a savepoint; False when the index is already taken."""
+    """Insert in a savepoint; False when the index is already taken (the rare full-list path)."""
     try:
         with session.begin_nested():
             session.add(allocation)
@@ -99,19 +100,10 @@ def _try_insert(session: Session, allocation: StatusAllocation) -> bool:
     return True
 
 
-def _allocate_in(
+def _allocate_scan(
     session: Session, row: StatusList, credential_id: uuid.UUID
 ) -> StatusAllocation | None:
-    """Take a random free index in ``row``; None (and the list marked full) when there is none."""
-    for _ in range(RANDOM_ATTEMPTS):
-        candidate = StatusAllocation(
-            list_id=row.id,
-            index=secrets.randbelow(row.size),
-            credential_id=credential_id,
-            purpose=row.purpose,
-        )
-        if _try_insert(session, candidate):
-            return candidate
+    """Pick from the free indexes of a crowded list; None (and the list marked full) if none."""
     used = repository.used_indexes(session, row.id)
     while len(used) < row.size:
         index = ob_status.random_free_index(used, row.size)
@@ -126,20 +118,46 @@ def _allocate_in(
     return None
 
 
+def _allocate_one(
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    credential_id: uuid.UUID,
+    purpose: str,
+) -> Allocation:
+    """A random free index in the issuer's open ``purpose`` list (creating one if needed).
+
+    The common case is one statement (:func:`repository.try_allocate`). Only when it takes
+    nothing do we look why: no open list (create one), or repeated collisions (a crowded list:
+    scan its free indexes, marking it full when there are none).
+    """
+    while True:
+        for _ in range(RANDOM_ATTEMPTS):
+            candidate = secrets.randbelow(LIST_SIZE)
+            taken = repository.try_allocate(session, issuer_id, purpose, credential_id, candidate)
+            if taken is not None:
+                return Allocation(purpose, *taken)
+            if repository.open_list(session, issuer_id, purpose) is None:
+                create_list(session, context, issuer_id, purpose)
+        row = repository.open_list(session, issuer_id, purpose)
+        if row is None:
+            continue
+        allocation = _allocate_scan(session, row, credential_id)
+        if allocation is not None:
+            return Allocation(purpose, row.id, allocation.index)
+
+
 def allocate(
     session: Session, context: AppContext, issuer_id: uuid.UUID, credential_id: uuid.UUID
 ) -> list[Allocation]:
-    """One index in a revocation list and one in a suspension list (no commit)."""
-    result: list[Allocation] = []
-    for purpose in PURPOSES:
-        taken: StatusAllocation | None = None
-        while taken is None:
-            row = repository.open_list(session, issuer_id, purpose)
-            if row is None:
-                row = create_list(session, context, issuer_id, purpose)
-            taken = _allocate_in(session, row, credential_id)
-        result.append(Allocation(purpose=purpose, list_id=taken.list_id, index=taken.index))
-    return result
+    """One index in a revocation list, then one in a suspension list (no commit).
+
+    Always in this order: a collision waits for the other transaction, and a fixed order means
+    two issuances can never each hold what the other waits for (no deadlock).
+    """
+    return [
+        _allocate_one(session, context, issuer_id, credential_id, purpose) for purpose in PURPOSES
+    ]
 
 
 def set_bit(

@@ -1,7 +1,11 @@
 """A resolver that answers this service's own URLs from the database.
 
 Verifying our own credentials must not make HTTP calls back to ourselves (slow, and it
-deadlocks a single worker). Everything else goes to the fallback resolver — the SSRF-guarded
+deadlocks a single worker). "Our own" is decided by host and path, not by the exact
+``BADGES_BASE_URL`` string: the library maps ``did:web:<host>:issuers:<id>`` to ``https://``
+(``http://`` only for localhost/127.0.0.1), so a service configured with ``http://badges.test``
+— or an https service behind a proxy configured with its internal http URL — is asked for the
+other scheme of its own URLs, and must still answer them. Everything else goes to the fallback resolver — the SSRF-guarded
 ``app.core.fetch.SafeFetcher`` — or is refused as ``unknown`` when there is none.
 """
 
@@ -12,6 +16,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -22,10 +27,46 @@ from app.credentials import service as credentials
 from app.issuers import service as issuers
 from app.signing_keys import service as keys
 from app.status import service as status
-from openbadges.errors import ResolutionError
+from openbadges.did import did_web_to_url
+from openbadges.errors import KeyFormatError, ResolutionError
 from openbadges.resolver import Resolver
 
 _UUID = r"(?P<id>[0-9a-fA-F-]{36})"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(parts: SplitResult) -> tuple[str, int | None] | None:
+    """``(host, port)`` of an http(s) URL, the scheme's default port as None; None if unusable."""
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return parts.hostname.lower(), None if port == _DEFAULT_PORTS[parts.scheme] else port
+
+
+def own_path(base_url: str, url: str) -> str | None:
+    """The path of ``url`` below ``base_url`` when it is one of our URLs, else None.
+
+    Either scheme counts (see the module docstring), and so does a ``did:web`` of our host
+    (``did:web:badges.test%3A8443:issuers:<id>`` → ``/issuers/<id>/did.json``).
+    """
+    if url.startswith("did:web:"):
+        try:
+            url = did_web_to_url(url)
+        except KeyFormatError:
+            return None
+    base, parts = urlsplit(base_url), urlsplit(url)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    origin = _origin(parts)
+    if origin is None or origin != _origin(base):
+        return None
+    prefix = base.path.rstrip("/")
+    if not parts.path.startswith(prefix + "/"):
+        return None
+    return parts.path[len(prefix) :]
 
 
 class DatabaseResolver:
@@ -52,11 +93,11 @@ class DatabaseResolver:
 
     def fetch_json(self, url: str) -> dict[str, Any]:
         """The document at ``url`` (``ResolutionError`` when it cannot be had)."""
-        base = self._context.settings.base_url
-        if url == f"{base}/.well-known/jwks.json":
+        path = own_path(self._context.settings.base_url, url)
+        if path == "/.well-known/jwks.json":
             return keys.jwks(self._session)
-        if url.startswith(base + "/"):
-            return self._own(url[len(base) :])
+        if path is not None:
+            return self._own(path)
         if self._fallback is None:
             raise ResolutionError(
                 f"{url} was not fetched: foreign URLs are not enabled", code="offline"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.core.context import AppContext, context_of
 from app.core.errors import Unprocessable
-from app.verification.resolver import DatabaseResolver
+from app.verification.resolver import DatabaseResolver, own_path
 from openbadges import verify as ob_verify
 from openbadges.errors import ResolutionError
 from openbadges.resolver import Resolver
@@ -54,7 +54,7 @@ def fetch_for_verification(session: Session, url: str) -> dict[str, Any]:
     """The credential at ``url``: ours from the database, others through the safe fetcher."""
     resolver = resolver_for(session)
     base = context_of(session).settings.base_url
-    if not url.startswith(base + "/") and not resolver.can_fetch_foreign:
+    if own_path(base, url) is None and not resolver.can_fetch_foreign:
         raise Unprocessable(
             "Fetching credentials from other hosts is not available on this server yet.",
             field="$.url",

@@ -28,6 +28,7 @@ from fastapi.responses import Response
 from app.web import i18n
 from app.web.cache import TtlLru
 from app.web.downloads import signed_payload
+from app.web.languages import languages_of
 from app.web.panel import Panel, SimpleCheck, SimpleReport, build_panel
 from app.web.responses import etag_for, html_page
 from app.web.templating import render
@@ -204,6 +205,7 @@ def build_page(
         og_image=urls.og_image,
         og_description=t(description_key, name=view.name, issuer=issuer, recipient=recipient),
         linkedin_url=linkedin_url(view, urls, credential.id),
+        languages=languages_of(session, base_url(request), view, t),
     )
     return html.encode("utf-8"), checked_at
 
@@ -214,6 +216,19 @@ def _document(credential: Any) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def cached_page(request: Request, state: Any) -> Response | None:
+    """The page from the cache, or None. ``state`` needs only the cache key's fields.
+
+    The route looks the small, fresh state of the credential up (revoked/suspended now, not a
+    minute ago) and calls this before loading the whole row: a hit costs no document.
+    """
+    t = i18n.translator_for(request)
+    hit = _pages.get((*cache_key(state), t.locale))
+    if hit is None:
+        return None
+    return html_page(request, hit[0], locale=t.locale, etag=hit[1])
 
 
 def render_credential_page(request: Request, session: Any, credential: Any) -> Response:

@@ -9,9 +9,11 @@ signature fails, nothing else in the document can be believed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
+
+from app.web.view import credential_view
 
 BannerKind = Literal[
     "verified",
@@ -97,14 +99,34 @@ class CheckRow:
 
 
 @dataclass(frozen=True, slots=True)
+class IncludedRow:
+    """One credential a CLR includes, with its own verdict (see :func:`included_rows`).
+
+    ``verdict`` is ``valid`` (verified), ``invalid`` (a check failed) or ``unknown`` (could not
+    be fully checked); ``banner`` names the most severe state, as the page banner would.
+    """
+
+    index: int
+    name: str | None
+    language: str | None
+    issuer: str
+    valid_from: datetime | None
+    verdict: str
+    icon: str
+    banner: BannerKind
+    failed: list[CheckRow]
+
+
+@dataclass(frozen=True, slots=True)
 class Panel:
-    """The banner and the rows of the verification panel."""
+    """The banner and the rows of the verification panel (and a CLR's included credentials)."""
 
     banner: BannerKind
     tone: str
     icon: str
     rows: list[CheckRow]
     checked_at: datetime
+    included: list[IncludedRow] = field(default_factory=list)
 
 
 def _status(report: ReportLike, check_id: str) -> str | None:
@@ -134,6 +156,54 @@ def banner_kind(report: ReportLike, *, valid_from: datetime | None, now: datetim
     return "unchecked"
 
 
+def _rows(report: ReportLike) -> list[CheckRow]:
+    return [
+        CheckRow(
+            id=c.id, status=c.status, icon=STATUS_ICON.get(c.status, "question"), detail=c.detail
+        )
+        for c in report.checks
+    ]
+
+
+def verdict(report: ReportLike) -> str:
+    """``valid`` when verified, ``invalid`` when any check failed, else ``unknown``."""
+    if report.verified:
+        return "valid"
+    if any(c.status == "invalid" for c in report.checks):
+        return "invalid"
+    return "unknown"
+
+
+def included_rows(report: ReportLike, now: datetime) -> list[IncludedRow]:
+    """The included credentials of a CLR report (``report.children``), in document order.
+
+    Reports without children (any ordinary credential, or :class:`SimpleReport`) give ``[]``.
+    Names and issuers come from the included documents, which are shown as *claims*: the
+    verdict beside each says whether it can be believed.
+    """
+    found: list[IncludedRow] = []
+    for child in getattr(report, "children", None) or []:
+        child_report: Any = child.report
+        document = child_report.credential if isinstance(child_report.credential, dict) else {}
+        view = credential_view(document)
+        kind = banner_kind(child_report, valid_from=view.valid_from, now=now)
+        status = verdict(child_report)
+        found.append(
+            IncludedRow(
+                index=int(child.index),
+                name=(child.name or "").strip()[:500] or None,
+                language=view.language,
+                issuer=view.issuer.name,
+                valid_from=view.valid_from,
+                verdict=status,
+                icon=STATUS_ICON[status],
+                banner=kind,
+                failed=[row for row in _rows(child_report) if row.status != "valid"],
+            )
+        )
+    return found
+
+
 def build_panel(
     report: ReportLike,
     *,
@@ -143,12 +213,11 @@ def build_panel(
     """Turn ``report`` into the banner and rows the templates render."""
     now = now or datetime.now(UTC)
     kind = banner_kind(report, valid_from=valid_from, now=now)
-    rows = [
-        CheckRow(
-            id=c.id, status=c.status, icon=STATUS_ICON.get(c.status, "question"), detail=c.detail
-        )
-        for c in report.checks
-    ]
     return Panel(
-        banner=kind, tone=TONE.get(kind, "bad"), icon=ICON[kind], rows=rows, checked_at=now
+        banner=kind,
+        tone=TONE.get(kind, "bad"),
+        icon=ICON[kind],
+        rows=_rows(report),
+        checked_at=now,
+        included=included_rows(report, now),
     )

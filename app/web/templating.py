@@ -16,15 +16,26 @@ from app.web.i18n import SUPPORTED
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=True,
-    undefined=StrictUndefined,  # a typo in a template fails the tests instead of printing ""
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
-env.globals.update(static_url=static.url, locales=SUPPORTED)
+
+def make_env(*extra_dirs: Path) -> Environment:
+    """An environment over ``extra_dirs`` then this package's templates, with the same settings.
+
+    Other packages (the learner page in ``app.programs``) keep their templates next to their
+    code and still extend ``base.html`` and use ``_macros.html``.
+    """
+    environment = Environment(
+        loader=FileSystemLoader([*extra_dirs, TEMPLATES_DIR]),
+        autoescape=True,
+        undefined=StrictUndefined,  # a typo in a template fails the tests instead of printing ""
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    environment.globals.update(static_url=static.url, locales=SUPPORTED)
+    return environment
+
+
+env = make_env()
 
 
 def render(name: str, **context: Any) -> str:

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from app.web.markup import is_safe_link, markdown
 
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$")
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.IGNORECASE)
 MAX_ITEMS = 50
 """Lists (results, evidence, endorsements) are cut here: a hostile document stays a page."""
@@ -68,6 +69,14 @@ class Alignment:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedVersion:
+    """Another language version of the achievement (OB 3.0 ``related`` with ``inLanguage``)."""
+
+    id: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialView:
     """The display fields of one credential."""
 
@@ -86,6 +95,9 @@ class CredentialView:
     endorsements: list[Endorsement] = field(default_factory=list)
     alignments: list[Alignment] = field(default_factory=list)
     plain_description: str = ""
+    achievement_id: str | None = None
+    language: str | None = None
+    related: list[RelatedVersion] = field(default_factory=list)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -200,6 +212,21 @@ def _alignments(achievement: dict[str, Any]) -> list[Alignment]:
     ]
 
 
+def language_tag(value: Any) -> str | None:
+    """A well-formed BCP 47 tag (safe in a ``lang`` attribute), or ``None``."""
+    return value if isinstance(value, str) and _LANGUAGE_TAG.match(value) else None
+
+
+def _related(achievement: dict[str, Any], own: str | None) -> list[RelatedVersion]:
+    """The ``related`` entries that are another language version (tag given and different)."""
+    found: list[RelatedVersion] = []
+    for entry in map(_dict, _list(achievement.get("related"))):
+        tag, target = language_tag(entry.get("inLanguage")), entry.get("id")
+        if tag and tag != own and isinstance(target, str) and len(target) < 2048:
+            found.append(RelatedVersion(id=target, language=tag))
+    return found
+
+
 def credential_view(doc: dict[str, Any]) -> CredentialView:
     """Build the view of an OB 3.0 (or VCDM 1.1-dated) credential document."""
     subject = _dict(doc.get("credentialSubject"))
@@ -222,4 +249,7 @@ def credential_view(doc: dict[str, Any]) -> CredentialView:
         endorsements=_endorsements(doc, achievement, _dict(doc.get("issuer"))),
         alignments=_alignments(achievement),
         plain_description=_text(description, 300),
+        achievement_id=_text(achievement.get("id"), 2048) or None,
+        language=language_tag(achievement.get("inLanguage")),
+        related=_related(achievement, language_tag(achievement.get("inLanguage"))),
     )

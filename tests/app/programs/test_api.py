@@ -108,8 +108,17 @@ def test_learner_link_view_hide_and_expiry(
     assert client.get(f"/credentials/{credential.id}.json").status_code == 404
     page = client.get(f"/learners/{token}?lang=zh-CN")
     assert page.status_code == 200
+    assert (page.headers["cache-control"], page.headers["referrer-policy"]) == (
+        "no-store",
+        "no-referrer",
+    )
+    assert '<html lang="zh-CN">' in page.text
     assert "我的证书" in page.text
     assert "Linked" in page.text
+    assert "已隐藏：公开页面已撤下。" in page.text  # the hidden credential says so in words
+    assert 'name="hidden" value="false"' in page.text  # and offers "show" as a form button
+    english = client.get(f"/learners/{token}?lang=en")
+    assert "Hidden: the public page is withdrawn." in english.text
     stranger = client.post(
         "/api/v1/learners/link", json={"email": "nobody@example.com"}, headers=headers
     )

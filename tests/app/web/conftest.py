@@ -10,7 +10,16 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from web_support import TEST_BASE, LiveSite, Site, issue_fixtures, make_app, make_settings
+from web_support import (
+    TEST_BASE,
+    LiveSite,
+    ProgramData,
+    Site,
+    issue_fixtures,
+    issue_program,
+    make_app,
+    make_settings,
+)
 
 from app.web import credential_page
 
@@ -62,3 +71,9 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     sock.close()
     client.close()
     app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_program(live_site: LiveSite) -> ProgramData:
+    """A bilingual program and an awarded learner on the live site (see ``issue_program``)."""
+    return issue_program(live_site.client)

@@ -171,6 +171,96 @@ def issue_fixtures(client: TestClient) -> Issued:
     return Issued(valid, revoked, suspended, expired, chinese, hostile)
 
 
+MODULES = (
+    ("Computer-Assisted Translation", "计算机辅助翻译"),
+    ("Terminology Management", "术语管理"),
+    ("Localisation Project", "本地化项目实践"),
+)
+LEARNER = "li.na@example.org"
+
+
+@dataclass
+class ProgramData:
+    """A bilingual program (2 of 3 modules) and a learner who earned two modules (awarded)."""
+
+    program_id: str
+    token: str
+    learner: str
+    module_en: str
+    module_zh: str
+    module_names: tuple[tuple[str, str], ...] = MODULES
+
+
+def bilingual_achievement(issuer: Issuer, en: str, zh: str, **extra: Any) -> tuple[str, str]:
+    """An achievement in en and in zh-CN, each ``related`` to the other; returns both lineages."""
+    made: dict[str, dict[str, Any]] = {}
+    for language, name in (("en", en), ("zh-CN", zh)):
+        body = {
+            "name": name,
+            "description": f"{name}.",
+            "criteria": {"narrative": "Pass the assessment."},
+            "inLanguage": language,
+            **extra,
+        }
+        made[language] = issuer._ok(
+            issuer.client.post("/api/v1/achievements", json=body, headers=issuer.headers)
+        )
+    for language, other in (("en", "zh-CN"), ("zh-CN", "en")):
+        related = [{"id": made[other]["url"], "inLanguage": other}]
+        issuer._ok(
+            issuer.client.patch(
+                f"/api/v1/achievements/{made[language]['id']}",
+                json={"related": related},
+                headers=issuer.headers,
+            )
+        )
+    return str(made["en"]["id"]), str(made["zh-CN"]["id"])
+
+
+def issue_program(client: TestClient) -> ProgramData:
+    """Program "Translation Technology": any 2 of 3 modules; the learner earns modules 1 and 2.
+
+    Module 1 is earned in English, module 2 in Chinese (a language version counts for its
+    module), so the program credential is awarded and module 3 is still missing.
+    """
+    issuer = Issuer(client, {"en": "Northwest Applied University", "zh-CN": "西北应用大学"})
+    modules = [
+        bilingual_achievement(issuer, en, zh, achievementType="MicroCredential")
+        for en, zh in MODULES
+    ]
+    program = issuer._ok(
+        client.post(
+            "/api/v1/programs",
+            json={
+                "name": {"en": "Translation Technology", "zh-CN": "翻译技术"},
+                "description": {"en": "A program.", "zh-CN": "项目。"},
+                "defaultLanguage": "zh-CN",
+                "modules": [zh for _, zh in modules],
+                "rule": {"kind": "n_of", "n": 2},
+                "achievement": {"achievementType": "Certificate", "criteria": {"narrative": "2."}},
+            },
+            headers=issuer.headers,
+        )
+    )
+    recipient = {"email": LEARNER, "name": "李娜"}
+    issued = []
+    for lineage in (modules[0][0], modules[1][1]):
+        body = {"achievementId": lineage, "recipient": recipient}
+        issued.append(
+            issuer._ok(client.post("/api/v1/credentials", json=body, headers=issuer.headers))
+        )
+    link = issuer._ok(
+        client.post("/api/v1/learners/link", json={"email": LEARNER}, headers=issuer.headers)
+    )
+    return ProgramData(
+        program_id=str(program["id"]),
+        token=str(link["token"]),
+        learner=LEARNER,
+        module_en=str(issued[0]["id"]),
+        module_zh=str(issued[1]["id"]),
+    )
+
+
 # did:web ids resolve over https (http only for loopback hosts); with an https base URL the
 # service answers its own did:web and status-list URLs from the database.
 TEST_BASE = "https://testserver"

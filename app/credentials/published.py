@@ -1,0 +1,93 @@
+"""The public read path of credentials: signed bytes cached in-process, lean state lookups.
+
+A signed credential never changes after issuance, so ``/credentials/{id}.json`` and ``.jwt``
+serve bytes cached per id without touching the database or the thread pool. What can change is
+visibility (a learner hides a credential): :func:`forget` drops the entry in this process at
+once (the visibility service calls it after its commit), and other worker processes keep
+answering for at most :data:`VISIBILITY_TTL_S`, the same trade-off the QR codes make.
+
+Revocation and suspension are not in these bytes (they live in the status list, read fresh),
+and the credential page asks the database for them on every view (:func:`public_state`), so a
+revocation shows at once in every process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.core.cache import TtlLru
+from app.credentials import repository
+from app.credentials.service import CredentialNotFound
+
+VISIBILITY_TTL_S = 10.0
+"""How long another worker may keep serving a credential hidden since (this one: not at all)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedCredential:
+    """The stored signed forms of a visible credential."""
+
+    id: uuid.UUID
+    json: bytes | None
+    """The signed JSON (None for credentials issued as VC-JWT only)."""
+    jwt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicState:
+    """What the credential page needs to find its cached rendering (no document)."""
+
+    id: uuid.UUID
+    proof_format: str
+    jwt: bool
+    recipient_name: str | None
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    suspended_at: datetime | None
+
+
+_published: TtlLru[uuid.UUID, PublishedCredential] = TtlLru(4096)
+"""At most a few MB per worker (signed JSON is ~3 KB; shared links concentrate on few ids)."""
+
+
+def cached(credential_id: uuid.UUID) -> PublishedCredential | None:
+    """The cached signed forms, or None (then call :func:`load`)."""
+    return _published.get(credential_id)
+
+
+def load(session: Session, credential_id: uuid.UUID) -> PublishedCredential:
+    """Read the signed forms of a visible credential (one primary-key query) and cache them."""
+    row = repository.published_forms(session, credential_id)
+    if row is None:
+        raise CredentialNotFound("No such credential.")
+    document, jwt, proof_format = row
+    published = PublishedCredential(
+        id=credential_id,
+        json=None if proof_format == "jwt" else document.encode("utf-8"),
+        jwt=jwt,
+    )
+    _published.put(credential_id, published, VISIBILITY_TTL_S)
+    return published
+
+
+def public_state(session: Session, credential_id: uuid.UUID) -> PublicState:
+    """The small, always fresh state of a visible credential (404 when missing or hidden)."""
+    row = repository.public_state(session, credential_id)
+    if row is None:
+        raise CredentialNotFound("No such credential.")
+    return PublicState(**row)
+
+
+def forget(credential_id: uuid.UUID) -> None:
+    """Drop the cached forms (after a visibility change commits)."""
+    _published.discard(credential_id)
+
+
+def clear() -> None:
+    """Forget everything (tests)."""
+    _published.clear()

@@ -1,0 +1,136 @@
+"""Public reads: own-DID resolution under any base URL, the HTML 404, and cache invalidation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_support import IssuerHandle, assert_problem, issue, make_achievement, make_issuer
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+from app.verification.resolver import own_path
+from openbadges.status_list import read_status
+
+HTML = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en"}
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("base", "url", "path"),
+    [
+        ("http://badges.test", "https://badges.test/issuers/x/did.json", "/issuers/x/did.json"),
+        ("https://badges.test", "http://badges.test/status/1", "/status/1"),
+        ("http://Badges.Test:8080", "https://badges.test:8080/a", "/a"),
+        ("https://badges.test:443", "https://badges.test/a", "/a"),
+        ("http://badges.test/sub/", "https://badges.test/sub/a", "/a"),
+        ("http://badges.test", "did:web:badges.test:issuers:abc", "/issuers/abc/did.json"),
+        ("http://badges.test:8080", "did:web:badges.test%3A8080:issuers:a", "/issuers/a/did.json"),
+        ("http://badges.test", "https://badges.test.evil.example/a", None),
+        ("http://badges.test", "https://badges.test:8443/a", None),
+        ("http://badges.test/sub", "https://badges.test/subway/a", None),
+        ("http://badges.test", "https://user@badges.test/a", None),
+        ("http://badges.test", "ftp://badges.test/a", None),
+        ("http://badges.test", "did:web:other.example:issuers:abc", None),
+        ("http://badges.test", "did:web:", None),
+    ],
+)
+def test_own_urls_are_recognised_by_host_in_either_scheme(
+    base: str, url: str, path: str | None
+) -> None:
+    assert own_path(base, url) == path
+
+
+@pytest.fixture(params=["http://badges.test", "https://badges.test", "http://badges.test:8080"])
+def base_client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[TestClient]:
+    """The service under another BADGES_BASE_URL, on the same database."""
+    application = create_app(settings.model_copy(update={"base_url": request.param}))
+    yield TestClient(application, raise_server_exceptions=False)
+    application.state.engine.dispose()
+
+
+def test_own_issuer_key_is_checked_from_the_database_under_any_base(
+    base_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    issuer = make_issuer(base_client, admin_headers)
+    achievement = make_achievement(base_client, issuer)
+    credential = issue(base_client, issuer, achievement["id"])["credential"]
+    report = base_client.post("/api/v1/verify", json=credential).json()
+    checks = {check["id"]: check["status"] for check in report["checks"]}
+    assert checks["issuer_key"] == "valid", report
+    assert checks["revocation"] == checks["suspension"] == "valid", report
+    assert report["verified"] is True
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Not found"), ("zh-CN", "未找到")], ids=["en", "zh"]
+)
+def test_browsers_get_an_html_404_in_their_language(
+    client: TestClient, language: str, title: str
+) -> None:
+    for ident in (MISSING, "not-a-uuid"):
+        response = client.get(
+            f"/credentials/{ident}", headers={**HTML, "Accept-Language": language}
+        )
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["content-language"] == language
+        assert f"<h1>{title}</h1>" in response.text
+
+
+def test_api_clients_keep_problem_json_for_missing_credentials(client: TestClient) -> None:
+    json_accept = {"Accept": "application/json"}
+    assert_problem(client.get(f"/credentials/{MISSING}", headers=json_accept), 404)
+    assert_problem(client.get(f"/credentials/{MISSING}"), 404)  # no Accept: not a browser
+    assert_problem(client.get(f"/credentials/{MISSING}.json", headers=HTML), 404)
+    assert_problem(client.get("/credentials/not-a-uuid", headers=json_accept), 422)
+
+
+def _hide(client: TestClient, issuer: IssuerHandle, credential_id: str, hidden: bool) -> None:
+    link = client.post(
+        "/api/v1/learners/link", json={"email": "learner@example.org"}, headers=issuer.headers
+    )
+    assert link.status_code == 201, link.text
+    response = client.put(
+        f"/api/v1/learner/credentials/{credential_id}/visibility",
+        params={"token": link.json()["token"]},
+        json={"hidden": hidden},
+    )
+    assert response.status_code == 204, response.text
+
+
+def test_hiding_takes_effect_at_once_despite_the_caches(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
+) -> None:
+    ident = issue(client, issuer, achievement["id"])["id"]
+    urls = [f"/credentials/{ident}.json", f"/credentials/{ident}.jwt", f"/credentials/{ident}"]
+    warm = [client.get(url, headers=HTML if "." not in url else {}) for url in urls]
+    assert [r.status_code for r in warm] == [200, 404, 200]  # a DI-only credential has no .jwt
+    _hide(client, issuer, ident, True)
+    assert client.get(urls[0]).status_code == 404
+    hidden_page = client.get(urls[2], headers=HTML)
+    assert (hidden_page.status_code, "<h1>Not found</h1>" in hidden_page.text) == (404, True)
+    _hide(client, issuer, ident, False)
+    assert client.get(urls[0]).content == warm[0].content
+    assert client.get(urls[2], headers=HTML).status_code == 200
+
+
+def test_revocation_shows_at_once_on_the_page_the_status_list_and_the_api(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
+) -> None:
+    issued = issue(client, issuer, achievement["id"])
+    ident, entry = issued["id"], issued["credential"]["credentialStatus"][0]
+    list_path = entry["statusListCredential"].removeprefix("https://badges.test")
+    before = client.get(f"/credentials/{ident}", headers=HTML)
+    assert "Revoked" not in before.text
+    assert read_status(client.get(list_path).json(), entry) == 0
+    revoked = client.post(f"/api/v1/credentials/{ident}/revoke", headers=issuer.headers)
+    assert revoked.json()["status"] == "revoked"
+    after = client.get(f"/credentials/{ident}", headers=HTML)
+    assert "The issuer has revoked this credential." in after.text
+    assert after.headers["etag"] != before.headers["etag"]
+    assert read_status(client.get(list_path).json(), entry) == 1
+    read = client.get(f"/api/v1/credentials/{ident}", headers=issuer.headers).json()
+    assert read["status"] == "revoked"
