@@ -371,13 +371,24 @@ def evaluate_learner(
 
 
 def _award_if_due(
-    session: Session, context: AppContext, program: Program, learner: str, *, actor: str
+    session: Session,
+    context: AppContext,
+    program: Program,
+    learner: str,
+    *,
+    actor: str,
+    trigger: Credential | None = None,
 ) -> tuple[Evaluation, ProgramLearner]:
-    """Lock the learner's row, evaluate, and issue the program credential once (no commit)."""
+    """Lock the learner's row, evaluate, and issue the program credential once (no commit).
+
+    ``trigger`` is the module credential being issued, when there is one: it is the learner's
+    latest and sets the program credential's language.
+    """
     row = repository.lock_learner(session, program.id, learner)
     evaluation, valid = _evaluate(session, context, program, learner)
     if evaluation.satisfied and row.credential_id is None:
-        credential = _issue_program_credential(session, context, program, learner, valid)
+        latest = [*valid, trigger] if trigger is not None else valid
+        credential = _issue_program_credential(session, context, program, learner, latest)
         row.credential_id, row.awarded_at = credential.id, credential.created_at
         audit.record(
             session,
@@ -397,7 +408,11 @@ def _award_if_due(
 
 
 def _award_language(session: Session, program: Program, valid: Sequence[Credential]) -> str:
-    """The language of the learner's latest module credential, else the program's default."""
+    """The language of the learner's latest module credential, else the program's default.
+
+    ``valid`` is oldest first; credentials carry whole-second times, so the caller appends the
+    credential being issued to make "latest" unambiguous.
+    """
     languages = _language_lineages(program)
     for row in reversed(valid):
         achievement = repository.achievement(session, row.achievement_id)
@@ -469,7 +484,14 @@ def on_module_credential_issued(
     aliases = _credential_lineages(session, context, credential)
     for program in repository.programs_with_modules(session, aliases):
         for identity in {i for i in (credential.recipient_did, credential.recipient_email) if i}:
-            _award_if_due(session, context, program, identity, actor=f"program:{program.id}")
+            _award_if_due(
+                session,
+                context,
+                program,
+                identity,
+                actor=f"program:{program.id}",
+                trigger=credential,
+            )
 
 
 def on_module_credential_revoked(
