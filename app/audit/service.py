@@ -9,9 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
+from app.models.base import utcnow
+
+_INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
 
 
 def record(
@@ -37,3 +41,35 @@ def record(
     )
     session.add(event)
     return event
+
+
+def insert_now(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    issuer_id: uuid.UUID | None = None,
+    signing_key_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Like :func:`record`, but one prebuilt Core INSERT executed now (the issuance hot path).
+
+    Still the caller's transaction. Unlike ``record`` it does not wait for a flush, so every
+    row it references must already be in the database.
+    """
+    session.connection().execute(
+        _INSERT,
+        {
+            "id": uuid.uuid4(),
+            "created_at": utcnow(),
+            "issuer_id": issuer_id,
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "signing_key_id": signing_key_id,
+            "details": details or {},
+        },
+    )

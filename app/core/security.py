@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
@@ -22,6 +23,16 @@ from app.core.errors import Unauthorized
 from app.models import ApiKey
 
 API_KEY_PREFIX = "obk_"
+API_KEY_CACHE_SECONDS = 5.0
+"""How long a worker trusts an API key it has looked up without asking the database again.
+
+Revoking a key takes effect at once in the worker that revoked it (:func:`forget_api_key`)
+and within this many seconds in every other worker process. It saves a query and an ORM load
+on every issuer-scoped request."""
+_API_KEY_CACHE_SIZE = 1024
+
+_principals: dict[str, tuple[float, IssuerPrincipal]] = {}
+_clock = time.monotonic  # a seam for the TTL test
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +81,36 @@ def require_admin(request: Request, context: ContextDep) -> AdminPrincipal:
     return AdminPrincipal()
 
 
+def forget_api_key(token_hash: str) -> None:
+    """Drop a cached principal (called when its key is revoked)."""
+    _principals.pop(token_hash, None)
+
+
+def _cached_principal(token_hash: str) -> IssuerPrincipal | None:
+    """The principal looked up less than ``API_KEY_CACHE_SECONDS`` ago, if any."""
+    cached = _principals.get(token_hash)
+    if cached is None or cached[0] < _clock():
+        return None
+    return cached[1]
+
+
+def _remember(token_hash: str, principal: IssuerPrincipal) -> None:
+    """Cache a valid key's principal (bounded: cleared wholesale when full)."""
+    if len(_principals) >= _API_KEY_CACHE_SIZE:
+        _principals.clear()
+    _principals[token_hash] = (_clock() + API_KEY_CACHE_SECONDS, principal)
+
+
 def require_issuer(request: Request, session: SessionDep) -> IssuerPrincipal:
     """Accept an unrevoked API key and scope the request to its issuer."""
     token = _bearer(request)
     if not token.startswith(API_KEY_PREFIX):
         raise Unauthorized()
-    key = session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
+    token_hash = hash_token(token)
+    principal = _cached_principal(token_hash)
+    if principal is not None:
+        return principal
+    key = session.scalar(select(ApiKey).where(ApiKey.token_hash == token_hash))
     if not is_postgresql(session):
         # SQLite began with BEGIN IMMEDIATE (the write lock): release it before the handler
         # runs. PostgreSQL (READ COMMITTED: a fresh snapshot per statement) keeps the
@@ -83,9 +118,11 @@ def require_issuer(request: Request, session: SessionDep) -> IssuerPrincipal:
         session.rollback()
     if key is None or key.revoked_at is not None:
         raise Unauthorized()
-    return IssuerPrincipal(
+    principal = IssuerPrincipal(
         issuer_id=key.issuer_id, api_key_id=key.id, actor=f"api-key:{key.prefix}"
     )
+    _remember(token_hash, principal)
+    return principal
 
 
 AdminAuth = Annotated[AdminPrincipal, Depends(require_admin)]

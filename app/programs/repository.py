@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,11 +40,23 @@ def modules(session: Session, program_id: uuid.UUID) -> list[uuid.UUID]:
     return list(session.scalars(stmt))
 
 
+_MODULE_PROGRAMS = (
+    select(ProgramModule.program_id)
+    .where(ProgramModule.achievement_lineage_id.in_(bindparam("lineages", expanding=True)))
+    .distinct()
+)
+
+
 def programs_with_modules(session: Session, lineages: Iterable[uuid.UUID]) -> Sequence[Program]:
-    """Programs that have any of these lineages as a module."""
-    ids = select(ProgramModule.program_id).where(
-        ProgramModule.achievement_lineage_id.in_(list(lineages))
-    )
+    """Programs that have any of these lineages as a module.
+
+    Called on every issuance, where the answer is nearly always "none": a prebuilt Core query
+    on the module table answers that, and only actual programs are loaded through the ORM.
+    Not cached, because a program created in another worker must count at once.
+    """
+    ids = list(session.connection().scalars(_MODULE_PROGRAMS, {"lineages": list(lineages)}))
+    if not ids:
+        return []
     return session.scalars(select(Program).where(Program.id.in_(ids))).all()
 
 

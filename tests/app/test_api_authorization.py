@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from api_support import IssuerHandle, issue, make_achievement, make_issuer
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+
+from app.core import security
+from app.models import ApiKey
 
 
 @dataclass
@@ -146,6 +153,27 @@ def test_revoked_api_key_stops_working(client: TestClient, admin_headers: dict[s
     keys = client.get(f"/api/v1/issuers/{handle.id}/api-keys", headers=admin_headers).json()
     assert all("token" not in key for key in keys)
     client.delete(f"/api/v1/issuers/{handle.id}/api-keys/{keys[0]['id']}", headers=admin_headers)
+    assert client.get("/api/v1/achievements", headers=handle.headers).status_code == 401
+
+
+def test_key_revoked_by_another_worker_stops_within_the_cache_ttl(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A revocation this process did not see (another worker's) holds after the short TTL."""
+    handle = make_issuer(client, admin_headers)
+    assert client.get("/api/v1/achievements", headers=handle.headers).status_code == 200
+    with engine.begin() as connection:  # behind this worker's back, as another worker would
+        connection.execute(
+            update(ApiKey)
+            .where(ApiKey.issuer_id == uuid.UUID(handle.id))
+            .values(revoked_at=datetime.now(UTC))
+        )
+    assert client.get("/api/v1/achievements", headers=handle.headers).status_code == 200
+    later = time.monotonic() + security.API_KEY_CACHE_SECONDS + 0.1
+    monkeypatch.setattr(security, "_clock", lambda: later)
     assert client.get("/api/v1/achievements", headers=handle.headers).status_code == 401
 
 
