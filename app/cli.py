@@ -118,16 +118,22 @@ def keys_rotate(issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")]) 
 def _print_urls(settings: Settings, summary: object | None) -> None:
     """What to open once the server is up."""
     base = settings.base_url
-    typer.echo(f"\n  admin token : {settings.admin_token_value()}")
-    typer.echo(f"  API docs    : {base}/docs")
+    lines = [("admin token", settings.admin_token_value()), ("API docs", f"{base}/docs")]
     if summary is not None:
         issuer_id = summary.issuer_id  # type: ignore[attr-defined]
-        typer.echo(f"  issuer      : {base}/issuers/{issuer_id}")
-        typer.echo(f"  DID document: {base}/issuers/{issuer_id}/did.json")
-        for state, cid in summary.credentials.items():  # type: ignore[attr-defined]
-            typer.echo(f"  {state:12}: {base}/credentials/{cid}")
-        for label, url in getattr(summary, "showcase", []):
-            typer.echo(f"  {label:12}: {url}")
+        lines += [
+            ("issuer", f"{base}/issuers/{issuer_id}"),
+            ("DID document", f"{base}/issuers/{issuer_id}/did.json"),
+        ]
+        credentials = summary.credentials.items()  # type: ignore[attr-defined]
+        lines += [
+            (f"{state} credential", f"{base}/credentials/{cid}") for state, cid in credentials
+        ]
+        lines += list(getattr(summary, "showcase", []))
+    width = max(len(label) for label, _ in lines)
+    typer.echo("")
+    for label, value in lines:
+        typer.echo(f"  {label:<{width}} : {value}")
     typer.echo("")
 
 
