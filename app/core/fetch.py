@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
 import threading
 import time
@@ -80,12 +81,25 @@ def system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_DID_WEB_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?$", re.IGNORECASE)
+_DID_WEB_SEGMENT = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=@-]+$")
+
+
 def did_web_url(did: str) -> str:
-    """Map ``did:web:host%3A8443:a:b`` to its DID document URL (did:web spec §3.2)."""
-    parts = did.split("#", 1)[0].split(":")[2:]
+    """Map ``did:web:host%3A8443:a:b`` to its DID document URL (did:web spec §3.2).
+
+    The host must be a plain domain (or IPv4) with an optional port, and each path segment plain
+    path characters: a percent-encoded ``/``, ``?``, ``#`` or ``@`` in the DID must not move the
+    fetch to another host, path or query than the DID names.
+    """
+    parts = did.split("#", 1)[0].split("?", 1)[0].split(":")[2:]
     if not parts or not parts[0]:
         raise FetchRefused(f"{did!r} is not a did:web identifier.")
     host = unquote(parts[0])
+    if not _DID_WEB_HOST.match(host) or not all(
+        _DID_WEB_SEGMENT.match(p) and p.strip(".") for p in parts[1:]
+    ):
+        raise FetchRefused(f"{did!r} is not a valid did:web identifier.")
     path = "/".join(parts[1:])
     return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
 

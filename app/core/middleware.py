@@ -1,9 +1,14 @@
-"""ASGI middleware: request body size limit (413 problem JSON before any handler runs)."""
+"""ASGI middleware: request body size limit (413 before any handler runs).
+
+API clients get problem JSON; a browser gets the HTML page ``app.web`` registers in
+``app.state.html_error_page`` (``app.core`` does not import the pages).
+"""
 
 from __future__ import annotations
 
 import json
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge
@@ -60,16 +65,28 @@ class BodySizeLimitMiddleware:
                 raise
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
-        body = json.dumps(error.to_problem(scope.get("path"))).encode()
+        body, headers = _html_413(scope) or self._problem(scope)
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    def _problem(self, scope: Scope) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+        body = json.dumps(error.to_problem(scope.get("path"))).encode()
+        return body, [(b"content-type", b"application/problem+json")]
+
+
+def _html_413(scope: Scope) -> tuple[bytes, list[tuple[bytes, bytes]]] | None:
+    """The page a browser gets when the HTML pages offer one (``app.state.html_error_page``)."""
+    app = scope.get("app")
+    render = getattr(getattr(app, "state", None), "html_error_page", None)
+    page = render(Request(scope), 413) if callable(render) else None
+    if page is None:
+        return None
+    body, headers = page
+    return body, [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 
 def mount(app: FastAPI) -> None:
-    """Add the page routes (``app.web.router.router``) to ``app``."""
+    """Add the page routes (``app.web.router.router``) and HTML error pages to ``app``."""
+    from app.web import error_pages
     from app.web.router import router
 
     app.include_router(router)
+    error_pages.install(app)

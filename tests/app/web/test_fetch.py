@@ -287,6 +287,23 @@ def test_did_web_urls(did: str, url: str) -> None:
     assert did_web_url(did) == url
 
 
+@pytest.mark.parametrize(
+    "did",
+    [
+        "did:web:evil.example%2Fx%3F",  # would fetch https://evil.example/x?/.well-known/…
+        "did:web:evil.example%23",
+        "did:web:user%40169.254.169.254",
+        "did:web:example.com:..:admin",
+        "did:web:example.com:a/b?x=1",
+        "did:web:%5B::1%5D",
+        "did:web:example.com:",
+    ],
+)
+def test_did_web_host_or_path_injection_is_refused(did: str) -> None:
+    with pytest.raises(FetchRefused):
+        did_web_url(did)
+
+
 def test_did_web_resolution_goes_through_the_same_checks() -> None:
     remote = Remote(dns={"evil.example": ["127.0.0.1"]}, handler=lambda r: json_reply({}))
     with pytest.raises(FetchRefused):
