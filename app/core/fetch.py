@@ -328,7 +328,13 @@ class SafeFetcher:
         request = self._client.build_request(
             "GET",
             pinned,
-            headers={"Host": _host_header(host, parts.port), "Accept": accept},
+            # identity only: a compressed body could expand far past the size cap before it is
+            # counted (a gzip bomb), so the cap is applied to the bytes on the wire.
+            headers={
+                "Host": _host_header(host, parts.port),
+                "Accept": accept,
+                "Accept-Encoding": "identity",
+            },
             extensions={"sni_hostname": host},
         )
         try:
@@ -363,6 +369,13 @@ class SafeFetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchRefused(f"{url} is larger than {self.max_bytes} bytes.")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise FetchRefused(
+                f"{url} answered with {encoding!r} compression although none was asked for."
+            )
+        # With no content coding, iter_bytes() yields the bytes as they arrive: the cap below
+        # counts what was sent, not what a decoder made of it.
         chunks: list[bytes] = []
         total = 0
         try:

@@ -6,6 +6,7 @@ uses a real HTTP server on 127.0.0.1 to show the address pinning works on a real
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import threading
@@ -214,6 +215,21 @@ def test_streamed_size_over_the_cap_is_refused() -> None:
     )
     with pytest.raises(FetchRefused, match="larger than"):
         fetcher(remote, max_bytes=10_000).fetch("https://big.example/")
+
+
+def test_compressed_bodies_are_refused_so_a_gzip_bomb_cannot_pass_the_cap() -> None:
+    bomb = gzip.compress(b"0" * 5_000_000)  # ~5 KB on the wire, 5 MB once inflated
+    remote = Remote(
+        dns={"bomb.example": [PUBLIC]},
+        handler=lambda r: httpx.Response(
+            200,
+            content=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        ),
+    )
+    with pytest.raises(FetchRefused, match="compression"):
+        fetcher(remote, max_bytes=100_000).fetch("https://bomb.example/")
+    assert remote.requests[0].headers["accept-encoding"] == "identity"
 
 
 def test_timeouts_and_errors_become_resolution_errors() -> None:
