@@ -25,6 +25,7 @@ from typing import Any
 
 from openbadges.errors import ResolutionError
 from openbadges.resolver import OfflineResolver, Resolver, parse_json_object
+from openbadges.verification.sniff import MAX_INPUT_BYTES
 from openbadges.verify import VerificationReport, verify
 
 __all__ = ["UrlResolver", "main"]
@@ -96,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     try:
-        data = Path(args.file).read_bytes()
+        with Path(args.file).open("rb") as handle:
+            # One byte over the cap is enough for verify() to refuse it; a device or a pipe
+            # (``/dev/zero``) is never read to the end.
+            data = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -8,7 +8,11 @@ is omitted when there are none.
 
 Policy: an endorsement that fails a check makes this check ``invalid`` (a credential should not
 carry a forged or expired endorsement); one that could only not be checked makes it
-``unknown``, which is shown but does not withhold the credential's own verdict.
+``unknown``, which is shown but does not withhold the credential's own verdict. An endorsement
+must also be *about* what carries it: its ``credentialSubject.id`` must be the ``id`` of the
+object holding it or of an object inside that one (a credential's endorsement may be about the
+credential, its achievement or its profiles; an achievement's about the achievement). A genuine
+endorsement of something else, copied in, endorses nothing here and is ``invalid``.
 
 Specs:
     https://www.imsglobal.org/spec/ob/v3p0/#verification (step 6)
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from openbadges.verification.nodes import subjects_of
 from openbadges.verification.report import BLOCKING_WHEN_UNKNOWN, Check, VerificationReport
 from openbadges.verification.structure import Expected
 
@@ -28,6 +33,10 @@ __all__ = ["check_endorsements", "find_endorsements"]
 _OWN_VERIFICATION = frozenset({"proof", "verifiableCredential"})
 """Members not searched: proofs, and a CLR's included credentials, whose endorsements are
 checked when each included credential is verified on its own."""
+
+_NOT_ENDORSABLE_HERE = frozenset({"proof", "endorsement", "endorsementJwt"})
+"""Members whose ids an endorsement cannot be about: proofs and other endorsements (a CLR's
+included credentials do count: they are inside the record)."""
 
 NestedVerifier = Callable[["dict[str, Any] | str", Expected], VerificationReport]
 
@@ -48,9 +57,16 @@ def check_endorsements(credential: dict[str, Any], verify_nested: NestedVerifier
         return None
     failures: list[str] = []
     unknowns: list[str] = []
-    for path, endorsement in found:
+    for path, endorsement, holder in _walk_with_holders(credential):
         report = verify_nested(endorsement, "endorsement")
         bad = [c for c in report.checks if c.status == "invalid"]
+        stray = _stray_subjects(report.credential, holder)
+        if stray and not bad:
+            failures.append(
+                f"The endorsement at {path} endorses {', '.join(stray)}, which is "
+                "not the object that carries it nor anything inside that object."
+            )
+            continue
         unsure = [
             c for c in report.checks if c.status == "unknown" and c.id in BLOCKING_WHEN_UNKNOWN
         ]
@@ -74,8 +90,16 @@ def _summary(checks: list[Check]) -> str:
 
 
 def _walk(node: Any, path: str = "$") -> Iterator[tuple[str, dict[str, Any] | str]]:
+    for found_path, endorsement, _holder in _walk_with_holders(node, path):
+        yield found_path, endorsement
+
+
+def _walk_with_holders(
+    node: Any, path: str = "$"
+) -> Iterator[tuple[str, dict[str, Any] | str, dict[str, Any]]]:
+    """Yield ``(path, endorsement, the object whose endorsement member holds it)``."""
     stack: list[tuple[Any, str]] = [(node, path)]
-    found: list[tuple[str, dict[str, Any] | str]] = []
+    found: list[tuple[str, dict[str, Any] | str, dict[str, Any]]] = []
     while stack:
         current, here = stack.pop()
         if isinstance(current, list):
@@ -84,12 +108,40 @@ def _walk(node: Any, path: str = "$") -> Iterator[tuple[str, dict[str, Any] | st
             for member, value in current.items():
                 child = f"{here}.{member}"
                 if member == "endorsement":
-                    found.extend(_items(value, child, dict))
+                    found.extend((p, e, current) for p, e in _items(value, child, dict))
                 elif member == "endorsementJwt":
-                    found.extend(_items(value, child, str))
+                    found.extend((p, e, current) for p, e in _items(value, child, str))
                 elif member not in _OWN_VERIFICATION:
                     stack.append((value, child))
     yield from sorted(found, key=lambda item: item[0])
+
+
+def _stray_subjects(endorsement: dict[str, Any] | None, holder: dict[str, Any]) -> list[str]:
+    """Return the endorsed ids that are neither the holder's id nor an id inside the holder."""
+    if endorsement is None:
+        return []
+    endorsed = [s.get("id") for s in subjects_of(endorsement) if isinstance(s, dict)]
+    wanted = [i for i in endorsed if isinstance(i, str)]
+    if not wanted:
+        return []
+    known = _ids_within(holder)
+    return [i for i in wanted if i not in known]
+
+
+def _ids_within(holder: dict[str, Any]) -> set[str]:
+    ids: set[str] = set()
+    stack: list[Any] = [holder]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(current)
+        elif isinstance(current, dict):
+            if isinstance(current.get("id"), str):
+                ids.add(current["id"])
+            stack.extend(
+                value for member, value in current.items() if member not in _NOT_ENDORSABLE_HERE
+            )
+    return ids
 
 
 def _items(value: Any, path: str, kind: type) -> list[tuple[str, Any]]:

@@ -19,6 +19,12 @@ Failures to obtain *any* key are raised: :class:`~openbadges.errors.KeyFormatErr
 reference is malformed or names no key (the proof is ``invalid``) and
 :class:`~openbadges.errors.ResolutionError` when the document holding the key could not be
 fetched (the proof is ``unknown``).
+
+Specs:
+    https://www.imsglobal.org/spec/ob/v3p0/#dereferencing-the-public-key
+    https://www.w3.org/TR/vc-data-integrity/#retrieve-verification-method
+    https://www.w3.org/TR/did-core/#assertion
+    https://w3c-ccg.github.io/did-method-web/#read-resolve
 """
 
 from __future__ import annotations

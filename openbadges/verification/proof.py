@@ -45,7 +45,7 @@ from openbadges.verification.keys import (
 from openbadges.verification.report import Check, CheckStatus
 from openbadges.verification.sniff import Envelope
 
-__all__ = ["SUPPORTED_SUITES", "check_proofs"]
+__all__ = ["SUPPORTED_SUITES", "check_proofs", "verifying_key"]
 
 SUPPORTED_SUITES = frozenset(
     {"eddsa-rdfc-2022", "eddsa-2022", "Ed25519Signature2020", "ecdsa-sd-2023"}
@@ -103,6 +103,27 @@ def _all_outcomes(
         label = f"Proof {number}" if len(entries) > 1 else "The proof"
         outcomes.append(_di_outcome(label, proof, unsigned, issuer_id, resolver, policy))
     return outcomes
+
+
+def verifying_key(
+    document: dict[str, Any],
+    proof: object,
+    issuer_id: str | None,
+    resolver: Resolver,
+    policy: KeyPolicy,
+) -> ResolvedKey | None:
+    """Return the key of one embedded Data Integrity ``proof`` if it verifies over ``document``.
+
+    The key's binding is judged against ``issuer_id`` (which need not be the document's own
+    issuer: a status list hosted by someone else may be signed with the credential issuer's
+    key). ``None`` when the proof is malformed, of an unsupported suite, has no usable key or
+    its signature does not match — naming a key is not signing with it.
+
+    Spec: https://www.w3.org/TR/vc-data-integrity/#verify-proof
+    """
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    outcome = _di_outcome("The proof", proof, unsigned, issuer_id, resolver, policy)
+    return outcome.key if outcome.status == "valid" else None
 
 
 def _jwt_outcome(

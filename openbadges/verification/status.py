@@ -30,7 +30,8 @@ from typing import Any, Literal
 from openbadges.errors import OpenBadgesError
 from openbadges.resolver import Resolver
 from openbadges.status_list import is_revoked_1edtech, read_status
-from openbadges.verification.keys import KeyPolicy, resolve_verification_method
+from openbadges.verification.keys import KeyPolicy
+from openbadges.verification.proof import verifying_key
 from openbadges.verification.report import Check, CheckStatus, VerificationReport
 from openbadges.verification.structure import Expected, issuer_id_of
 
@@ -62,6 +63,15 @@ class StatusContext:
 def check_status(credential: dict[str, Any], purpose: Purpose, ctx: StatusContext) -> Check:
     """Run the ``revocation`` or ``suspension`` check (see the module docstring for the policy)."""
     entries = [e for e in _entries(credential) if _purpose_of(e) == purpose]
+    if purpose == "revocation" and _references(credential):
+        # A bare reference (a URL string, a number) instead of an entry object: the issuer
+        # says the credential has a status, and nothing here can read it.
+        return Check.make(
+            purpose,
+            "unknown",
+            "The credentialStatus holds a reference instead of a status entry object, so the "
+            "status could not be checked.",
+        )
     if not entries:
         return Check.make(
             purpose, "valid", f"The issuer publishes no {purpose} status for this credential."
@@ -79,6 +89,12 @@ def _entries(credential: dict[str, Any]) -> list[dict[str, Any]]:
     value = credential.get("credentialStatus")
     items = value if isinstance(value, list) else [value]
     return [item for item in items if isinstance(item, dict)]
+
+
+def _references(credential: dict[str, Any]) -> bool:
+    value = credential.get("credentialStatus")
+    items = value if isinstance(value, list) else [value]
+    return any(item is not None and not isinstance(item, dict) for item in items)
 
 
 def _purpose_of(entry: dict[str, Any]) -> str:
@@ -152,17 +168,15 @@ def _untrusted_list(
 
 
 def _signed_for(list_doc: dict[str, Any], issuer: str, ctx: StatusContext) -> bool:
+    """Whether a proof of the list *verifies* with a key bound to ``issuer``.
+
+    Naming the issuer's key in a proof is not enough: the signature itself must match, or any
+    list host could borrow the issuer's key id next to a valid proof of its own.
+    """
     proofs = list_doc.get("proof")
     for proof in proofs if isinstance(proofs, list) else [proofs]:
-        if not isinstance(proof, dict):
-            continue
-        try:
-            resolved = resolve_verification_method(
-                proof.get("verificationMethod"), issuer, ctx.resolver, policy=ctx.policy
-            )
-        except OpenBadgesError:
-            continue
-        if resolved.binding == "valid":
+        key = verifying_key(list_doc, proof, issuer, ctx.resolver, ctx.policy)
+        if key is not None and key.binding == "valid":
             return True
     return False
 
