@@ -212,6 +212,10 @@ def _proof_check(outcomes: list[_Outcome], credential: dict[str, Any]) -> Check:
     detail = " ".join(o.detail for o in outcomes)
     if any(o.malformed for o in outcomes):
         return Check.make("proof", "invalid", detail)
+    # A VC-JWT whose own signature fails is a tampered envelope: its claims (iss, nbf, exp) are
+    # read as the credential's, so an embedded proof inside it does not rescue it.
+    if any(o.jwt and o.status == "invalid" for o in outcomes):
+        return Check.make("proof", "invalid", detail)
     accepted = [o for o in outcomes if o.status == "valid"]
     if accepted:
         unsigned_terms = [] if any(o.jwt for o in accepted) else _undefined_terms(credential)

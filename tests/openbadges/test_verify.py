@@ -289,6 +289,21 @@ def test_a_header_jwk_must_be_published_by_the_issuer(
     assert statuses(lenient)["issuer_key"] == "valid"
 
 
+def test_a_jwt_with_a_bad_signature_fails_even_around_a_valid_embedded_proof(
+    rsa_issuer: Any, unsigned: Callable[..., Any]
+) -> None:
+    token = vc_jwt.encode(
+        rsa_issuer.sign(unsigned(rsa_issuer.did)), rsa_issuer.rsa, kid=f"{rsa_issuer.did}#key-2"
+    )
+    assert verify(token, resolver=rsa_issuer.resolver(), now=NOW).verified is True
+    header, payload, signature = token.split(".")
+    flipped = "B" if signature[10] != "B" else "C"
+    forged = f"{header}.{payload}.{signature[:10]}{flipped}{signature[11:]}"
+    report = verify(forged, resolver=rsa_issuer.resolver(), now=NOW)
+    assert statuses(report)["proof"] == "invalid"
+    assert report.verified is False
+
+
 def test_a_jwt_exp_claim_counts_for_validity(rsa_issuer: Any, unsigned: Callable[..., Any]) -> None:
     credential = unsigned(rsa_issuer.did, validUntil="2026-03-01T00:00:00Z")
     token = vc_jwt.encode(credential, rsa_issuer.rsa, kid=f"{rsa_issuer.did}#key-2")
