@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, exists, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.models import Achievement, Credential
 
@@ -23,6 +23,37 @@ def current(
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt).first()
+
+
+_CURRENT_ID = select(Achievement.id).where(
+    Achievement.lineage_id == bindparam("lineage_id"),
+    Achievement.issuer_id == bindparam("issuer_id"),
+    Achievement.is_current.is_(True),
+)
+
+
+def current_id(session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the current version: one column, a prebuilt Core query."""
+    found: uuid.UUID | None = session.connection().scalar(
+        _CURRENT_ID, {"lineage_id": lineage_id, "issuer_id": issuer_id}
+    )
+    return found
+
+
+def detached_copy(row: Achievement) -> Achievement:
+    """A copy of ``row`` bound to no session, to share across sessions via ``attach``.
+
+    The loaded row itself cannot be shared: a rollback of its session expires it.
+    """
+    columns = {attr.key: getattr(row, attr.key) for attr in inspect(Achievement).column_attrs}
+    copy = Achievement(**columns)
+    make_transient_to_detached(copy)
+    return copy
+
+
+def attach(session: Session, copy: Achievement) -> Achievement:
+    """This session's instance of a :func:`detached_copy` (no query: the row is as cached)."""
+    return session.merge(copy, load=False)
 
 
 def version(session: Session, lineage_id: uuid.UUID, number: int) -> Achievement | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.achievements import repository
 from app.achievements.schemas import AchievementCreate, AchievementRead, AchievementUpdate
 from app.audit import service as audit
+from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.core.urls import achievement_url
@@ -36,6 +37,17 @@ _COLUMNS = (
     "human_code",
     "field_of_study",
 )
+
+
+VERSION_CACHE_SECONDS = 3600.0
+"""How long a worker keeps an issued achievement version (a memory bound only).
+
+A version is edited in place until its first credential and never afterwards, so only versions
+a committed credential was issued from are kept (:func:`remember_issued`). Every issuance still
+asks the database which version is current (one one-column query); only the row load is saved.
+"""
+
+_issued_versions: TtlLru[uuid.UUID, Achievement] = TtlLru(2048)
 
 
 class AchievementNotFound(NotFound):
@@ -140,6 +152,25 @@ def get_current(session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID) -
     if row is None:
         raise AchievementNotFound("No such achievement.")
     return row
+
+
+def current_for_issuing(
+    session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID
+) -> Achievement:
+    """:func:`get_current`, the row taken from this worker's cache of issued versions if there."""
+    version_id = repository.current_id(session, issuer_id, lineage_id)
+    if version_id is None:
+        raise AchievementNotFound("No such achievement.")
+    cached = _issued_versions.get(version_id)
+    if cached is not None:
+        return repository.attach(session, cached)
+    return get_current(session, issuer_id, lineage_id)
+
+
+def remember_issued(row: Achievement) -> None:
+    """Keep ``row`` for later issuances; call once a credential issued from it is committed."""
+    if _issued_versions.get(row.id) is None:
+        _issued_versions.put(row.id, repository.detached_copy(row), VERSION_CACHE_SECONDS)
 
 
 def list_achievements(

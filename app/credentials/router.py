@@ -31,17 +31,20 @@ def issue_credential(
     principal: IssuerAuth,
     session: SessionDep,
     context: ContextDep,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> CredentialRead:
+) -> Response:
     """Issue and sign a credential; retry safely with an Idempotency-Key header."""
     outcome = service.issue_credential(
         session, context, principal, data, idempotency_key=idempotency_key
     )
-    response.headers["Location"] = f"/api/v1/credentials/{outcome.credential.id}"
+    headers = {"Location": f"/api/v1/credentials/{outcome.credential.id}"}
     if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return service.read_one(session, context, outcome.credential)
+        headers["Idempotent-Replayed"] = "true"
+    # The body is already JSON (the stored signed text spliced in): returned as is, it skips
+    # FastAPI's validate-and-serialise pass over the whole credential (``response_model``
+    # still documents it).
+    body = service.read_one_json(session, context, outcome.credential)
+    return Response(body, status.HTTP_201_CREATED, headers, media_type="application/json")
 
 
 @router.get("", response_model=CredentialPage)

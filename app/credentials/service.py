@@ -129,7 +129,7 @@ def _subject_extras(data: CredentialIssue) -> dict[str, Any]:
 def _achievement_for(session: Session, issuer_id: uuid.UUID, data: CredentialIssue) -> Achievement:
     """The current achievement version, or 422 naming the field (also for other issuers')."""
     try:
-        return achievements.get_current(session, issuer_id, data.achievement_id)
+        return achievements.current_for_issuing(session, issuer_id, data.achievement_id)
     except NotFound:
         raise Unprocessable(
             "No such achievement for this issuer.", field="$.achievementId"
@@ -143,11 +143,11 @@ def _sign(
     document = unsigned
     try:
         if proof in ("data-integrity", "both"):
-            key = keys.require_active_key(session, row.issuer_id, keys.DATA_INTEGRITY)
+            key = keys.active_key(session, row.issuer_id, keys.DATA_INTEGRITY)
             document = keys.sign_data_integrity(context, key, unsigned)
             row.signing_key_id = key.id
         if proof in ("jwt", "both"):
-            jwt_key = keys.require_active_key(session, row.issuer_id, keys.JWT)
+            jwt_key = keys.active_key(session, row.issuer_id, keys.JWT)
             row.jwt = keys.sign_jwt(context, jwt_key, document)
             row.jwt_signing_key_id = jwt_key.id
     except OpenBadgesError as exc:
@@ -169,11 +169,11 @@ def _build(
     valid_from = (data.valid_from or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     _check_dates(data, valid_from)
     results = _results(data, achievement)
-    issuer = issuers.get_issuer(session, principal.issuer_id)
+    issuer_id = principal.issuer_id
     base = context.settings.base_url
     row = Credential(
         id=uuid.uuid4(),
-        issuer_id=issuer.id,
+        issuer_id=issuer_id,
         achievement_id=achievement.id,
         recipient_email=data.recipient.email,
         recipient_name=data.recipient.name,
@@ -199,11 +199,11 @@ def _build(
     repository.insert_row(session, row)
     slots = [
         StatusSlot(a.purpose, status_list_url(base, a.list_id), a.index)
-        for a in status.allocate(session, context, issuer.id, row.id)
+        for a in status.allocate(session, context, issuer_id, row.id)
     ]
     parts = CredentialParts(
         credential_url=credential_url(base, row.id),
-        issuer_profile=issuers.embedded_profile(context, issuer),
+        issuer_profile=issuers.cached_embedded_profile(session, context, issuer_id),
         achievement=endorsements.with_endorsements(
             session, achievements.achievement_document(base, achievement)
         ),
@@ -225,7 +225,7 @@ def _build(
         action="credential.issue",
         subject_type="credential",
         subject_id=row.id,
-        issuer_id=issuer.id,
+        issuer_id=issuer_id,
         signing_key_id=row.signing_key_id or row.jwt_signing_key_id,
         details={
             "achievement": str(achievement.lineage_id),
@@ -238,6 +238,14 @@ def _build(
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+def _issued_from(session: Session, row: Credential) -> Achievement:
+    """The achievement version ``row`` was issued from (kept loaded by ``_build``: no query)."""
+    achievement = session.get(Achievement, row.achievement_id)
+    if achievement is None:  # pragma: no cover - the foreign key guarantees it
+        raise LookupError(f"achievement {row.achievement_id} is missing")
+    return achievement
 
 
 def issue_credential(
@@ -258,6 +266,7 @@ def issue_credential(
         row = _build(session, context, principal, data, idempotency_key, request_hash)
         programs.on_module_credential_issued(session, context, row)
         session.commit()
+        achievements.remember_issued(_issued_from(session, row))
         logger.info(
             "credential issued",
             extra={
@@ -446,3 +455,17 @@ def read_one(
     """``to_read`` for a single row (looks its achievement version up)."""
     version = repository.achievement_version(session, row.achievement_id)
     return to_read(context, row, version, with_document=with_document)
+
+
+def read_one_json(session: Session, context: AppContext, row: Credential) -> bytes:
+    """``read_one`` as JSON bytes, the stored signed text spliced in unparsed.
+
+    Parsing the document only to serialise it again was the largest cost of the issuance
+    response. ``credential`` and ``jwt`` are the last fields of ``CredentialRead``, so the
+    output has the same members in the same order.
+    """
+    version = repository.achievement_version(session, row.achievement_id)
+    head = to_read(context, row, version).model_dump_json(
+        by_alias=True, exclude={"credential", "jwt"}
+    )
+    return f'{head[:-1]},"credential":{row.document},"jwt":{json.dumps(row.jwt)}}}'.encode()

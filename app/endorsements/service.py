@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.errors import NotFound, Unprocessable
 from app.core.urls import achievement_url, credential_url, issuer_did
@@ -29,6 +30,16 @@ from app.signing_keys import service as keys
 
 DEFAULT_NAMES = {"zh-CN": "{partner}的认可", "zh": "{partner}的认可"}
 DEFAULT_NAME = "Endorsement by {partner}"
+
+
+EMBED_CACHE_SECONDS = 5.0
+"""How long a worker reuses the endorsements it embeds in newly issued credentials.
+
+A new endorsement is embedded at once by the worker that stored it (the cache is cleared after
+its commit) and within this many seconds by the others; a credential issued in between simply
+lacks it, as one issued a moment before the endorsement would."""
+
+_embedded: TtlLru[tuple[str, str | None], list[str]] = TtlLru(4096)
 
 
 class EndorsementNotFound(NotFound):
@@ -148,6 +159,7 @@ def create_endorsements(
         details={"target": subject_uri, "languages": list(data.comment)},
     )
     session.commit()
+    _embedded.clear()  # after the commit, so a concurrent issuance cannot cache the old set
     return rows
 
 
@@ -199,5 +211,10 @@ def to_read(context: AppContext, row: Endorsement) -> EndorsementRead:
 
 def with_endorsements(session: Session, achievement: dict[str, Any]) -> dict[str, Any]:
     """``achievement`` plus the partner endorsements of it, for a credential being issued."""
-    found = embedded_endorsements(session, str(achievement["id"]), achievement.get("inLanguage"))
+    key = (str(achievement["id"]), achievement.get("inLanguage"))
+    texts = _embedded.get(key)
+    if texts is None:
+        texts = [json.dumps(e) for e in embedded_endorsements(session, *key)]
+        _embedded.put(key, texts, EMBED_CACHE_SECONDS)
+    found = [json.loads(text) for text in texts]
     return {**achievement, "endorsement": found} if found else achievement

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.core.urls import issuer_did, issuer_profile_url
@@ -20,6 +22,15 @@ from app.status import service as status
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+
+
+PROFILE_CACHE_SECONDS = 5.0
+"""How long a worker reuses the issuer object it embeds in new credentials.
+
+Issuers are not edited today, so this only bounds the staleness should editing be added
+(such an edit must then also clear ``_profiles`` in the worker that makes it)."""
+
+_profiles: TtlLru[tuple[str, uuid.UUID], dict[str, Any]] = TtlLru(1024)
 
 
 class IssuerNotFound(NotFound):
@@ -106,6 +117,22 @@ def embedded_profile(context: AppContext, issuer: Issuer) -> dict[str, Any]:
     if issuer.image:
         profile["image"] = {"id": issuer.image, "type": "Image"}
     return profile
+
+
+def cached_embedded_profile(
+    session: Session, context: AppContext, issuer_id: uuid.UUID
+) -> dict[str, Any]:
+    """:func:`embedded_profile` of an issuer, from this worker's short-lived cache when it can.
+
+    Issuing needs it for every credential; the cache saves the issuer query. A copy is
+    returned because the caller builds a document around it.
+    """
+    key = (context.settings.base_url, issuer_id)
+    profile = _profiles.get(key)
+    if profile is None:
+        profile = embedded_profile(context, get_issuer(session, issuer_id))
+        _profiles.put(key, profile, PROFILE_CACHE_SECONDS)
+    return copy.deepcopy(profile)
 
 
 def public_profile(session: Session, context: AppContext, issuer_id: uuid.UUID) -> dict[str, Any]:

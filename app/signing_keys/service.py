@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.errors import Conflict
 from app.core.urls import issuer_did
@@ -31,8 +33,43 @@ JWT = "jwt"
 DEFAULT_KEY_TYPES: dict[str, KeyType] = {DATA_INTEGRITY: KeyType.ED25519, JWT: KeyType.P256}
 
 
+ACTIVE_KEY_CACHE_SECONDS = 5.0
+"""How long a worker signs new credentials with the active key it looked up last.
+
+Issuing asks for the active key on every credential; a worker remembers it for this long. The
+worker that rotates forgets at once (after its commit); another worker may go on signing with
+the just-retired key for up to this many seconds. Those credentials still verify, because a
+retired key stays in the issuer's DID document for good (keys are never deleted)."""
+
+_active_keys: TtlLru[tuple[uuid.UUID, str], ActiveKey] = TtlLru(1024)
+
+
 class NoActiveKey(Conflict):
     """The issuer has no active key for the proof asked for."""
+
+
+class KeyHandle(Protocol):
+    """What signing needs of a key: a stored row, or a cached :class:`ActiveKey`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def verification_method(self) -> str: ...
+    @property
+    def sealed_private_key(self) -> bytes: ...
+    @property
+    def kek_id(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveKey:
+    """An immutable copy of an active key row's signing columns, safe to share across threads
+    (an ORM row is tied to the session that loaded it)."""
+
+    id: uuid.UUID
+    verification_method: str
+    sealed_private_key: bytes
+    kek_id: str
 
 
 def _verification_method(did: str, public_key: PublicKey) -> str:
@@ -85,15 +122,35 @@ def require_active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> 
     return key
 
 
+def active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> ActiveKey:
+    """The active key for ``purpose`` or 409, from this worker's short-lived cache when it can.
+
+    See :data:`ACTIVE_KEY_CACHE_SECONDS` for why a just-retired key is acceptable here.
+    """
+    cached = _active_keys.get((issuer_id, purpose))
+    if cached is not None:
+        return cached
+    row = require_active_key(session, issuer_id, purpose)
+    key = ActiveKey(row.id, row.verification_method, row.sealed_private_key, row.kek_id)
+    _active_keys.put((issuer_id, purpose), key, ACTIVE_KEY_CACHE_SECONDS)
+    return key
+
+
+def forget_active_keys(issuer_id: uuid.UUID) -> None:
+    """Drop this worker's cached active keys of the issuer (after a rotation)."""
+    for purpose in (DATA_INTEGRITY, JWT):
+        _active_keys.discard((issuer_id, purpose))
+
+
 def sign_data_integrity(
-    context: AppContext, key: SigningKey, document: dict[str, Any]
+    context: AppContext, key: KeyHandle, document: dict[str, Any]
 ) -> dict[str, Any]:
     """Attach an ``eddsa-rdfc-2022`` proof made with ``key``."""
     private = context.keystore.open(key.sealed_private_key, key.id, key.kek_id)
     return data_integrity.sign(document, private, verification_method=key.verification_method)
 
 
-def sign_jwt(context: AppContext, key: SigningKey, credential: dict[str, Any]) -> str:
+def sign_jwt(context: AppContext, key: KeyHandle, credential: dict[str, Any]) -> str:
     """Encode ``credential`` as a VC-JWT whose ``kid`` is the key's DID URL."""
     private = context.keystore.open(key.sealed_private_key, key.id, key.kek_id)
     return ob_jwt.encode(credential, private, kid=key.verification_method)
@@ -131,6 +188,9 @@ def rotate_keys(
         )
         created.append(new)
     session.commit()
+    # After the commit: forgetting earlier would let a concurrent issuance in this worker cache
+    # the old key again before the new one is visible.
+    forget_active_keys(issuer_id)
     return created
 
 

@@ -84,8 +84,12 @@ def test_api_clients_keep_problem_json_for_missing_credentials(client: TestClien
     json_accept = {"Accept": "application/json"}
     assert_problem(client.get(f"/credentials/{MISSING}", headers=json_accept), 404)
     assert_problem(client.get(f"/credentials/{MISSING}"), 404)  # no Accept: not a browser
-    assert_problem(client.get(f"/credentials/{MISSING}.json", headers=HTML), 404)
+    assert_problem(client.get(f"/credentials/{MISSING}.json", headers=json_accept), 404)
     assert_problem(client.get("/credentials/not-a-uuid", headers=json_accept), 422)
+    # A person who follows a download link to a missing credential gets a page, not JSON.
+    page = client.get(f"/credentials/{MISSING}.json", headers=HTML)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
 
 
 def _hide(client: TestClient, issuer: IssuerHandle, credential_id: str, hidden: bool) -> None:
