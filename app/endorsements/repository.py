@@ -32,13 +32,26 @@ def list_for_target(session: Session, target: str, *, limit: int) -> Sequence[En
     return session.scalars(stmt).all()
 
 
-def list_for_subject(session: Session, subject_uri: str) -> Sequence[Endorsement]:
-    """Every endorsement of one public id, oldest first (what gets embedded)."""
+def list_accepted_for_subject(session: Session, subject_uri: str) -> Sequence[Endorsement]:
+    """The owner-accepted endorsements of one public id, oldest first (what gets embedded)."""
     stmt = (
         select(Endorsement)
-        .where(Endorsement.subject_uri == subject_uri)
+        .where(Endorsement.subject_uri == subject_uri, Endorsement.accepted_at.is_not(None))
         .order_by(Endorsement.created_at, Endorsement.id)
     )
+    return session.scalars(stmt).all()
+
+
+def list_group(
+    session: Session, group_id: uuid.UUID, *, for_update: bool = False
+) -> Sequence[Endorsement]:
+    """The language versions of one endorsement request (decided on together).
+
+    ``for_update`` locks them and reloads their state, so a decision sees the latest one.
+    """
+    stmt = select(Endorsement).where(Endorsement.group_id == group_id).order_by(Endorsement.id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt).all()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -35,4 +36,26 @@ def list_endorsements(
 ) -> list[EndorsementRead]:
     """Endorsements of a target (its public id, or the service's id of it); public."""
     rows = service.list_endorsements(session, target, limit=limit)
+    return [service.to_read(context, row) for row in rows]
+
+
+@router.post("/{endorsement_id}/accept", response_model=list[EndorsementRead])
+def accept_endorsement(
+    endorsement_id: uuid.UUID, owner: IssuerAuth, session: SessionDep, context: ContextDep
+) -> list[EndorsementRead]:
+    """Accept an endorsement of the key's own work: credentials issued from now embed it."""
+    rows = service.decide_endorsement(
+        session, context, endorsement_id, accept=True, owner_id=owner.issuer_id, actor=owner.actor
+    )
+    return [service.to_read(context, row) for row in rows]
+
+
+@router.post("/{endorsement_id}/decline", response_model=list[EndorsementRead])
+def decline_endorsement(
+    endorsement_id: uuid.UUID, owner: IssuerAuth, session: SessionDep, context: ContextDep
+) -> list[EndorsementRead]:
+    """Decline an endorsement of the key's own work: it is never embedded."""
+    rows = service.decide_endorsement(
+        session, context, endorsement_id, accept=False, owner_id=owner.issuer_id, actor=owner.actor
+    )
     return [service.to_read(context, row) for row in rows]

@@ -11,6 +11,7 @@ from pydantic import Field
 from app.core.schemas import ApiModel, LanguageTag, ReadModel, ShortText, Text
 
 TargetType = Literal["achievement", "program", "credential", "issuer"]
+EndorsementState = Literal["pending", "accepted", "declined"]
 
 
 class EndorsementCreate(ApiModel):
@@ -41,4 +42,9 @@ class EndorsementRead(ReadModel):
     language: str
     comment: str
     created_at: datetime
+    state: EndorsementState = Field(
+        description="the endorsed thing's owner's decision; only accepted ones are embedded"
+    )
+    accepted_at: datetime | None = None
+    declined_at: datetime | None = None
     credential: dict[str, Any]

@@ -4,6 +4,12 @@ The endorser is always the issuer that owns the API key: the request carries no 
 document is signed with that issuer's own active key, so one partner cannot endorse in another's
 name. Each language of the comment becomes its own signed credential (OB 3.0 strings are
 single-language); the rows share a ``group_id``.
+
+An endorsement is stored *pending*: the owner of the endorsed thing has not yet agreed to carry
+another organisation's words inside its own signed credentials. Only the owner (the issuer of
+the achievement, program, credential or the issuer itself) can accept or decline it, for the
+whole group at once; only accepted endorsements are embedded in credentials issued afterwards.
+The endorsement document itself stays public either way: it is the endorser's signed statement.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.core.cache import TtlLru
 from app.core.context import AppContext
-from app.core.errors import NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.urls import achievement_url, credential_url, issuer_did
 from app.endorsements import repository
 from app.endorsements.assemble import assemble_endorsement
@@ -52,6 +58,10 @@ class TargetNotFound(Unprocessable):
 
 class SelfEndorsement(Unprocessable):
     """An issuer cannot endorse its own achievements, programs or credentials."""
+
+
+class DecisionConflict(Conflict):
+    """The owner already decided the other way (409); an endorsement is decided once."""
 
 
 def endorsement_url(base_url: str, endorsement_id: uuid.UUID) -> str:
@@ -163,6 +173,60 @@ def create_endorsements(
     return rows
 
 
+def _owner_id(session: Session, context: AppContext, row: Endorsement) -> uuid.UUID | None:
+    """The issuer that owns what ``row`` endorses (the one who may accept it), if it still exists."""
+    if row.target_type == "credential":
+        credential = session.get(Credential, uuid.UUID(row.target_id))
+        return credential.issuer_id if credential is not None else None
+    try:
+        return _resolve_target(session, context, row.target_type, uuid.UUID(row.target_id))[1]
+    except TargetNotFound:
+        return None
+
+
+def decide_endorsement(
+    session: Session,
+    context: AppContext,
+    endorsement_id: uuid.UUID,
+    *,
+    accept: bool,
+    owner_id: uuid.UUID,
+    actor: str,
+) -> list[Endorsement]:
+    """Accept or decline an endorsement group as the endorsed thing's owner; one transaction.
+
+    Anyone but the owner, the endorser included, gets 404: the endorser cannot approve its own
+    words on the owner's behalf, and others need not learn which endorsements await a decision.
+    Repeating the same decision is a no-op; reversing one is a 409, so a credential never embeds
+    an endorsement its owner once declined. The embedding cache is cleared after the commit, so
+    this worker's next issuance already reflects the decision.
+    """
+    row = repository.get(session, endorsement_id)
+    if row is None or _owner_id(session, context, row) != owner_id:
+        raise EndorsementNotFound("No such endorsement.")
+    # lock the group (PostgreSQL) so a concurrent accept and decline cannot both win
+    rows = list(repository.list_group(session, row.group_id, for_update=True))
+    state, wanted = rows[0].state, "accepted" if accept else "declined"
+    if state not in ("pending", wanted):
+        raise DecisionConflict(f"This endorsement was already {state}.")
+    if state == "pending":
+        now = _now()
+        for member in rows:
+            member.accepted_at, member.declined_at = (now, None) if accept else (None, now)
+        audit.record(
+            session,
+            actor=actor,
+            action=f"endorsement.{'accept' if accept else 'decline'}",
+            subject_type="endorsement",
+            subject_id=row.group_id,
+            issuer_id=owner_id,
+            details={"target": row.subject_uri, "endorser": str(row.issuer_id)},
+        )
+        session.commit()
+        _embedded.clear()  # after the commit, so a concurrent issuance cannot cache the old set
+    return rows
+
+
 def get_endorsement(session: Session, endorsement_id: uuid.UUID) -> Endorsement:
     """An endorsement or 404."""
     row = repository.get(session, endorsement_id)
@@ -181,12 +245,13 @@ def embedded_endorsements(
 ) -> list[dict[str, Any]]:
     """The signed endorsements to embed in a document about ``subject_uri``.
 
-    One per group: the version in ``language`` when the partner wrote one, else the first. The
-    caller embeds them in ``Achievement.endorsement`` of credentials issued from now on (already
-    issued credentials are never edited: their proof covers them).
+    Only endorsements the owner accepted; one per group: the version in ``language`` when the
+    partner wrote one, else the first. The caller embeds them in ``Achievement.endorsement`` of
+    credentials issued from now on (already issued credentials are never edited: their proof
+    covers them).
     """
     chosen: dict[uuid.UUID, Endorsement] = {}
-    for row in repository.list_for_subject(session, subject_uri):
+    for row in repository.list_accepted_for_subject(session, subject_uri):
         if row.group_id not in chosen or row.language == language:
             chosen[row.group_id] = row
     return [json.loads(row.document) for row in chosen.values()]
@@ -205,6 +270,9 @@ def to_read(context: AppContext, row: Endorsement) -> EndorsementRead:
         language=row.language,
         comment=row.comment,
         created_at=row.created_at,
+        state=row.state,
+        accepted_at=row.accepted_at,
+        declined_at=row.declined_at,
         credential=json.loads(row.document),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,3 +31,14 @@ class Endorsement(UUIDPk, CreatedAt, Base):
     comment: Mapped[str] = mapped_column(Text)
     document: Mapped[str] = mapped_column(Text)
     """The signed JSON text, served unchanged at ``/endorsements/{id}``."""
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the target's owner agreed to carry it; only accepted ones are embedded."""
+    declined_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the target's owner refused it; at most one of the two is set (neither: pending)."""
+
+    @property
+    def state(self) -> str:
+        """``pending``, ``accepted`` or ``declined``: the owner's decision on this endorsement."""
+        if self.accepted_at is not None:
+            return "accepted"
+        return "declined" if self.declined_at is not None else "pending"

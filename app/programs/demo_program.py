@@ -229,7 +229,10 @@ def _program(
 def _endorse(
     session: Session, context: AppContext, partner: Issuer, program: Program, project: uuid.UUID
 ) -> None:
-    """The partner endorses the program and the industry project module."""
+    """The partner endorses the program and the industry project module; the university accepts.
+
+    Acceptance is what lets the learners' credentials issued next embed the endorsement.
+    """
     for target_type, target in (("program", program.id), ("achievement", project)):
         data = EndorsementCreate.model_validate(
             {
@@ -241,7 +244,12 @@ def _endorse(
                 },
             }
         )
-        endorsements.create_endorsements(session, context, data, partner_id=partner.id, actor=ACTOR)
+        rows = endorsements.create_endorsements(
+            session, context, data, partner_id=partner.id, actor=ACTOR
+        )
+        endorsements.decide_endorsement(
+            session, context, rows[0].id, accept=True, owner_id=program.issuer_id, actor=ACTOR
+        )
 
 
 def _learners() -> list[tuple[str, str, str]]:

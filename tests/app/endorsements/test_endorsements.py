@@ -1,4 +1,4 @@
-"""Partner endorsements: signed by the partner, never in another's name, embedded afterwards."""
+"""Partner endorsements: signed by the partner, never in another's name, embedded once accepted."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.core.context import AppContext
 from app.core.urls import achievement_url, issuer_did
+from app.endorsements import service as endorsement_service
 from app.models import Issuer
 from app.verification.service import resolver_for, verify_document
 from openbadges import verify as ob_verify
@@ -38,6 +39,24 @@ def endorse(
         **extra,
     }
     return {"response": client.post("/api/v1/endorsements", json=body, headers=headers)}
+
+
+def decide(client: TestClient, endorsement_id: str, decision: str, headers: dict[str, str]) -> Any:
+    """POST accept/decline and return the response (asserting nothing)."""
+    return client.post(f"/api/v1/endorsements/{endorsement_id}/{decision}", headers=headers)
+
+
+def embedded_in(credential: Any) -> list[dict[str, Any]]:
+    """The endorsements embedded in an issued credential's achievement."""
+    achievement = json.loads(credential.document)["credentialSubject"]["achievement"]
+    return list(achievement.get("endorsement", []))
+
+
+def listed_states(client: TestClient, target: str) -> set[str]:
+    """The states ``GET /api/v1/endorsements`` reports for a target."""
+    response = client.get("/api/v1/endorsements", params={"target": target})
+    assert response.status_code == 200, response.text
+    return {row["state"] for row in response.json()}
 
 
 def test_partner_endorsement_is_signed_by_the_partner(
@@ -101,7 +120,8 @@ def test_credentials_issued_afterwards_embed_the_endorsement(
 ) -> None:
     module = make_module(session, university, "Computer-aided translation")
     before = issue(session, context, university, module)
-    endorse(client, api_key(session, partner), module)
+    rows = endorse(client, api_key(session, partner), module)["response"].json()
+    decide(client, rows[0]["id"], "accept", api_key(session, university))
     after = issue(session, context, university, module)
     assert "endorsement" not in json.loads(before.document)["credentialSubject"]["achievement"]
     document = json.loads(after.document)
@@ -110,3 +130,101 @@ def test_credentials_issued_afterwards_embed_the_endorsement(
     report = verify_document(session, document)
     assert report.verified, [c for c in report.checks if c.status != "valid"]
     assert any(c.id == "endorsements" and c.status == "valid" for c in report.checks)
+
+
+def test_a_pending_endorsement_is_listed_but_not_embedded(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    module = make_module(session, university, "Terminology management")
+    rows = endorse(client, api_key(session, partner), module)["response"].json()
+    assert {(r["state"], r["acceptedAt"], r["declinedAt"]) for r in rows} == {
+        ("pending", None, None)
+    }
+    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"pending"}
+    assert embedded_in(issue(session, context, university, module)) == []
+
+
+def test_accepted_endorsement_is_embedded_in_later_credentials_and_verifies(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    module = make_module(session, university, "Localisation project management")
+    rows = endorse(client, api_key(session, partner), module)["response"].json()
+    accepted = decide(client, rows[1]["id"], "accept", api_key(session, university))
+    assert accepted.status_code == 200, accepted.text
+    # the whole group (both languages) is decided together
+    assert {r["id"] for r in accepted.json()} == {r["id"] for r in rows}
+    assert {r["state"] for r in accepted.json()} == {"accepted"}
+    assert all(r["acceptedAt"] and r["declinedAt"] is None for r in accepted.json())
+    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"accepted"}
+    again = decide(client, rows[0]["id"], "accept", api_key(session, university))
+    assert again.status_code == 200, again.text
+    credential = issue(session, context, university, module)
+    [embedded] = embedded_in(credential)
+    assert embedded["issuer"]["id"] == issuer_did(BASE_URL, partner.id)
+    report = verify_document(session, json.loads(credential.document))
+    assert report.verified, [c for c in report.checks if c.status != "valid"]
+    assert any(c.id == "endorsements" and c.status == "valid" for c in report.checks)
+
+
+def test_acceptance_clears_this_workers_embedding_cache(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    module = make_module(session, university, "Subtitling")
+    rows = endorse(client, api_key(session, partner), module)["response"].json()
+    first = issue(session, context, university, module)
+    assert embedded_in(first) == []
+    # that issuance cached "nothing to embed" for this achievement for EMBED_CACHE_SECONDS
+    achievement = json.loads(first.document)["credentialSubject"]["achievement"]
+    key = (achievement["id"], achievement.get("inLanguage"))
+    assert endorsement_service._embedded.get(key) == []
+    decide(client, rows[0]["id"], "accept", api_key(session, university))
+    assert len(embedded_in(issue(session, context, university, module))) == 1
+
+
+def test_a_declined_endorsement_is_never_embedded(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    module = make_module(session, university, "Interpreting basics")
+    rows = endorse(client, api_key(session, partner), module)["response"].json()
+    owner = api_key(session, university)
+    declined = decide(client, rows[0]["id"], "decline", owner)
+    assert declined.status_code == 200, declined.text
+    assert {r["state"] for r in declined.json()} == {"declined"}
+    assert all(r["declinedAt"] and r["acceptedAt"] is None for r in declined.json())
+    reversed_ = decide(client, rows[1]["id"], "accept", owner)
+    assert (reversed_.status_code, reversed_.json()["status"]) == (409, 409)
+    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"declined"}
+    assert embedded_in(issue(session, context, university, module)) == []
+
+
+def test_only_the_owner_can_accept_or_decline(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    bystander = make_issuer(session, context, name="Bystander College", zh="旁观学院")
+    module = make_module(session, university, "Audiovisual translation")
+    endorser = api_key(session, partner)
+    rows = endorse(client, endorser, module)["response"].json()
+    for decision in ("accept", "decline"):
+        for headers in (endorser, api_key(session, bystander)):
+            refused = decide(client, rows[0]["id"], decision, headers)
+            assert refused.status_code == 404, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+        assert decide(client, rows[0]["id"], decision, {}).status_code == 401
+    missing = decide(client, str(uuid.uuid4()), "accept", api_key(session, university))
+    assert missing.status_code == 404
+    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"pending"}
+    assert embedded_in(issue(session, context, university, module)) == []
+
+
+def test_endorsements_of_one_credential_need_its_issuers_acceptance(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    module = make_module(session, university, "Post-editing practicum")
+    credential = issue(session, context, university, module)
+    endorser = api_key(session, partner)
+    rows = endorse(client, endorser, credential.id, targetType="credential")["response"].json()
+    assert {r["state"] for r in rows} == {"pending"}
+    assert decide(client, rows[0]["id"], "accept", endorser).status_code == 404
+    accepted = decide(client, rows[0]["id"], "accept", api_key(session, university))
+    assert accepted.status_code == 200, accepted.text
+    assert {r["state"] for r in accepted.json()} == {"accepted"}
