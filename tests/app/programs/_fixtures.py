@@ -8,9 +8,8 @@ turned into savepoints (SQLAlchemy's "join a session into an external transactio
 from __future__ import annotations
 
 import base64
-import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +40,15 @@ ROOT = Path(__file__).resolve().parents[3]
 BASE_URL = "https://badges.example.edu"
 
 
-def database_url(tmp: Path) -> str:
-    """PostgreSQL when configured, else a fresh SQLite file."""
-    return os.environ.get("BADGES_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'programs.db'}"
-
-
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    tmp_path_factory: pytest.TempPathFactory, database_url_factory: Callable[[Path, str], str]
+) -> Settings:
+    """A database of these tests' own: a fresh SQLite file, or a freshly created PostgreSQL
+    database named after BADGES_TEST_DATABASE_URL's with a ``_programs`` suffix."""
     tmp = tmp_path_factory.mktemp("programs")
     return Settings(
-        database_url=database_url(tmp),
+        database_url=database_url_factory(tmp, "_programs"),
         base_url=BASE_URL,
         data_dir=tmp,
         admin_token=SecretStr("test-admin-token-0123456789abcdef"),
