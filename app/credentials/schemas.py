@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from app.core.schemas import ApiModel, Email, HttpUrl, ReadModel, ShortText, Text
+from app.core.schemas import ApiModel, Email, HttpUrl, LanguageTag, ReadModel, ShortText, Text
 from openbadges.model.enums import ResultStatusTypeValue
 
 ProofFormat = Literal["data-integrity", "jwt", "both"]
@@ -73,6 +73,12 @@ class CredentialIssue(ApiModel):
     activity_end_date: AwareDatetime | None = None
     source: SourceIn | None = None
     proof: ProofFormat = "data-integrity"
+    language: LanguageTag | None = Field(
+        default=None,
+        description="The learner's language (BCP 47). The credential is issued from the "
+        "achievement's version in that language, found through its `related` entries; "
+        "422 when it has none.",
+    )
 
 
 class StatusChange(ApiModel):

@@ -36,6 +36,7 @@ from app.issuers import service as issuers
 from app.models import Achievement, Credential, StatusEvent
 from app.models.base import utcnow
 from app.programs import service as programs
+from app.programs.bilingual import pick_language, related_versions
 from app.programs.results import validate_results
 from app.signing_keys import service as keys
 from app.status import service as status
@@ -257,6 +258,7 @@ def issue_credential(
     idempotency_key: str | None = None,
 ) -> IssueOutcome:
     """Issue one credential in one transaction; a retry with the same key replays it."""
+    data = _in_language(session, context, principal, data)
     request_hash = _request_hash(data)
     if idempotency_key is not None:
         existing = _replay(session, principal.issuer_id, idempotency_key, request_hash)
@@ -286,6 +288,29 @@ def issue_credential(
             raise
         return IssueOutcome(existing, replayed=True)
     return IssueOutcome(row, replayed=False)
+
+
+def _in_language(
+    session: Session, context: AppContext, principal: IssuerPrincipal, data: CredentialIssue
+) -> CredentialIssue:
+    """The request retargeted to the achievement's version in the learner's language.
+
+    OB 3.0 names are single strings, so each language is its own Achievement linked by
+    ``related`` (``inLanguage``); the learner's language picks which one is signed.
+    """
+    if data.language is None:
+        return data
+    current = achievements.get_current(session, principal.issuer_id, data.achievement_id)
+    own = {current.in_language: data.achievement_id} if current.in_language else {}
+    versions = own | related_versions(context.settings.base_url, current.related or [])
+    tag = pick_language(versions, data.language, "")
+    if tag not in versions or tag.split("-")[0].lower() != data.language.split("-")[0].lower():
+        raise Unprocessable(
+            f"The achievement has no version in {data.language}; "
+            f"available: {', '.join(sorted(versions)) or 'none'}.",
+            field="$.language",
+        )
+    return data.model_copy(update={"achievement_id": versions[tag]})
 
 
 def get_credential(session: Session, issuer_id: uuid.UUID, credential_id: uuid.UUID) -> Credential:
