@@ -29,7 +29,6 @@ import re
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +36,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from app.core.cache import TtlLru
 from openbadges.errors import ResolutionError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -137,36 +137,6 @@ def address_allowed(address: str, *, allow_private: bool) -> bool:
     return ip.is_private and not ip.is_reserved  # 240.0.0.0/4 counts as "private" in Python
 
 
-class _TtlCache:
-    """A small thread-safe LRU whose entries expire; holds successful fetches only."""
-
-    def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
-        self._entries: OrderedDict[str, tuple[float, Fetched]] = OrderedDict()
-        self._max = max_entries
-        self._clock = clock
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Fetched | None:
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is None:
-                return None
-            if hit[0] <= self._clock():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return hit[1]
-
-    def put(self, key: str, value: Fetched, ttl: float) -> None:
-        if ttl <= 0:
-            return
-        with self._lock:
-            self._entries[key] = (self._clock() + ttl, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-
 def _status_list_ttl_s(doc: Any) -> float | None:
     """The ``ttl`` (milliseconds, Bitstring Status List §2.1) of a status list, in seconds."""
     subject = doc.get("credentialSubject") if isinstance(doc, dict) else None
@@ -186,16 +156,18 @@ def _new_client(transport: httpx.BaseTransport | None, timeout_s: float) -> http
     )
 
 
-_SHARED: dict[tuple[bool, float], tuple[httpx.Client, _TtlCache]] = {}
+_SHARED: dict[tuple[bool, float], tuple[httpx.Client, TtlLru[str, Fetched]]] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def _shared_state(allow_private: bool, timeout_s: float) -> tuple[httpx.Client, _TtlCache]:
+def _shared_state(
+    allow_private: bool, timeout_s: float
+) -> tuple[httpx.Client, TtlLru[str, Fetched]]:
     """The process-wide client and cache for one policy (a cache must not cross policies)."""
     with _SHARED_LOCK:
         key = (allow_private, timeout_s)
         if key not in _SHARED:
-            _SHARED[key] = (_new_client(None, timeout_s), _TtlCache(512, time.monotonic))
+            _SHARED[key] = (_new_client(None, timeout_s), TtlLru[str, Fetched](512, time.monotonic))
         return _SHARED[key]
 
 
@@ -236,7 +208,7 @@ class SafeFetcher:
             self._owns_client = False
         else:
             self._client = _new_client(transport, timeout_s)
-            self._cache = _TtlCache(512, clock)
+            self._cache = TtlLru[str, Fetched](512, clock)
             self._owns_client = True
 
     def close(self) -> None:
