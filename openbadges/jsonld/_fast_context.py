@@ -233,6 +233,35 @@ _RELATIVE: Final = "\x00relative"
 """Marker for "pyld would resolve this against the base IRI" (never a valid IRI)."""
 
 
+def revert_type_scope(ctx: ActiveContext, element: dict[str, Any]) -> ActiveContext:
+    """Expansion step 7: type-scoped terms do not reach a new node object.
+
+    https://www.w3.org/TR/json-ld11-api/#expansion-algorithm (step 7). Only a bare node
+    reference (``{"id": ...}``) keeps them; a value object would too, but value objects are
+    outside the fast profile.
+
+    Args:
+        ctx: the active context, possibly type-scoped (``previous`` is the one it replaced).
+        element: the node object about to be expanded.
+
+    Returns:
+        The context to expand ``element`` with.
+
+    Raises:
+        Unsupported: ``element`` is a value object.
+    """
+    if ctx.previous is None:
+        return ctx
+    if len(element) <= 2:
+        for key in element:
+            expanded = ctx.expand_key(key)
+            if expanded == "@value":
+                raise Unsupported("value object")
+            if expanded == "@id" and len(element) == 1:
+                return ctx
+    return ctx.previous
+
+
 def _require_iri(value: str | None) -> str:
     """Accept only absolute IRIs that are not blank nodes; everything else leaves the profile."""
     if value is None or value.startswith("_:") or not is_absolute_iri(value):

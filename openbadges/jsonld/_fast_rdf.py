@@ -27,6 +27,7 @@ from openbadges.jsonld._fast_context import (
     Unsupported,
     is_absolute_iri,
     is_keyword,
+    revert_type_scope,
     root_context,
 )
 from openbadges.jsonld._pyld import escape_literal
@@ -102,7 +103,7 @@ class _Walker:
     ) -> str:
         """Expand one node object and emit its quads; return its subject term."""
         prop_term = ctx.term(prop) if prop is not None else None
-        ctx = self._revert(ctx, element)
+        ctx = revert_type_scope(ctx, element)
         if prop_term is not None and prop_term.scoped is not None:
             ctx = ctx.derive(prop_term.scoped, PROPERTY_SCOPED)
         if prop is not None and "@context" in element:
@@ -145,24 +146,6 @@ class _Walker:
         if type_keys != int(typed):
             raise Unsupported("a type-scoped context redefines the @type alias")
         return subject or self.blank(), props
-
-    @staticmethod
-    def _revert(ctx: ActiveContext, element: dict[str, Any]) -> ActiveContext:
-        """Expansion step 7: type-scoped terms do not reach a new node object.
-
-        Only a bare node reference (``{"id": ...}``) keeps them; a value object would too, but
-        value objects are outside the profile.
-        """
-        if ctx.previous is None:
-            return ctx
-        if len(element) <= 2:
-            for key in element:
-                expanded = ctx.expand_key(key)
-                if expanded == "@value":
-                    raise Unsupported("value object")
-                if expanded == "@id" and len(element) == 1:
-                    return ctx
-        return ctx.previous
 
     @staticmethod
     def _subject(ctx: ActiveContext, value: Any, seen: str | None) -> str:

@@ -30,6 +30,7 @@ from openbadges.jsonld._fast_context import (
     TYPE_SCOPED,
     ActiveContext,
     Unsupported,
+    revert_type_scope,
     root_context,
 )
 from openbadges.jsonld._pyld import PYLD_LOCK, pyld_options, run_pyld
@@ -305,7 +306,7 @@ class _QuickAuditor:
         if not isinstance(element, dict):
             raise Unsupported("not a node object")
         prop_term = ctx.term(prop) if prop is not None else None
-        ctx = _revert(ctx, element)
+        ctx = revert_type_scope(ctx, element)
         if prop_term is not None and prop_term.scoped is not None:
             ctx = ctx.derive(prop_term.scoped, PROPERTY_SCOPED)
         if prop is not None and "@context" in element:
@@ -383,24 +384,6 @@ class _QuickAuditor:
                 expanded.startswith("_:") or _is_keyword(expanded) or _is_defined_iri(expanded)
             ):
                 self.found.append(f"{path}[{index}]" if isinstance(value, list) else path)
-
-
-def _revert(ctx: ActiveContext, element: dict[str, Any]) -> ActiveContext:
-    """Expansion step 7: type-scoped terms do not reach a new node object (but a bare
-    reference ``{"id": ...}`` keeps them)."""
-    if ctx.previous is None:
-        return ctx
-    if len(element) <= 2:
-        for key in element:
-            expanded = ctx.expand_key(key)
-            if expanded == "@value":
-                raise Unsupported("value object")
-            if expanded == "@id" and len(element) == 1:
-                return ctx
-    return ctx.previous
-
-
-# --- values the two JSON-LD stacks sign differently -------------------------------------------
 
 
 class Finding(NamedTuple):
