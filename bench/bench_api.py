@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,15 +36,11 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _server import free_port, service_env, start_uvicorn  # noqa: E402
+
 from app.core.migrations import upgrade  # noqa: E402
 
 ADMIN_TOKEN = "bench-admin-" + secrets.token_urlsafe(24)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def recreate_database(url: str) -> None:
@@ -62,32 +56,13 @@ def recreate_database(url: str) -> None:
 
 
 def start_server(url: str, port: int, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BADGES_DATABASE_URL": url,
-        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
-        "BADGES_ADMIN_TOKEN": ADMIN_TOKEN,
-        "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "BADGES_DATA_DIR": data_dir,
-        "BADGES_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    return subprocess.Popen(command, cwd=ROOT, env=env)
+    env = service_env(
+        database_url=url,
+        base_url=f"http://127.0.0.1:{port}",
+        data_dir=data_dir,
+        admin_token=ADMIN_TOKEN,
+    )
+    return start_uvicorn(port, workers, env)
 
 
 def wait_ready(base: str, timeout: float = 30.0) -> None:

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "app" / "web"))
+
+from _server import free_port, service_env, start_uvicorn, wait_listening  # noqa: E402
 
 
 @dataclass
@@ -49,12 +48,6 @@ class Result:
             f"{self.name:<22} {rate:>8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
             f"   errors {self.errors}"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(data_dir: Path, base: str, env: dict[str, str]) -> list[str]:
@@ -113,19 +106,6 @@ async def load(
     return Result(name, time.perf_counter() - started, latencies, sum(errors))
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("uvicorn exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("uvicorn did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
@@ -137,37 +117,16 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        env = {
-            "BADGES_DATA_DIR": str(data_dir),
-            "BADGES_DATABASE_URL": f"sqlite:///{data_dir / 'badges.db'}",
-            "BADGES_BASE_URL": base,
-            "BADGES_ADMIN_TOKEN": "bench-admin-token-" + secrets.token_urlsafe(24),
-            "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-            "BADGES_LOG_LEVEL": "WARNING",
-        }
-        ids = prepare(data_dir, base, env)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env},
+        env = service_env(
+            database_url=f"sqlite:///{data_dir / 'badges.db'}",
+            base_url=base,
+            data_dir=str(data_dir),
+            admin_token="bench-admin-token-" + secrets.token_urlsafe(24),
         )
+        ids = prepare(data_dir, base, env)
+        proc = start_uvicorn(port, args.workers, env)
         try:
-            wait_ready(port, proc)
+            wait_listening(port, proc)
             html = "Accept: text/html\r\nAccept-Language: en\r\n"
             pages = [f"/credentials/{i}" for i in ids]
             qrs = [f"/credentials/{i}/qr.svg" for i in ids]

@@ -1,0 +1,74 @@
+"""What the service benchmarks share: a free port, the app under uvicorn, waiting for it.
+
+The benches run the app as production does (a uvicorn subprocess with worker processes on
+127.0.0.1) so that the measured rates include the HTTP server, beside its bare `/ping`.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def service_env(
+    *, database_url: str, base_url: str, data_dir: str, admin_token: str
+) -> dict[str, str]:
+    """BADGES_* settings for a bench server: fresh secrets, quiet logs."""
+    return {
+        "BADGES_DATABASE_URL": database_url,
+        "BADGES_BASE_URL": base_url,
+        "BADGES_ADMIN_TOKEN": admin_token,
+        "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "BADGES_DATA_DIR": data_dir,
+        "BADGES_LOG_LEVEL": "WARNING",
+    }
+
+
+def start_uvicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The app under uvicorn with ``workers`` processes, no access log."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """Return once the server accepts connections; raise if it exits or takes too long."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("uvicorn exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("uvicorn did not start")
