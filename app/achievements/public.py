@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from app.achievements import service
@@ -20,7 +21,10 @@ _CONTEXT = [
 
 @router.get("/achievements/{achievement_id}/v{version}", response_class=JSONResponse)
 def get_achievement_version(
-    achievement_id: uuid.UUID, version: int, session: SessionDep, context: ContextDep
+    achievement_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    context: ContextDep,
 ) -> JSONResponse:
     """One version of an achievement as OB 3.0 JSON-LD."""
     row = service.get_version(session, achievement_id, version)

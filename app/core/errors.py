@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -168,6 +169,15 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(error, request)
 
 
+async def _data_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Input the schemas cannot see (a query or path string) may still reach a text column:
+    # PostgreSQL refuses NUL there, which is the client's error, not ours.
+    if "NUL" in str(getattr(exc, "orig", "")):
+        error = Unprocessable("Text must not contain NUL (U+0000) characters.", field="$")
+        return problem_response(error, request)
+    return await _unexpected_handler(request, exc)
+
+
 async def _unexpected_handler(request: Request, _exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
     error = AppError("An unexpected error occurred; it has been logged.")
@@ -180,4 +190,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(DataError, _data_error_handler)
     app.add_exception_handler(Exception, _unexpected_handler)

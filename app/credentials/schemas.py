@@ -6,9 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from app.core.schemas import ApiModel, Email, HttpUrl, LanguageTag, ReadModel, ShortText, Text
+from app.core.schemas import (
+    ApiModel,
+    Email,
+    HttpUrl,
+    LanguageTag,
+    ReadModel,
+    ShortText,
+    Text,
+    Timestamp,
+)
 from openbadges.model.enums import ResultStatusTypeValue
 
 ProofFormat = Literal["data-integrity", "jwt", "both"]
@@ -65,12 +74,12 @@ class CredentialIssue(ApiModel):
     recipient: RecipientIn
     results: list[ResultIn] = Field(default_factory=list, max_length=100)
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=100)
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Timestamp | None = None
+    valid_until: Timestamp | None = None
     credits_earned: float | None = Field(default=None, ge=0, le=10_000)
     term: ShortText | None = None
-    activity_start_date: AwareDatetime | None = None
-    activity_end_date: AwareDatetime | None = None
+    activity_start_date: Timestamp | None = None
+    activity_end_date: Timestamp | None = None
     source: SourceIn | None = None
     proof: ProofFormat = "data-integrity"
     language: LanguageTag | None = Field(

@@ -338,8 +338,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, _, ident = raw.partition("|")
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except ValueError as exc:
+        # Only an aware instant compares with the timestamptz column; a naive or
+        # out-of-range one (a forged cursor) is as bad as garbage.
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise ValueError("naive cursor timestamp")
+        return when.astimezone(UTC), uuid.UUID(ident)
+    except (ValueError, OverflowError) as exc:
         raise BadRequest("The cursor is not one this API returned.", field="query.cursor") from exc
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -220,3 +221,69 @@ def test_failed_signing_consumes_no_status_index(
     assert row_counts(engine) == before
     monkeypatch.undo()
     issue(client, issuer, achievement["id"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"recipient": {"email": "learner@example.org", "name": "Li\x00Wei"}}, "$.recipient.name"),
+        ({"recipient": {"did": "did:key:z6Mk\x00"}}, "$.recipient.did"),
+        ({"recipient": RECIPIENT, "term": "Fall\x00"}, "$.term"),
+        ({"recipient": RECIPIENT, "validFrom": "0001-01-01T00:00:00+01:00"}, "$.validFrom"),
+        (
+            {"recipient": RECIPIENT, "activityEndDate": "9999-12-31T23:59:59-14:00"},
+            "$.activityEndDate",
+        ),
+    ],
+)
+def test_nul_characters_and_unrepresentable_dates_are_field_errors(
+    client: TestClient,
+    issuer: IssuerHandle,
+    achievement: dict[str, Any],
+    engine: Engine,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    # PostgreSQL text refuses U+0000 and datetime.astimezone overflows: both were 500s.
+    before = row_counts(engine)
+    response = client.post(
+        "/api/v1/credentials",
+        json={"achievementId": achievement["id"], **body},
+        headers=issuer.headers,
+    )
+    assert_problem(response, 422, field)
+    assert row_counts(engine) == before
+
+
+def test_nul_in_other_bodies_and_queries_is_a_client_error(
+    client: TestClient, issuer: IssuerHandle, admin_headers: dict[str, str]
+) -> None:
+    achievement = {"name": "N\x00", "description": "d", "criteria": {"narrative": "n"}}
+    response = client.post("/api/v1/achievements", json=achievement, headers=issuer.headers)
+    assert_problem(response, 422, "$.name")
+    response = client.post("/api/v1/issuers", json={"name": {"en": "U\x00"}}, headers=admin_headers)
+    assert_problem(response, 422, "$.name")
+    response = client.get(
+        "/api/v1/credentials", params={"recipient": "a\x00@b.org"}, headers=issuer.headers
+    )
+    assert response.status_code in (200, 422), response.text
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2020-01-01T00:00:00", "9999-12-31T23:59:59-14:00"],
+)
+def test_forged_cursor_timestamps_are_400(
+    client: TestClient, issuer: IssuerHandle, created: str
+) -> None:
+    raw = f"{created}|00000000-0000-4000-8000-000000000000".encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = client.get("/api/v1/credentials", params={"cursor": cursor}, headers=issuer.headers)
+    assert_problem(response, 400, "query.cursor")
+
+
+def test_out_of_range_achievement_version_is_422(
+    client: TestClient, achievement: dict[str, Any]
+) -> None:
+    response = client.get(f"/achievements/{achievement['id']}/v{2**63}")
+    assert_problem(response, 422, "path.version")
