@@ -25,7 +25,7 @@ class Credential(UUIDPk, CreatedAt, Base):
     recipient_email: Mapped[str | None] = mapped_column(String(320), index=True)
     recipient_name: Mapped[str | None] = mapped_column(String(500))
     """Display name for the page only: OB has no place for it inside credentialSubject."""
-    recipient_did: Mapped[str | None] = mapped_column(String(2048))
+    recipient_did: Mapped[str | None] = mapped_column(String(2048), index=True)
     document: Mapped[str] = mapped_column(Text)
     """The signed JSON text, exactly as served at ``/credentials/{id}.json``."""
     jwt: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ history: did-method-web#85).
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ the just-retired key for up to this many seconds. Those credentials still verify
 retired key stays in the issuer's DID document for good (keys are never deleted)."""
 
 _active_keys: TtlLru[tuple[uuid.UUID, str], ActiveKey] = TtlLru(1024)
+_forgotten: dict[uuid.UUID, int] = {}
+"""How many times this worker forgot each issuer's keys: a lookup that started before a
+rotation's ``forget_active_keys`` must not cache the key it read (it may be the retired one)."""
+_forgotten_lock = threading.Lock()
 
 
 class NoActiveKey(Conflict):
@@ -130,16 +135,22 @@ def active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> ActiveKe
     cached = _active_keys.get((issuer_id, purpose))
     if cached is not None:
         return cached
+    generation = _forgotten.get(issuer_id, 0)
     row = require_active_key(session, issuer_id, purpose)
     key = ActiveKey(row.id, row.verification_method, row.sealed_private_key, row.kek_id)
-    _active_keys.put((issuer_id, purpose), key, ACTIVE_KEY_CACHE_SECONDS)
+    with _forgotten_lock:
+        # Under the lock that forget_active_keys takes: no forgetting between check and put.
+        if _forgotten.get(issuer_id, 0) == generation:
+            _active_keys.put((issuer_id, purpose), key, ACTIVE_KEY_CACHE_SECONDS)
     return key
 
 
 def forget_active_keys(issuer_id: uuid.UUID) -> None:
     """Drop this worker's cached active keys of the issuer (after a rotation)."""
-    for purpose in (DATA_INTEGRITY, JWT):
-        _active_keys.discard((issuer_id, purpose))
+    with _forgotten_lock:
+        _forgotten[issuer_id] = _forgotten.get(issuer_id, 0) + 1
+        for purpose in (DATA_INTEGRITY, JWT):
+            _active_keys.discard((issuer_id, purpose))
 
 
 def sign_data_integrity(

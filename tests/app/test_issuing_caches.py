@@ -5,11 +5,14 @@ Another worker's change is simulated by making the change without this worker's 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from api_support import IssuerHandle, assert_problem, issue
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from app.core.cache import TtlLru
 from app.signing_keys import service as keys
@@ -108,3 +111,35 @@ def test_the_issuance_response_equals_the_read_response(
     read = client.get(created.headers["location"], headers=issuer.headers)
     assert created.json() == read.json()
     assert created.json()["jwt"].count(".") == 2
+
+
+def test_a_lookup_that_races_the_rotation_does_not_cache_the_retired_key(
+    client: TestClient,
+    issuer: IssuerHandle,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An issuance in the rotating worker reads the old key just before the rotation commits and
+    stores it just after the rotation's ``forget_active_keys``: it must not be kept."""
+    issuer_id = uuid.UUID(issuer.id)
+    lookup = keys.require_active_key
+
+    def read_then_rotation_commits(session: Session, issuer: uuid.UUID, purpose: str) -> Any:
+        row = lookup(session, issuer, purpose)
+        session.rollback()  # SQLite: let the rotation take the write lock (the row reloads)
+        rotated = client.post("/api/v1/keys/rotate", headers=auth_headers)
+        assert rotated.status_code == 200, rotated.text
+        return row
+
+    auth_headers = issuer.headers
+    with Session(engine) as session:
+        before = keys.active_key(session, issuer_id, keys.DATA_INTEGRITY).verification_method
+    monkeypatch.setattr(keys, "_active_keys", TtlLru(16))
+    monkeypatch.setattr(keys, "require_active_key", read_then_rotation_commits)
+    with Session(engine) as session:
+        raced = keys.active_key(session, issuer_id, keys.DATA_INTEGRITY)
+    assert raced.verification_method == before  # read before the rotation: legitimately old
+    monkeypatch.setattr(keys, "require_active_key", lookup)
+    with Session(engine) as session:
+        after = keys.active_key(session, issuer_id, keys.DATA_INTEGRITY).verification_method
+    assert after != before  # the retired key was not cached past the rotation
