@@ -1,4 +1,5 @@
-# Open Badges 3.0 service: python:3.11-slim, non-root, migrations then uvicorn with workers.
+# Open Badges 3.0 service: python:3.11-slim, non-root, migrations then uvicorn with workers
+# (`badges serve`: one listening socket per worker process, see app/core/serving.py).
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -28,4 +29,6 @@ HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys
 
 # Secrets come from the environment (BADGES_ADMIN_TOKEN, BADGES_KEY_ENCRYPTION_KEY or
 # BADGES_KEYS_DIR); in production the service refuses to start without them.
-CMD ["sh", "-c", "badges db upgrade && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers"]
+# `badges serve` runs the migrations, then the workers; uvicorn trusts X-Forwarded-* from the
+# addresses in FORWARDED_ALLOW_IPS (default 127.0.0.1).
+CMD ["sh", "-c", "exec badges serve --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY}"]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.core.config import InsecureSettingsError, Settings, ensure_secrets
+from app.core.config import Environment, InsecureSettingsError, Settings, ensure_secrets
 from app.core.context import AppContext
 from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.migrations import downgrade as migrate_down
@@ -118,7 +118,11 @@ def keys_rotate(issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")]) 
 def _print_urls(settings: Settings, summary: object | None) -> None:
     """What to open once the server is up."""
     base = settings.base_url
-    lines = [("admin token", settings.admin_token_value()), ("API docs", f"{base}/docs")]
+    lines = [("API docs", f"{base}/docs")]
+    if settings.environment is Environment.DEVELOPMENT:
+        # A development token (generated into the data folder) is shown to get started; a
+        # production one is never written to the logs.
+        lines.insert(0, ("admin token", settings.admin_token_value()))
     if summary is not None:
         issuer_id = summary.issuer_id  # type: ignore[attr-defined]
         lines += [
@@ -142,12 +146,16 @@ def serve(
     demo: Annotated[bool, typer.Option(help="load the demo issuer and credentials")] = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="uvicorn worker processes, each with its own socket")
+    ] = 1,
 ) -> None:
     """Migrate the database, optionally load demo data, print the URLs, run uvicorn."""
-    import uvicorn
+    from app.core.serving import Listen
+    from app.core.serving import serve as run_server
 
-    if "BADGES_BASE_URL" not in os.environ:
+    development = os.environ.get("BADGES_ENVIRONMENT", "development").lower() == "development"
+    if development and "BADGES_BASE_URL" not in os.environ:
         public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         os.environ["BADGES_BASE_URL"] = f"http://{public_host}:{port}"
     settings = _settings()
@@ -160,6 +168,4 @@ def serve(
         with session_scope(factory) as session:  # type: ignore[arg-type]
             summary = load_demo(session, settings)
     _print_urls(settings, summary)
-    uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None
-    )
+    run_server(Listen(host=host, port=port, workers=workers))

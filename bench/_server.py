@@ -1,6 +1,6 @@
-"""What the service benchmarks share: a free port, the app under uvicorn, waiting for it.
+"""What the service benchmarks share: a free port, the service under ``badges serve``, waiting.
 
-The benches run the app as production does (a uvicorn subprocess with worker processes on
+The benches run the app as production does (``badges serve``: uvicorn worker processes on
 127.0.0.1) so that the measured rates include the HTTP server, beside its bare `/ping`.
 """
 
@@ -39,25 +39,20 @@ def service_env(
     }
 
 
-def start_uvicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """The app under uvicorn with ``workers`` processes, no access log."""
+def start_service(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``badges serve`` with ``workers`` processes, as deployed (one socket per worker)."""
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
+        str(Path(sys.executable).with_name("badges")),
+        "serve",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
     ]
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    # serve prints the URLs to open; the bench prints its own figures.
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
 
 
 def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
@@ -65,10 +60,10 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("uvicorn exited early")
+            raise RuntimeError("the service exited early")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("uvicorn did not start")
+    raise RuntimeError("the service did not start")

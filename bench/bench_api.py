@@ -1,6 +1,6 @@
 """HTTP benchmark of the issuing service: issuance rate and latency, public JSON reads.
 
-Starts uvicorn (``--workers``, default 2) on 127.0.0.1 against PostgreSQL, creates an issuer,
+Starts ``badges serve`` (``--workers``, default 2) on 127.0.0.1 against PostgreSQL, creates an issuer,
 then drives it with concurrent asyncio clients and prints, from the same run:
 
 * the bare FastAPI ``/ping`` rate (the ceiling of this machine + server),
@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _server import free_port, service_env, start_uvicorn  # noqa: E402
+from _server import free_port, service_env, start_service  # noqa: E402
 
 from app.core.migrations import upgrade  # noqa: E402
 
@@ -62,7 +62,7 @@ def start_server(url: str, port: int, workers: int, data_dir: str) -> subprocess
         data_dir=data_dir,
         admin_token=ADMIN_TOKEN,
     )
-    return start_uvicorn(port, workers, env)
+    return start_service(port, workers, env)
 
 
 def wait_ready(base: str, timeout: float = 30.0) -> None:

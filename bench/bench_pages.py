@@ -1,6 +1,6 @@
 """Load the credential page and its QR code the way a link shared on social media is loaded.
 
-Starts the real service with uvicorn (``--workers``, default 2 as deployed; a subprocess on
+Starts the real service with ``badges serve`` (``--workers``, default 2 as deployed; a subprocess on
 127.0.0.1) on a fresh SQLite
 database, issues a few credentials through the API, then drives N concurrent keep-alive
 clients for a bounded number of requests per target and prints requests/s, p50 and p99 next
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "app" / "web"))
 
-from _server import free_port, service_env, start_uvicorn, wait_listening  # noqa: E402
+from _server import free_port, service_env, start_service, wait_listening  # noqa: E402
 
 
 @dataclass
@@ -124,7 +124,7 @@ def main() -> None:
             admin_token="bench-admin-token-" + secrets.token_urlsafe(24),
         )
         ids = prepare(data_dir, base, env)
-        proc = start_uvicorn(port, args.workers, env)
+        proc = start_service(port, args.workers, env)
         try:
             wait_listening(port, proc)
             html = "Accept: text/html\r\nAccept-Language: en\r\n"

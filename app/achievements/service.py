@@ -48,6 +48,12 @@ asks the database which version is current (one one-column query); only the row 
 """
 
 _issued_versions: TtlLru[uuid.UUID, Achievement] = TtlLru(2048)
+_current_issued: TtlLru[tuple[uuid.UUID, uuid.UUID], Achievement] = TtlLru(2048)
+"""``(issuer_id, lineage_id)`` -> the version this worker last issued from, believed current.
+
+Only a hint: the one-statement issuance re-checks in its own snapshot that the version is
+still the current one (:func:`app.credentials.repository.insert_issued`).
+"""
 
 
 class AchievementNotFound(NotFound):
@@ -169,8 +175,25 @@ def current_for_issuing(
 
 def remember_issued(row: Achievement) -> None:
     """Keep ``row`` for later issuances; call once a credential issued from it is committed."""
-    if _issued_versions.get(row.id) is None:
-        _issued_versions.put(row.id, repository.detached_copy(row), VERSION_CACHE_SECONDS)
+    copy = _issued_versions.get(row.id)
+    if copy is None:
+        copy = repository.detached_copy(row)
+        _issued_versions.put(row.id, copy, VERSION_CACHE_SECONDS)
+    if row.is_current:
+        _current_issued.put((row.issuer_id, row.lineage_id), copy, VERSION_CACHE_SECONDS)
+
+
+def issued_current_hint(issuer_id: uuid.UUID, lineage_id: uuid.UUID) -> Achievement | None:
+    """The issued version this worker believes current (no query; the caller re-checks it).
+
+    The row is shared between requests: read it, never attach or change it.
+    """
+    return _current_issued.get((issuer_id, lineage_id))
+
+
+def forget_current_hint(issuer_id: uuid.UUID, lineage_id: uuid.UUID) -> None:
+    """Drop the hint (it turned out stale: a newer version was made)."""
+    _current_issued.discard((issuer_id, lineage_id))
 
 
 def list_achievements(

@@ -43,8 +43,7 @@ def record(
     return event
 
 
-def insert_now(
-    session: Session,
+def event_row(
     *,
     actor: str,
     action: str,
@@ -53,23 +52,23 @@ def insert_now(
     issuer_id: uuid.UUID | None = None,
     signing_key_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Like :func:`record`, but one prebuilt Core INSERT executed now (the issuance hot path).
+) -> dict[str, Any]:
+    """Every column of one ``audit_events`` row, for writers that insert with Core statements."""
+    return {
+        "id": uuid.uuid4(),
+        "created_at": utcnow(),
+        "issuer_id": issuer_id,
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "signing_key_id": signing_key_id,
+        "details": details or {},
+    }
 
-    Still the caller's transaction. Unlike ``record`` it does not wait for a flush, so every
-    row it references must already be in the database.
-    """
-    session.connection().execute(
-        _INSERT,
-        {
-            "id": uuid.uuid4(),
-            "created_at": utcnow(),
-            "issuer_id": issuer_id,
-            "actor": actor,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": str(subject_id),
-            "signing_key_id": signing_key_id,
-            "details": details or {},
-        },
-    )
+
+def insert_row(session: Session, row: dict[str, Any]) -> None:
+    """INSERT one :func:`event_row` now, in the caller's transaction (a prebuilt Core statement:
+    the issuance hot path). Unlike :func:`record` it does not wait for a flush, so every row it
+    references must already be in the database."""
+    session.connection().execute(_INSERT, row)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_024)
     allow_private_fetch: bool = False
     status_list_ttl_seconds: int = Field(default=300, ge=0)
+    signing_threads: int = Field(default=3, ge=1, le=64)
+    """Threads per worker process that may issue (assemble, sign, store) at once; further
+    issuing requests wait their turn in order (see :mod:`app.core.lanes`)."""
     log_level: str = "INFO"
 
     @field_validator("base_url")

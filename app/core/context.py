@@ -33,8 +33,9 @@ def context_of(session: Session) -> AppContext:
     return context
 
 
-def get_context(request: Request) -> AppContext:
-    """The context stored on the application at startup."""
+async def get_context(request: Request) -> AppContext:
+    """The context stored on the application at startup (``async``: a plain function would cost
+    a thread-pool hand-off per request for an attribute read)."""
     context: AppContext = request.app.state.context
     return context
 

@@ -7,13 +7,14 @@ error and closes. The CLI uses :func:`session_scope` under the same rule.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event, exc
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,8 +106,8 @@ def make_sessionmaker(engine: Engine, context: object | None = None) -> sessionm
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=info)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: yields, rolls back anything left uncommitted, closes."""
+def _request_session_scope(request: Request) -> Iterator[Session]:
+    """A session for this request: yields, rolls back anything left uncommitted, closes."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     session = factory()
     try:
@@ -118,13 +119,42 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Request-scoped session (the ``SessionDep`` dependency); same contract as above.
+
+    An ``async`` generator on purpose: FastAPI runs a plain generator dependency in the thread
+    pool twice per request (to enter and to leave), and each hop costs a thread hand-off and a
+    GIL round. Making a session does no I/O (a connection is checked out on first use), nor
+    does closing one with no transaction, so both happen on the event loop; only a rollback
+    or close that may talk to the database goes to the thread pool.
+    """
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    session = factory()
+    try:
+        yield session
+    except Exception:
+        await _without_blocking(session, session.rollback)
+        raise
+    finally:
+        await _without_blocking(session, session.close)
+
+
+async def _without_blocking(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` inline when the session holds no transaction, else in the thread pool."""
+    if session.in_transaction():
+        await run_in_threadpool(action)
+    else:
+        action()
+
+
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
-    """``get_session`` outside dependency injection, for routes that need a session only on a
-    cache miss; it honours ``app.dependency_overrides[get_session]`` (tests join a transaction).
+    """The request session outside dependency injection, for code that needs one only on a
+    cache miss (run it in the thread pool); it honours ``app.dependency_overrides[get_session]``
+    (tests join a transaction).
     """
     override = request.app.dependency_overrides.get(get_session)
-    provider = override() if override is not None else get_session(request)
+    provider = override() if override is not None else _request_session_scope(request)
     with contextmanager(lambda: provider)() as session:
         yield session
 
@@ -162,6 +192,25 @@ def reads_are_local(request: Request) -> bool:
 def is_postgresql(session: Session) -> bool:
     """True when the session is bound to PostgreSQL (row locks and SKIP LOCKED available)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
+def autocommit_if_fresh(session: Session) -> Connection:
+    """The session's connection, in autocommit mode on PostgreSQL when nothing has begun yet.
+
+    For a write that is one statement: PostgreSQL runs a statement atomically on its own, so
+    BEGIN and COMMIT would only add two round trips. Once the session has begun a transaction
+    (an earlier read in the same request), the statement joins it and the caller's commit ends
+    it. The pool restores the isolation level when the connection is returned. A session bound
+    to a connection rather than the engine (tests joining an outer transaction) is never
+    switched.
+    """
+    fresh = not session.in_transaction() and isinstance(session.get_bind(), Engine)
+    if fresh and is_postgresql(session):
+        return session.connection(execution_options=_AUTOCOMMIT)
+    return session.connection()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

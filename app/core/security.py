@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from app.core.context import ContextDep
-from app.core.db import SessionDep, is_postgresql
+from app.core.db import request_session
 from app.core.errors import Unauthorized
 from app.models import ApiKey
 
@@ -71,7 +72,7 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def require_admin(request: Request, context: ContextDep) -> AdminPrincipal:
+async def require_admin(request: Request, context: ContextDep) -> AdminPrincipal:
     """Accept only the configured admin token (constant-time comparison)."""
     token = _bearer(request)
     expected = context.settings.admin_token_value()
@@ -101,28 +102,32 @@ def _remember(token_hash: str, principal: IssuerPrincipal) -> None:
     _principals[token_hash] = (_clock() + API_KEY_CACHE_SECONDS, principal)
 
 
-def require_issuer(request: Request, session: SessionDep) -> IssuerPrincipal:
-    """Accept an unrevoked API key and scope the request to its issuer."""
+async def require_issuer(request: Request) -> IssuerPrincipal:
+    """Accept an unrevoked API key and scope the request to its issuer.
+
+    ``async`` and cache-first: a key seen in the last few seconds costs no thread-pool hand-off
+    and no query; only a miss looks the key up, in the thread pool with its own session.
+    """
     token = _bearer(request)
     if not token.startswith(API_KEY_PREFIX):
         raise Unauthorized()
     token_hash = hash_token(token)
     principal = _cached_principal(token_hash)
-    if principal is not None:
-        return principal
-    key = session.scalar(select(ApiKey).where(ApiKey.token_hash == token_hash))
-    if not is_postgresql(session):
-        # SQLite began with BEGIN IMMEDIATE (the write lock): release it before the handler
-        # runs. PostgreSQL (READ COMMITTED: a fresh snapshot per statement) keeps the
-        # transaction and its connection, saving a ROLLBACK and a pool checkout per request.
-        session.rollback()
-    if key is None or key.revoked_at is not None:
-        raise Unauthorized()
-    principal = IssuerPrincipal(
-        issuer_id=key.issuer_id, api_key_id=key.id, actor=f"api-key:{key.prefix}"
-    )
-    _remember(token_hash, principal)
+    if principal is None:
+        principal = await run_in_threadpool(_look_up, request, token_hash)
+        _remember(token_hash, principal)
     return principal
+
+
+def _look_up(request: Request, token_hash: str) -> IssuerPrincipal:
+    """The principal of an unrevoked key with this hash, or 401 (a database read)."""
+    with request_session(request) as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.token_hash == token_hash))
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized()
+        return IssuerPrincipal(
+            issuer_id=key.issuer_id, api_key_id=key.id, actor=f"api-key:{key.prefix}"
+        )
 
 
 AdminAuth = Annotated[AdminPrincipal, Depends(require_admin)]

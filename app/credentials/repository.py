@@ -8,11 +8,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Select, bindparam, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Executable,
+    Select,
+    Uuid,
+    any_,
+    bindparam,
+    exists,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.db import READ_ONLY
-from app.models import Achievement, Credential
+from app.core.db import READ_ONLY, autocommit_if_fresh, is_postgresql
+from app.models import (
+    Achievement,
+    AuditEvent,
+    Credential,
+    ProgramModule,
+    StatusAllocation,
+    StatusList,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +59,8 @@ _SIGNED = (
 """Built once: issuance is the hot path, and compiling through the ORM's unit of work cost
 more than the database round trips (see ``bench/bench_api.py``)."""
 
-_INSERTED_COLUMNS = tuple(c.key for c in Credential.__table__.c)
+CREDENTIAL_COLUMNS = tuple(c.key for c in Credential.__table__.c)
+"""The ``credentials`` columns, each of which an insert sets."""
 
 
 def insert_row(session: Session, row: Credential) -> None:
@@ -46,7 +68,7 @@ def insert_row(session: Session, row: Credential) -> None:
 
     The idempotency unique constraint raises ``IntegrityError`` here, as a flush would.
     """
-    params = {name: getattr(row, name) for name in _INSERTED_COLUMNS}
+    params = {name: getattr(row, name) for name in CREDENTIAL_COLUMNS}
     session.connection().execute(_INSERT, params)
 
 
@@ -62,6 +84,148 @@ def store_signed(session: Session, row: Credential) -> None:
             "jwt_signing_key_id": row.jwt_signing_key_id,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRows:
+    """Everything one issuance writes, ready for :func:`insert_issued`."""
+
+    credential: dict[str, Any]
+    """Every column of the ``credentials`` row (the signed document included)."""
+    allocations: Sequence[dict[str, Any]]
+    """``status_allocations`` rows, in the fixed purpose order (revocation, suspension)."""
+    audit: dict[str, Any]
+    """Every column of the ``audit_events`` row."""
+    module_lineages: Sequence[uuid.UUID]
+    """The achievement's lineage and its language versions: if any is a program module, the
+    issuance must go through the transactional path, which also evaluates programs."""
+
+
+class StatusIndexTaken(Exception):
+    """A chosen status list index is held by another credential (the statement wrote nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InsertOutcome:
+    """What :func:`insert_issued` found: written, or which precondition no longer holds."""
+
+    written: bool
+    achievement_current: bool
+    is_program_module: bool
+    lists_open: bool
+
+
+def _column_params(table: Any, prefix: str) -> list[Any]:
+    """One typed bind parameter per column (the column's type serialises JSON, UUIDs, dates)."""
+    return [bindparam(f"{prefix}{c.key}", type_=c.type) for c in table.c]
+
+
+def _single_statement_issuance() -> Executable:
+    """The whole issuance as one PostgreSQL statement (data-modifying CTEs).
+
+    ``guard`` re-checks in the statement's own snapshot what the caller took from worker
+    caches (the achievement version is still current and the issuer's, both status lists are
+    open and large enough, and the achievement is no program module); the rows are written
+    only when all hold. The status allocations carry no ``ON CONFLICT``: an index held by
+    another credential fails the statement with the unique violation, and the whole statement
+    (credential and audit rows too) is undone, as a statement always is. The foreign keys of
+    the allocations on the credential are checked at the end of the statement, when the
+    credential row exists.
+    """
+    credentials = Credential.__table__
+    allocations = StatusAllocation.__table__
+    audits = AuditEvent.__table__
+    slots = (("r_", "revocation"), ("s_", "suspension"))
+
+    def open_list(prefix: str) -> Any:
+        return exists().where(
+            StatusList.id == bindparam(f"{prefix}list_id", type_=Uuid()),
+            StatusList.is_full.is_(False),
+            StatusList.size > bindparam(f"{prefix}index"),
+        )
+
+    current = exists().where(
+        Achievement.id == bindparam("c_achievement_id", type_=Uuid()),
+        Achievement.issuer_id == bindparam("c_issuer_id", type_=Uuid()),
+        Achievement.is_current.is_(True),
+    )
+    modules = exists().where(
+        ProgramModule.achievement_lineage_id
+        == any_(bindparam("module_lineages", type_=ARRAY(Uuid())))
+    )
+    guard = select(
+        current.label("achievement_current"),
+        modules.label("is_program_module"),
+        (open_list("r_") & open_list("s_")).label("lists_open"),
+    ).cte("guard")
+    allowed = guard.c.achievement_current & ~guard.c.is_program_module & guard.c.lists_open
+    credential = (
+        insert(credentials)  # type: ignore[arg-type]
+        .from_select(
+            [c.key for c in credentials.c],
+            select(*_column_params(credentials, "c_")).select_from(guard).where(allowed),
+        )
+        .returning(credentials.c.id)
+        .cte("credential")
+    )
+    allocation = insert(allocations).from_select(  # type: ignore[arg-type]
+        [c.key for c in allocations.c],
+        union_all(
+            *(
+                select(*_column_params(allocations, prefix)).select_from(credential)
+                for prefix, _ in slots
+            )
+        ),
+    )
+    audit = insert(audits).from_select(  # type: ignore[arg-type]
+        [c.key for c in audits.c],
+        select(*_column_params(audits, "a_")).select_from(credential),
+    )
+    return (
+        select(
+            select(literal_column("1")).select_from(credential).exists().label("written"),
+            guard.c.achievement_current,
+            guard.c.is_program_module,
+            guard.c.lists_open,
+        )
+        .select_from(guard)
+        .add_cte(allocation.cte("allocation"), audit.cte("audit"))
+    )
+
+
+_ISSUANCE: Executable | None = None
+_INDEX_CONSTRAINT = "uq_status_allocations_list_id_index"
+
+
+def supports_single_statement(session: Session) -> bool:
+    """True where :func:`insert_issued` works (PostgreSQL's data-modifying CTEs)."""
+    return is_postgresql(session)
+
+
+def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
+    """Write a signed credential, its status allocations and its audit row in one statement.
+
+    One round trip, and in autocommit mode when the session has not begun (the statement is
+    atomic by itself: BEGIN and COMMIT would be two more). Raises :class:`StatusIndexTaken`
+    when an index was taken meanwhile, and ``IntegrityError`` for any other constraint (the
+    Idempotency-Key one: a concurrent retry won). After either, the caller rolls back.
+    """
+    global _ISSUANCE
+    if _ISSUANCE is None:
+        _ISSUANCE = _single_statement_issuance()
+    params: dict[str, Any] = {f"c_{k}": v for k, v in rows.credential.items()}
+    params |= {f"a_{k}": v for k, v in rows.audit.items()}
+    for prefix, allocation in zip(("r_", "s_"), rows.allocations, strict=True):
+        params |= {f"{prefix}{k}": v for k, v in allocation.items()}
+    params["module_lineages"] = list(rows.module_lineages)
+    try:
+        found = autocommit_if_fresh(session).execute(_ISSUANCE, params).one()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+        if constraint == _INDEX_CONSTRAINT:
+            raise StatusIndexTaken(constraint) from error
+        raise
+    return InsertOutcome(*found)
 
 
 def get_for_issuer(

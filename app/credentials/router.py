@@ -6,10 +6,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from sqlalchemy.orm import Session
 
-from app.core.context import ContextDep
+from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
-from app.core.security import IssuerAuth
+from app.core.lanes import SigningLane
+from app.core.security import IssuerAuth, IssuerPrincipal
 from app.credentials import service
 from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import (
@@ -26,14 +28,26 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CredentialRead)
-def issue_credential(
+async def issue_credential(
     data: CredentialIssue,
     principal: IssuerAuth,
     session: SessionDep,
     context: ContextDep,
+    lane: SigningLane,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Issue and sign a credential; retry safely with an Idempotency-Key header."""
+    return await lane.run(_issue, data, principal, session, context, idempotency_key)
+
+
+def _issue(
+    data: CredentialIssue,
+    principal: IssuerPrincipal,
+    session: Session,
+    context: AppContext,
+    idempotency_key: str | None,
+) -> Response:
+    """The blocking part of :func:`issue_credential` (runs in a signing-lane thread)."""
     outcome = service.issue_credential(
         session, context, principal, data, idempotency_key=idempotency_key
     )
@@ -43,7 +57,7 @@ def issue_credential(
     # The body is already JSON (the stored signed text spliced in): returned as is, it skips
     # FastAPI's validate-and-serialise pass over the whole credential (``response_model``
     # still documents it).
-    body = service.read_one_json(session, context, outcome.credential)
+    body = service.read_one_json(session, context, outcome.credential, outcome.version)
     return Response(body, status.HTTP_201_CREATED, headers, media_type="application/json")
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.achievements import service as achievements
 from app.audit import service as audit
+from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.db import keep_loaded
 from app.core.errors import AppError, BadRequest, NotFound, Unprocessable
@@ -61,6 +62,8 @@ class IssueOutcome:
 
     credential: Credential
     replayed: bool
+    version: tuple[uuid.UUID, int] | None = None
+    """``(lineage_id, version)`` of the achievement, when known without a query."""
 
 
 def _request_hash(data: CredentialIssue) -> str:
@@ -156,25 +159,18 @@ def _sign(
     row.document = _serialise(document)
 
 
-def _build(
-    session: Session,
-    context: AppContext,
+def _new_row(
     principal: IssuerPrincipal,
+    achievement: Achievement,
     data: CredentialIssue,
+    valid_from: datetime,
     idempotency_key: str | None,
     request_hash: str,
 ) -> Credential:
-    """Insert the row, take status slots, assemble, sign, store and audit (no commit)."""
-    achievement = _achievement_for(session, principal.issuer_id, data)
-    keep_loaded(session, achievement)  # the programs hook and the response read it by id
-    valid_from = (data.valid_from or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    _check_dates(data, valid_from)
-    results = _results(data, achievement)
-    issuer_id = principal.issuer_id
-    base = context.settings.base_url
-    row = Credential(
+    """The credential row before signing (transient: not in any session)."""
+    return Credential(
         id=uuid.uuid4(),
-        issuer_id=issuer_id,
+        issuer_id=principal.issuer_id,
         achievement_id=achievement.id,
         recipient_email=data.recipient.email,
         recipient_name=data.recipient.name,
@@ -195,22 +191,37 @@ def _build(
         request_hash=request_hash,
         created_at=utcnow(),
     )
-    # Core INSERT/UPDATE instead of the unit of work (the ORM flush was the largest cost of an
-    # issuance). The row must exist before the status slots that reference it.
-    repository.insert_row(session, row)
-    slots = [
-        StatusSlot(a.purpose, status_list_url(base, a.list_id), a.index)
-        for a in status.allocate(session, context, issuer_id, row.id)
-    ]
+
+
+def _valid_from(data: CredentialIssue) -> datetime:
+    """validFrom in whole UTC seconds (now by default), checked against validUntil."""
+    valid_from = (data.valid_from or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    _check_dates(data, valid_from)
+    return valid_from
+
+
+def _sign_row(
+    session: Session,
+    context: AppContext,
+    row: Credential,
+    achievement: Achievement,
+    data: CredentialIssue,
+    allocations: list[status.Allocation],
+    results: list[dict[str, Any]],
+) -> None:
+    """Assemble the credential for ``row`` with its status entries and sign it onto the row."""
+    base = context.settings.base_url
     parts = CredentialParts(
         credential_url=credential_url(base, row.id),
-        issuer_profile=issuers.cached_embedded_profile(session, context, issuer_id),
+        issuer_profile=issuers.cached_embedded_profile(session, context, row.issuer_id),
         achievement=endorsements.with_endorsements(
             session, achievements.achievement_document(base, achievement)
         ),
-        valid_from=valid_from,
+        valid_from=row.valid_from,
         valid_until=row.valid_until,
-        status=slots,
+        status=[
+            StatusSlot(a.purpose, status_list_url(base, a.list_id), a.index) for a in allocations
+        ],
         recipient_did=data.recipient.did,
         recipient_email=data.recipient.email,
         identity_salt=secrets.token_hex(8) if data.recipient.email else None,
@@ -219,21 +230,48 @@ def _build(
         subject_extras=_subject_extras(data),
     )
     _sign(session, context, row, assemble_credential(parts), data.proof)
-    repository.store_signed(session, row)
-    audit.insert_now(
-        session,
+
+
+def _audit_event(
+    principal: IssuerPrincipal, row: Credential, achievement: Achievement
+) -> dict[str, Any]:
+    """The audit row of an issuance."""
+    return audit.event_row(
         actor=principal.actor,
         action="credential.issue",
         subject_type="credential",
         subject_id=row.id,
-        issuer_id=issuer_id,
+        issuer_id=row.issuer_id,
         signing_key_id=row.signing_key_id or row.jwt_signing_key_id,
         details={
             "achievement": str(achievement.lineage_id),
             "version": achievement.version,
-            "proof": data.proof,
+            "proof": row.proof_format,
         },
     )
+
+
+def _build(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    data: CredentialIssue,
+    idempotency_key: str | None,
+    request_hash: str,
+) -> Credential:
+    """Insert the row, take status slots, assemble, sign, store and audit (no commit)."""
+    achievement = _achievement_for(session, principal.issuer_id, data)
+    keep_loaded(session, achievement)  # the programs hook and the response read it by id
+    valid_from = _valid_from(data)
+    results = _results(data, achievement)
+    row = _new_row(principal, achievement, data, valid_from, idempotency_key, request_hash)
+    # Core INSERT/UPDATE instead of the unit of work (the ORM flush was the largest cost of an
+    # issuance). The row must exist before the status slots that reference it.
+    repository.insert_row(session, row)
+    allocations = status.allocate(session, context, row.issuer_id, row.id)
+    _sign_row(session, context, row, achievement, data, allocations, results)
+    repository.store_signed(session, row)
+    audit.insert_row(session, _audit_event(principal, row, achievement))
     # The row is in the database as it is here: attach it as persistent (no second INSERT),
     # so seams that look the credential up by id in this session find it without a query.
     make_transient_to_detached(row)
@@ -247,6 +285,86 @@ def _issued_from(session: Session, row: Credential) -> Achievement:
     if achievement is None:  # pragma: no cover - the foreign key guarantees it
         raise LookupError(f"achievement {row.achievement_id} is missing")
     return achievement
+
+
+ONE_STATEMENT_ATTEMPTS = 3
+"""Draws of fresh status indexes before a crowded list sends the issuance down the
+transactional path (which scans the list for free indexes)."""
+
+MODULE_HINT_SECONDS = 60.0
+_program_modules: TtlLru[uuid.UUID, bool] = TtlLru(4096)
+"""Achievement lineages recently found to be program modules: their credentials take the
+transactional path (it evaluates the programs) without trying the one-statement one first."""
+
+
+def _issue_in_one_statement(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    data: CredentialIssue,
+    idempotency_key: str | None,
+    request_hash: str,
+) -> IssueOutcome | None:
+    """The hot path: assemble and sign from this worker's hints, then write in one statement.
+
+    Issuing is mostly waiting for round trips and paying for them in CPU; this path makes one
+    (see :func:`repository.insert_issued`). The achievement version and the open status lists
+    come from per-worker hints, which the statement re-checks in its own snapshot. None means
+    "take the transactional path": a hint is missing or stale (that path refreshes them), the
+    achievement is a program module (awards need more than one statement), or random indexes
+    kept colliding. Validation errors are raised as on the other path.
+    """
+    issuer_id = principal.issuer_id
+    if not repository.supports_single_statement(session):
+        return None
+    achievement = achievements.issued_current_hint(issuer_id, data.achievement_id)
+    if achievement is None or _program_modules.get(achievement.lineage_id):
+        return None
+    valid_from = _valid_from(data)
+    results = _results(data, achievement)
+    module_lineages = sorted(programs.counting_lineages(context, achievement))
+    for _ in range(ONE_STATEMENT_ATTEMPTS):
+        allocations = status.random_slots(issuer_id)
+        if allocations is None:
+            return None
+        row = _new_row(principal, achievement, data, valid_from, idempotency_key, request_hash)
+        _sign_row(session, context, row, achievement, data, allocations, results)
+        rows = repository.IssuedRows(
+            credential={name: getattr(row, name) for name in repository.CREDENTIAL_COLUMNS},
+            allocations=[
+                {
+                    "id": uuid.uuid4(),
+                    "list_id": a.list_id,
+                    "index": a.index,
+                    "credential_id": row.id,
+                    "purpose": a.purpose,
+                    "created_at": row.created_at,
+                }
+                for a in allocations
+            ],
+            audit=_audit_event(principal, row, achievement),
+            module_lineages=module_lineages,
+        )
+        try:
+            outcome = repository.insert_issued(session, rows)
+        except repository.StatusIndexTaken:
+            session.rollback()
+            continue
+        if outcome.written:
+            session.commit()
+            return IssueOutcome(
+                row, replayed=False, version=(achievement.lineage_id, achievement.version)
+            )
+        session.rollback()
+        if not outcome.achievement_current:
+            achievements.forget_current_hint(issuer_id, data.achievement_id)
+        if not outcome.lists_open:
+            status.forget_open_lists(issuer_id)
+        if outcome.is_program_module:
+            _program_modules.put(achievement.lineage_id, True, MODULE_HINT_SECONDS)
+        return None
+    status.forget_open_lists(issuer_id)
+    return None
 
 
 def issue_credential(
@@ -265,18 +383,17 @@ def issue_credential(
         if existing is not None:
             return IssueOutcome(existing, replayed=True)
     try:
+        fast = _issue_in_one_statement(
+            session, context, principal, data, idempotency_key, request_hash
+        )
+        if fast is not None:
+            _log_issued(fast.credential, principal)
+            return fast
         row = _build(session, context, principal, data, idempotency_key, request_hash)
         programs.on_module_credential_issued(session, context, row)
         session.commit()
         achievements.remember_issued(_issued_from(session, row))
-        logger.info(
-            "credential issued",
-            extra={
-                "credential_id": str(row.id),
-                "issuer_id": str(row.issuer_id),
-                "actor": principal.actor,
-            },
-        )
+        _log_issued(row, principal)
     except IntegrityError:
         # Only the idempotency unique constraint can fail outside a savepoint: a concurrent
         # request with the same key won; answer as its retry would.
@@ -288,6 +405,17 @@ def issue_credential(
             raise
         return IssueOutcome(existing, replayed=True)
     return IssueOutcome(row, replayed=False)
+
+
+def _log_issued(row: Credential, principal: IssuerPrincipal) -> None:
+    logger.info(
+        "credential issued",
+        extra={
+            "credential_id": str(row.id),
+            "issuer_id": str(row.issuer_id),
+            "actor": principal.actor,
+        },
+    )
 
 
 def _in_language(
@@ -487,14 +615,20 @@ def read_one(
     return to_read(context, row, version, with_document=with_document)
 
 
-def read_one_json(session: Session, context: AppContext, row: Credential) -> bytes:
+def read_one_json(
+    session: Session,
+    context: AppContext,
+    row: Credential,
+    version: tuple[uuid.UUID, int] | None = None,
+) -> bytes:
     """``read_one`` as JSON bytes, the stored signed text spliced in unparsed.
 
     Parsing the document only to serialise it again was the largest cost of the issuance
     response. ``credential`` and ``jwt`` are the last fields of ``CredentialRead``, so the
     output has the same members in the same order.
     """
-    version = repository.achievement_version(session, row.achievement_id)
+    if version is None:
+        version = repository.achievement_version(session, row.achievement_id)
     head = to_read(context, row, version).model_dump_json(
         by_alias=True, exclude={"credential", "jwt"}
     )

@@ -473,6 +473,12 @@ def _credential_lineages(
     achievement = repository.achievement(session, credential.achievement_id)
     if achievement is None:
         return set()
+    return counting_lineages(context, achievement)
+
+
+def counting_lineages(context: AppContext, achievement: Achievement) -> set[uuid.UUID]:
+    """The lineages under which a credential of ``achievement`` counts as a program module:
+    its own and those of its other language versions."""
     related = related_versions(context.settings.base_url, achievement.related).values()
     return {achievement.lineage_id, *related}
 

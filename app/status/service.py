@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.core.urls import issuer_did, status_list_url
@@ -37,6 +38,14 @@ RANDOM_ATTEMPTS = 16
 """Random probes before reading the used set; collisions are rare until a list fills."""
 
 
+OPEN_LIST_HINT_SECONDS = 3600.0
+"""How long a worker remembers an issuer's open lists (a memory bound: the hint is re-checked
+by every issuance that uses it, and dropped when it fails)."""
+
+_open_lists: TtlLru[uuid.UUID, tuple[uuid.UUID, ...]] = TtlLru(4096)
+"""issuer id -> the open list per purpose, in :data:`PURPOSES` order, as last allocated from."""
+
+
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """A credential's place in one list."""
@@ -44,6 +53,39 @@ class Allocation:
     purpose: str
     list_id: uuid.UUID
     index: int
+
+
+def _remember_open_lists(issuer_id: uuid.UUID, allocations: list[Allocation]) -> None:
+    """Note the lists an issuance just allocated from.
+
+    Noted before the transaction commits: should it roll back a list it created, the hint
+    names a list that does not exist, which the next one-statement issuance finds (its guard
+    fails) and drops.
+    """
+    by_purpose = {a.purpose: a.list_id for a in allocations}
+    if set(by_purpose) == set(PURPOSES):
+        _open_lists.put(issuer_id, tuple(by_purpose[p] for p in PURPOSES), OPEN_LIST_HINT_SECONDS)
+
+
+def forget_open_lists(issuer_id: uuid.UUID) -> None:
+    """Drop the hint (a list it names filled up)."""
+    _open_lists.discard(issuer_id)
+
+
+def random_slots(issuer_id: uuid.UUID) -> list[Allocation] | None:
+    """A random index in each of the issuer's hinted open lists, unchecked; None without a hint.
+
+    For the one-statement issuance, which signs before it writes: the database decides when
+    the row is inserted (the unique ``(list_id, index)`` constraint), and a taken index makes
+    the caller draw again. Same distribution as :func:`allocate`: uniform over the list.
+    """
+    lists = _open_lists.get(issuer_id)
+    if lists is None:
+        return None
+    return [
+        Allocation(purpose, list_id, secrets.randbelow(LIST_SIZE))
+        for purpose, list_id in zip(PURPOSES, lists, strict=True)
+    ]
 
 
 def _serialise(document: dict[str, Any]) -> str:
@@ -155,9 +197,11 @@ def allocate(
     Always in this order: a collision waits for the other transaction, and a fixed order means
     two issuances can never each hold what the other waits for (no deadlock).
     """
-    return [
+    allocations = [
         _allocate_one(session, context, issuer_id, credential_id, purpose) for purpose in PURPOSES
     ]
+    _remember_open_lists(issuer_id, allocations)
+    return allocations
 
 
 def set_bit(

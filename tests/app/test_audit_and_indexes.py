@@ -15,8 +15,11 @@ from app.audit import service as audit
 def _audit_row(engine: Engine) -> str:
     subject = f"test-{uuid.uuid4()}"
     with Session(engine) as session:
-        audit.insert_now(
-            session, actor="test", action="test.append", subject_type="test", subject_id=subject
+        audit.insert_row(
+            session,
+            audit.event_row(
+                actor="test", action="test.append", subject_type="test", subject_id=subject
+            ),
         )
         session.commit()
     return subject

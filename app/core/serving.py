@@ -1,0 +1,141 @@
+"""Run the ASGI app under uvicorn, one listening socket per worker process.
+
+uvicorn's own ``--workers`` binds one socket in the parent and lets every worker accept from
+it. A worker that wakes first accepts every connection waiting in the queue, so a burst of
+keep-alive connections (an issuing script with a pool of 16, a proxy's upstream pool) can land
+on one worker while the other idles: measured here, 15 of 16 and 16 of 16 connections on one
+of two workers, halving the issuing rate and doubling its p99 (``bench/bench_api.py``). On
+Linux each worker here binds its own ``SO_REUSEPORT`` socket instead, and the kernel spreads
+new connections over the workers' queues by a hash of the connection's addresses (the fix
+nginx's ``reuseport`` and Envoy use). Elsewhere, or with one worker, this is ``uvicorn.run``.
+
+The supervisor is deliberately small: start the workers, restart one that dies, stop them all
+on SIGINT or SIGTERM, and stop at once when a worker cannot start (a broken configuration
+would fail the same way on every restart).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+APP = "app.main:create_app"
+STARTUP_FAILURE = 3
+"""The exit status uvicorn gives when the app or its socket cannot start."""
+QUICK_DEATH_S = 5.0
+"""A worker that dies this soon after starting, twice in a row, stops the service."""
+GRACEFUL_STOP_S = 30.0
+
+logger = logging.getLogger("app.serving")
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Where to listen and how many worker processes to run."""
+
+    host: str
+    port: int
+    workers: int
+
+
+def serve(listen: Listen) -> None:
+    """Serve until interrupted (see the module docstring for the process model)."""
+    if listen.workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=listen.host,
+            port=listen.port,
+            workers=listen.workers,
+            log_config=None,
+        )
+        return
+    reuseport_socket(listen.host, listen.port).close()  # fail here, once, if it is taken
+    Supervisor(listen).run()
+
+
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket that other workers may bind to the same address too."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(host: str, port: int) -> None:
+    """One worker process: its own socket, one uvicorn server (runs in a spawned process)."""
+    try:
+        sock = reuseport_socket(host, port)
+    except OSError as error:
+        logger.error("cannot listen on %s:%s: %s", host, port, error)
+        raise SystemExit(STARTUP_FAILURE) from error
+    config = uvicorn.Config(APP, factory=True, host=host, port=port, log_config=None)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class Supervisor:
+    """Keeps ``listen.workers`` worker processes running until told to stop."""
+
+    def __init__(self, listen: Listen) -> None:
+        self.listen = listen
+        self.stopping = threading.Event()
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[BaseProcess, float]] = []
+        self._quick_deaths = 0
+
+    def _start(self) -> tuple[BaseProcess, float]:
+        process = self._context.Process(
+            target=_worker, args=(self.listen.host, self.listen.port), daemon=False
+        )
+        process.start()
+        return process, time.monotonic()
+
+    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        """Start the workers, watch them, stop them; returns when all have exited."""
+        for name in ("SIGINT", "SIGTERM"):
+            signal.signal(getattr(signal, name), self._on_signal)
+        self._workers = [self._start() for _ in range(self.listen.workers)]
+        logger.info("serving with %d worker processes", self.listen.workers)
+        while not self.stopping.wait(0.5):
+            self._replace_dead()
+        self._stop_all()
+
+    def _replace_dead(self) -> None:
+        for position, (process, started) in enumerate(self._workers):
+            if process.is_alive():
+                continue
+            quick = time.monotonic() - started < QUICK_DEATH_S
+            self._quick_deaths = self._quick_deaths + 1 if quick else 0
+            if process.exitcode == STARTUP_FAILURE or self._quick_deaths >= 2:
+                logger.error("a worker could not start (exit %s); stopping", process.exitcode)
+                self.stopping.set()
+                return
+            logger.warning("worker %s exited (%s); starting another", process.pid, process.exitcode)
+            self._workers[position] = self._start()
+
+    def _stop_all(self) -> None:
+        for process, _ in self._workers:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes in-flight requests
+        deadline = time.monotonic() + GRACEFUL_STOP_S
+        for process, _ in self._workers:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()

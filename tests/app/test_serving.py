@@ -1,0 +1,96 @@
+"""``badges serve --workers N``: one listening socket per worker, restarts, clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(),
+    reason="per-worker sockets need Linux's SO_REUSEPORT",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of the IPv4 sockets listening on ``port`` (state 0A in /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _listeners(port: int) -> dict[int, int]:
+    """pid -> how many of the sockets listening on ``port`` it holds."""
+    inodes = _listening_inodes(port)
+    owners: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue
+        held = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+        if held:
+            owners[int(entry.name)] = held
+    return owners
+
+
+def _wait_for(condition: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_each_worker_listens_on_its_own_socket_and_is_replaced_when_it_dies(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "BADGES_DATA_DIR": str(tmp_path / "data"),
+        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
+        "BADGES_LOG_LEVEL": "WARNING",
+    }
+    badges = str(Path(sys.executable).with_name("badges"))
+    server = subprocess.Popen(
+        [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: len(_listeners(port)) == 2)
+        owners = _listeners(port)
+        assert set(owners.values()) == {1}, owners  # two processes, one socket each
+        assert server.pid not in owners  # the supervisor itself accepts nothing
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+
+        victim = next(iter(owners))
+        os.kill(victim, signal.SIGKILL)
+        _wait_for(lambda: len(_listeners(port)) == 2 and victim not in _listeners(port))
+        for _ in range(10):  # new connections, spread over both sockets, all answered
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+    assert not _listening_inodes(port)
