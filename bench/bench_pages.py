@@ -51,11 +51,14 @@ class Result:
 
 
 def prepare(data_dir: Path, base: str, env: dict[str, str]) -> list[str]:
-    """Create the schema and issue credentials in-process, through the API."""
+    """Migrate the database and issue credentials in-process, through the API."""
     os.environ.update(env)
     from fastapi.testclient import TestClient
     from web_support import Issuer, make_app, make_settings
 
+    from app.core.migrations import upgrade
+
+    upgrade(env["BADGES_DATABASE_URL"])  # as `badges serve` expects it (create_all is a no-op)
     app = make_app(make_settings(data_dir, base, env["BADGES_KEY_ENCRYPTION_KEY"]))
     client = TestClient(app, base_url=base)
     issuer = Issuer(client)

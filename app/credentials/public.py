@@ -102,18 +102,55 @@ def _html_response(request: Request, credential_id: uuid.UUID) -> Response:
 
 
 async def _html(request: Request, credential_id: uuid.UUID) -> Response:
-    """The page; its status is read fresh on every view, so a revocation shows at once.
+    """The page, for the credential's status as read within the last second.
 
-    On SQLite that read is an in-process call of tens of microseconds that cannot hang on a
-    network, cheaper than a thread-pool hop (which halves page throughput under load), so a
-    cached page is answered on the event loop. Everything else (a network database, rendering
-    and verifying a page) runs in the thread pool.
+    A page rendered for a state this worker read a moment ago is answered on the event loop
+    (no query, no thread-pool hop, which halves page throughput under load). On SQLite the
+    state read itself is an in-process call of tens of microseconds that cannot hang on a
+    network, so it runs inline too. Everything else (a network database, rendering and
+    verifying a page) runs in the thread pool.
     """
+    state = published.cached_state(credential_id)
+    if state is not None:
+        page = _web("credential_page")
+        hit: Response | None = None if page is None else page.cached_page(request, state)
+        if hit is not None:
+            return hit
     if reads_are_local(request):
         cached = _cached_html(request, credential_id)
         if cached is not None:
             return cached
     return await run_in_threadpool(_html_response, request, credential_id)
+
+
+def from_memory(request: Request, ident: str, suffix: str | None) -> Response | None:
+    """The answer to ``GET /credentials/{ident}[.json|.jwt]`` from this worker's memory, or None.
+
+    The same responses the routes below give on their cache hits (the signed bytes, or the
+    page rendered for the state read within the last second), for
+    :class:`app.credentials.shortcut.PublicReadShortcut`, which answers before routing. None
+    means "ask the routes": a miss, a bad id, or anything that needs the database.
+    """
+    try:
+        credential_id = uuid.UUID(ident)
+    except ValueError:
+        return None
+    wanted = {".json": "json", ".jwt": "jwt-file"}.get(suffix or "") or _wants(request)
+    if wanted != "html":
+        hit = published.cached(credential_id)
+        if hit is None:
+            return None
+        if wanted == "jwt-file":
+            return _jwt_response(hit) if hit.jwt is not None else None
+        if wanted == "jwt":
+            return _jwt_response(hit, VC_JWT) if hit.jwt is not None else None
+        return _json_response(hit) if hit.json is not None else None
+    state = published.cached_state(credential_id)
+    page = _web("credential_page")
+    if state is None or page is None:
+        return None
+    cached: Response | None = page.cached_page(request, state)
+    return cached
 
 
 def _html_not_found(request: Request, error: AppError) -> Response:

@@ -6,9 +6,12 @@ visibility (a learner hides a credential): :func:`forget` drops the entry in thi
 once (the visibility service calls it after its commit), and other worker processes keep
 answering for at most :data:`VISIBILITY_TTL_S`, the same trade-off the QR codes make.
 
-Revocation and suspension are not in these bytes (they live in the status list, read fresh),
-and the credential page asks the database for them on every view (:func:`public_state`), so a
-revocation shows at once in every process.
+Revocation and suspension are not in these bytes: verifiers read them from the status list,
+which is re-signed before a revoke call returns. The credential page shows them from
+:func:`public_state`, which asks the database at most once per :data:`STATE_TTL_S` per
+credential and worker: a popular page (a link shared on social media) is then answered from
+memory on the event loop, with no query and no thread hop, and a revocation shows at once in
+the worker that made it (:func:`forget`) and within a second in the others.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from app.credentials.service import CredentialNotFound
 
 VISIBILITY_TTL_S = 10.0
 """How long another worker may keep serving a credential hidden since (this one: not at all)."""
+STATE_TTL_S = 1.0
+"""How long a worker shows a page for a status it read (the changing worker: not at all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +80,32 @@ def load(session: Session, credential_id: uuid.UUID) -> PublishedCredential:
     return published
 
 
+_states: TtlLru[uuid.UUID, PublicState] = TtlLru(16384)
+
+
+def cached_state(credential_id: uuid.UUID) -> PublicState | None:
+    """The state read less than :data:`STATE_TTL_S` ago, or None (then :func:`public_state`)."""
+    return _states.get(credential_id)
+
+
 def public_state(session: Session, credential_id: uuid.UUID) -> PublicState:
-    """The small, always fresh state of a visible credential (404 when missing or hidden)."""
+    """The small state of a visible credential, read now (404 when missing or hidden)."""
     row = repository.public_state(session, credential_id)
     if row is None:
+        _states.discard(credential_id)
         raise CredentialNotFound("No such credential.")
-    return PublicState(**row)
+    state = PublicState(**row)
+    _states.put(credential_id, state, STATE_TTL_S)
+    return state
 
 
 def forget(credential_id: uuid.UUID) -> None:
-    """Drop the cached forms (after a visibility change commits)."""
+    """Drop what this worker keeps of a credential (after a status or visibility change)."""
     _published.discard(credential_id)
+    _states.discard(credential_id)
 
 
 def clear() -> None:
     """Forget everything (tests)."""
     _published.clear()
+    _states.clear()

@@ -12,7 +12,7 @@ from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
 from app.core.lanes import SigningLane
 from app.core.security import IssuerAuth, IssuerPrincipal
-from app.credentials import service
+from app.credentials import published, service
 from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import (
     CredentialIssue,
@@ -103,6 +103,7 @@ def _change(
 ) -> CredentialRead:
     reason = data.reason if data else None
     row = service.change_status(session, context, principal, credential_id, kind, reason)
+    published.forget(row.id)  # this worker's pages show the change at once
     return service.read_one(session, context, row, with_document=False)
 
 

@@ -138,3 +138,60 @@ def test_revocation_shows_at_once_on_the_page_the_status_list_and_the_api(
     assert read_status(client.get(list_path).json(), entry) == 1
     read = client.get(f"/api/v1/credentials/{ident}", headers=issuer.headers).json()
     assert read["status"] == "revoked"
+
+
+def test_warm_public_reads_are_answered_before_routing_exactly_as_the_routes_answer(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
+) -> None:
+    from starlette.requests import Request
+
+    from app.credentials.public import from_memory
+
+    ident = issue(client, issuer, achievement["id"])["id"]
+
+    def request(accept: str) -> Request:
+        headers = [(b"accept", accept.encode()), (b"accept-language", b"en")]
+        scope = {"type": "http", "method": "GET", "headers": headers, "query_string": b""}
+        return Request({**scope, "app": client.app})
+
+    assert from_memory(request("text/html"), ident, None) is None  # nothing read yet
+    routed = client.get(f"/credentials/{ident}", headers=HTML)
+    routed_json = client.get(f"/credentials/{ident}.json")
+    page = from_memory(request("text/html"), ident, None)
+    signed = from_memory(request("*/*"), ident, ".json")
+    assert page is not None
+    assert signed is not None
+    assert (page.body, page.headers["etag"]) == (routed.content, routed.headers["etag"])
+    assert signed.body == routed_json.content
+    assert from_memory(request("*/*"), ident, ".jwt") is None  # a DI-only credential
+    assert from_memory(request("text/html"), "not-a-uuid", None) is None
+    assert client.get(f"/credentials/{ident}", headers=HTML).content == routed.content
+
+
+def test_a_status_changed_by_another_worker_shows_within_a_second(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
+) -> None:
+    import time
+    import uuid
+
+    from app.core.security import IssuerPrincipal
+    from app.credentials import service
+    from app.credentials.published import STATE_TTL_S
+
+    ident = issue(client, issuer, achievement["id"])["id"]
+    assert "Revoked" not in client.get(f"/credentials/{ident}", headers=HTML).text
+    # Another worker's revocation: the service, not this worker's route (which also forgets).
+    app = client.app
+    principal = IssuerPrincipal(uuid.UUID(issuer.id), uuid.uuid4(), "other-worker")
+    with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        service.change_status(
+            session,
+            app.state.context,
+            principal,
+            uuid.UUID(ident),
+            "revocation",
+            None,  # type: ignore[attr-defined]
+        )
+    time.sleep(STATE_TTL_S + 0.2)
+    page = client.get(f"/credentials/{ident}", headers=HTML).text
+    assert "The issuer has revoked this credential." in page
