@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from app.api import include_routers
 from app.core.config import Settings, ensure_secrets, get_settings
 from app.core.context import AppContext
-from app.core.db import make_engine, make_sessionmaker
+from app.core.db import make_autocommit_engine, make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.lanes import Lane
 from app.core.logging import configure_logging
@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     context = AppContext.from_settings(settings)
     engine = make_engine(settings.database_url)
+    autocommit_engine = make_autocommit_engine(
+        settings.database_url, pool_size=settings.signing_threads + 2
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             _sys.setswitchinterval(float(_os.environ["XP_SWITCH"]))
         yield
         engine.dispose()
+        if autocommit_engine is not None:
+            autocommit_engine.dispose()
 
     app = FastAPI(
         title="Open Badges 3.0 service",
@@ -83,7 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.context = context
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine, context)
+    app.state.autocommit_engine = autocommit_engine
+    app.state.sessionmaker = make_sessionmaker(engine, context, autocommit_engine)
     app.state.signing_lane = Lane("signing", settings.signing_threads)
     install_error_handlers(app)
     include_routers(app, pages=_mount_web)

@@ -92,6 +92,8 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     application = create_app(settings)
     yield application
     application.state.engine.dispose()
+    if application.state.autocommit_engine is not None:
+        application.state.autocommit_engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,26 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
+def make_autocommit_engine(url: str, *, pool_size: int = 5) -> Engine | None:
+    """PostgreSQL only: connections that are always in autocommit, for one-statement writes.
+
+    PostgreSQL runs a single statement atomically on its own, so such a write needs neither
+    BEGIN nor COMMIT. A pool of its own saves switching a shared connection into autocommit
+    and back on every use, and there is no transaction to reset when one is returned.
+    """
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    engine = create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_reset_on_return=None,
+    )
+    _ping_idle_connections(engine)
+    return engine
+
+
 IDLE_PING_S = 10.0
 """A pooled connection idle longer than this is pinged before use."""
 
@@ -96,13 +116,19 @@ Pass to ``session.connection(execution_options=READ_ONLY)`` before the first que
 """
 
 
-def make_sessionmaker(engine: Engine, context: object | None = None) -> sessionmaker[Session]:
+def make_sessionmaker(
+    engine: Engine, context: object | None = None, autocommit_engine: Engine | None = None
+) -> sessionmaker[Session]:
     """Sessions that keep loaded attributes after commit (responses are built after it).
 
     ``context`` (the :class:`app.core.context.AppContext`) rides along in ``session.info`` so
-    seams with a session-only signature (``verify_document``) can reach settings and keys.
+    seams with a session-only signature (``verify_document``) can reach settings and keys;
+    ``autocommit_engine`` (:func:`make_autocommit_engine`) too, for
+    :func:`single_statement_connection`.
     """
-    info = {"context": context} if context is not None else {}
+    info: dict[str, object] = {} if context is None else {"context": context}
+    if autocommit_engine is not None:
+        info["autocommit_engine"] = autocommit_engine
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=info)
 
 
@@ -194,23 +220,21 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+@contextmanager
+def single_statement_connection(session: Session) -> Iterator[Connection]:
+    """Where a write that is one statement runs: an autocommit connection when it can.
 
-
-def autocommit_if_fresh(session: Session) -> Connection:
-    """The session's connection, in autocommit mode on PostgreSQL when nothing has begun yet.
-
-    For a write that is one statement: PostgreSQL runs a statement atomically on its own, so
-    BEGIN and COMMIT would only add two round trips. Once the session has begun a transaction
-    (an earlier read in the same request), the statement joins it and the caller's commit ends
-    it. The pool restores the isolation level when the connection is returned. A session bound
-    to a connection rather than the engine (tests joining an outer transaction) is never
-    switched.
+    That is when the session has an autocommit engine (PostgreSQL) and has begun nothing yet:
+    the statement is then atomic and durable on its own, one round trip in all. Otherwise
+    (SQLite, an earlier read in the same request, a session joined to a test's transaction)
+    the statement joins the session's transaction and the caller's commit ends it.
     """
-    fresh = not session.in_transaction() and isinstance(session.get_bind(), Engine)
-    if fresh and is_postgresql(session):
-        return session.connection(execution_options=_AUTOCOMMIT)
-    return session.connection()
+    engine = session.info.get("autocommit_engine")
+    if isinstance(engine, Engine) and not session.in_transaction():
+        with engine.connect() as connection:
+            yield connection
+    else:
+        yield session.connection()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.db import READ_ONLY, autocommit_if_fresh, is_postgresql
+from app.core.db import READ_ONLY, is_postgresql, single_statement_connection
 from app.models import (
     Achievement,
     AuditEvent,
@@ -219,7 +219,8 @@ def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
         params |= {f"{prefix}{k}": v for k, v in allocation.items()}
     params["module_lineages"] = list(rows.module_lineages)
     try:
-        found = autocommit_if_fresh(session).execute(_ISSUANCE, params).one()
+        with single_statement_connection(session) as connection:
+            found = connection.execute(_ISSUANCE, params).one()
     except IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
         if constraint == _INDEX_CONSTRAINT:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from api_support import IssuerHandle, issue, make_achievement
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select, text
 
@@ -28,18 +29,21 @@ def _postgres_only(engine: Engine) -> None:
 
 
 @contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the application sends while the block runs."""
+def statements(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL statements the application sends, through either of its engines, in the block."""
     seen: list[str] = []
+    engines = [app.state.engine, app.state.autocommit_engine]
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def _rows(engine: Engine, credential_id: str) -> dict[str, Any]:
@@ -61,10 +65,14 @@ def _rows(engine: Engine, credential_id: str) -> dict[str, Any]:
 
 
 def test_a_warm_issuance_is_one_statement_and_writes_what_the_other_path_writes(
-    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any], engine: Engine
+    app: FastAPI,
+    client: TestClient,
+    issuer: IssuerHandle,
+    achievement: dict[str, Any],
+    engine: Engine,
 ) -> None:
     first = issue(client, issuer, achievement["id"])  # the transactional path warms the hints
-    with statements(engine) as sent:
+    with statements(app) as sent:
         second = issue(client, issuer, achievement["id"], recipient={"did": "did:example:42"})
     assert len(sent) == 1, sent
     assert sent[0].lstrip().startswith("WITH guard AS")
