@@ -17,6 +17,7 @@ from app.core.errors import install_error_handlers
 from app.core.lanes import Lane
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware
+from app.core.serving import ConnectionRebalance
 from app.credentials.shortcut import PublicReadShortcut
 
 
@@ -94,5 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     include_routers(app, pages=_mount_web)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(PublicReadShortcut, owner=app)  # last added: outermost
+    app.add_middleware(PublicReadShortcut, owner=app)
+    app.add_middleware(ConnectionRebalance)  # last added: outermost
     return app

@@ -125,13 +125,22 @@ class Connection:
     (as in ``bench_pages.py``) leave the cores to the server.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(
+        self, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.port, self.reader, self.writer = port, reader, writer
+        self.reconnects = 0
 
     @classmethod
     async def open(cls, port: int) -> Connection:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        return cls(reader, writer)
+        return cls(port, reader, writer)
+
+    async def _reopen(self) -> None:
+        """The server asked to close (``Connection: close``, as any HTTP client honours)."""
+        await self.close()
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.reconnects += 1
 
     async def request(
         self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None
@@ -143,12 +152,18 @@ class Connection:
             lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
         head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
+        length, closing = 0, False
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
-        return Reply(int(head.split(b" ", 2)[1]), await self.reader.readexactly(length))
+            elif name == b"connection" and value.strip().lower() == b"close":
+                closing = True
+        reply = Reply(int(head.split(b" ", 2)[1]), await self.reader.readexactly(length))
+        if closing:
+            await self._reopen()
+        return reply
 
     async def close(self) -> None:
         self.writer.close()

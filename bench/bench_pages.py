@@ -72,7 +72,11 @@ def prepare(data_dir: Path, base: str, env: dict[str, str]) -> list[str]:
 async def worker(
     port: int, paths: list[str], headers: str, count: int, out: list[float], offset: int = 0
 ) -> int:
-    """One keep-alive connection sending ``count`` GETs from ``paths[offset]`` on; errors."""
+    """One keep-alive client sending ``count`` GETs from ``paths[offset]`` on; errors.
+
+    It reconnects when a response says ``Connection: close`` (as HTTP clients do: the server
+    sheds connections from a worker holding more than its share).
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     errors = 0
     for i in range(count):
@@ -88,6 +92,10 @@ async def worker(
         out.append(time.perf_counter() - started)
         if not head.startswith(b"HTTP/1.1 200"):
             errors += 1
+        if b"\r\nconnection: close" in head.lower():
+            writer.close()
+            await writer.wait_closed()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.close()
     await writer.wait_closed()
     return errors

@@ -9,6 +9,13 @@ Linux each worker here binds its own ``SO_REUSEPORT`` socket instead, and the ke
 new connections over the workers' queues by a hash of the connection's addresses (the fix
 nginx's ``reuseport`` and Envoy use). Elsewhere, or with one worker, this is ``uvicorn.run``.
 
+A hash spreads connections evenly only on average: 16 connections often split 11 to 5, and a
+keep-alive connection stays where it landed. So the workers also publish how many connections
+each holds (shared memory, every 0.1 s), and a worker holding more than its share answers its
+next responses with ``Connection: close`` until it no longer does (:class:`ConnectionBalance`):
+the client opens a new connection, which the kernel places again. HTTP clients reconnect on
+their own; nothing is lost, as the response is complete.
+
 The supervisor is deliberately small: start the workers, restart one that dies, stop them all
 on SIGINT or SIGTERM, and stop at once when a worker cannot start (a broken configuration
 would fail the same way on every restart).
@@ -17,16 +24,20 @@ would fail the same way on every restart).
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import signal
 import socket
 import threading
 import time
+from collections.abc import MutableSequence
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 APP = "app.main:create_app"
 STARTUP_FAILURE = 3
@@ -75,15 +86,77 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int) -> None:
+class ConnectionBalance:
+    """This worker's view of how many connections every worker holds, and whether to shed one.
+
+    ``counts`` is shared memory written by each worker for itself (one int per worker; a torn
+    read of another worker's count only delays a decision by a tick).
+    """
+
+    def __init__(self, counts: MutableSequence[int], index: int) -> None:
+        self.counts = counts
+        self.index = index
+        self._budget = 0
+
+    def publish(self, connections: int) -> None:
+        """Record this worker's open connections and how many it may shed until the next tick."""
+        self.counts[self.index] = connections
+        share = math.ceil(sum(self.counts) / len(self.counts))
+        self._budget = max(0, connections - share)
+
+    def should_shed(self) -> bool:
+        """True for as many responses as this worker holds connections beyond its share."""
+        if self._budget <= 0:
+            return False
+        self._budget -= 1
+        return True
+
+
+_balance: ConnectionBalance | None = None
+"""Set in a worker process started by :class:`Supervisor`; None everywhere else."""
+
+
+class ConnectionRebalance:
+    """ASGI middleware: ``Connection: close`` on a response when this worker should shed one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _balance is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        balance = _balance
+
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and balance.should_shed():
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, closing_send)
+
+
+class _BalancedServer(uvicorn.Server):
+    """uvicorn's server, publishing its connection count on every tick (10 a second)."""
+
+    async def on_tick(self, counter: int) -> bool:
+        if _balance is not None:
+            _balance.publish(len(self.server_state.connections))
+        return await super().on_tick(counter)
+
+
+def _worker(host: str, port: int, counts: MutableSequence[int], index: int) -> None:
     """One worker process: its own socket, one uvicorn server (runs in a spawned process)."""
+    global _balance
     try:
         sock = reuseport_socket(host, port)
     except OSError as error:
         logger.error("cannot listen on %s:%s: %s", host, port, error)
         raise SystemExit(STARTUP_FAILURE) from error
+    _balance = ConnectionBalance(counts, index)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_config=None)
-    uvicorn.Server(config).run(sockets=[sock])
+    _BalancedServer(config).run(sockets=[sock])
 
 
 class Supervisor:
@@ -95,10 +168,14 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[BaseProcess, float]] = []
         self._quick_deaths = 0
+        self._counts: Any = self._context.Array("i", listen.workers, lock=False)
 
-    def _start(self) -> tuple[BaseProcess, float]:
+    def _start(self, index: int) -> tuple[BaseProcess, float]:
+        self._counts[index] = 0
         process = self._context.Process(
-            target=_worker, args=(self.listen.host, self.listen.port), daemon=False
+            target=_worker,
+            args=(self.listen.host, self.listen.port, self._counts, index),
+            daemon=False,
         )
         process.start()
         return process, time.monotonic()
@@ -110,7 +187,7 @@ class Supervisor:
         """Start the workers, watch them, stop them; returns when all have exited."""
         for name in ("SIGINT", "SIGTERM"):
             signal.signal(getattr(signal, name), self._on_signal)
-        self._workers = [self._start() for _ in range(self.listen.workers)]
+        self._workers = [self._start(index) for index in range(self.listen.workers)]
         logger.info("serving with %d worker processes", self.listen.workers)
         while not self.stopping.wait(0.5):
             self._replace_dead()
@@ -127,7 +204,7 @@ class Supervisor:
                 self.stopping.set()
                 return
             logger.warning("worker %s exited (%s); starting another", process.pid, process.exitcode)
-            self._workers[position] = self._start()
+            self._workers[position] = self._start(position)
 
     def _stop_all(self) -> None:
         for process, _ in self._workers:

@@ -94,3 +94,117 @@ def test_each_worker_listens_on_its_own_socket_and_is_replaced_when_it_dies(
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
     assert not _listening_inodes(port)
+
+
+def test_a_worker_holding_more_than_its_share_sheds_connections() -> None:
+    from app.core.serving import ConnectionBalance
+
+    counts = [0, 0]
+    heavy, light = ConnectionBalance(counts, 0), ConnectionBalance(counts, 1)
+    light.publish(5)
+    heavy.publish(11)  # share: ceil(16 / 2) = 8
+    assert [heavy.should_shed() for _ in range(4)] == [True, True, True, False]
+    light.publish(8)  # shed ones came back here
+    assert not light.should_shed()
+    heavy.publish(8)
+    assert not heavy.should_shed()
+
+
+def test_responses_of_a_worker_over_its_share_say_connection_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from app.core import serving
+
+    app = FastAPI()
+    app.add_middleware(serving.ConnectionRebalance)
+
+    @app.get("/x")
+    def x() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    client = TestClient(app)
+    assert "connection" not in client.get("/x").headers  # not under the supervisor
+    balance = serving.ConnectionBalance([3, 1], 0)
+    monkeypatch.setattr(serving, "_balance", balance)
+    balance.publish(3)  # share 2: one to shed
+    assert client.get("/x").headers["connection"] == "close"
+    assert "connection" not in client.get("/x").headers
+
+
+async def _keep_alive_client(port: int, seconds: float) -> None:
+    """Requests on one connection, reconnecting when the server says ``Connection: close``."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if b"content-length" in line
+        )
+        await reader.readexactly(length)
+        if b"connection: close" in head.lower():
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.sleep(0.01)
+    writer.close()
+
+
+def _established(port: int) -> dict[int, int]:
+    """pid -> server-side connections it holds on ``port`` (state 01 in /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":
+            inodes.add(fields[9])
+    owners: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue
+        held = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+        if held:
+            owners[int(entry.name)] = held
+    return owners
+
+
+def test_sixteen_keep_alive_connections_end_up_spread_over_two_workers(tmp_path: Path) -> None:
+    import asyncio
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "BADGES_DATA_DIR": str(tmp_path / "data"),
+        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
+        "BADGES_LOG_LEVEL": "WARNING",
+    }
+    badges = str(Path(sys.executable).with_name("badges"))
+    server = subprocess.Popen(
+        [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: len(_listeners(port)) == 2)
+
+        async def load() -> dict[int, int]:
+            clients = [asyncio.create_task(_keep_alive_client(port, 4.0)) for _ in range(16)]
+            await asyncio.sleep(3.0)
+            spread = _established(port)
+            await asyncio.gather(*clients)
+            return spread
+
+        spread = asyncio.run(load())
+        assert sum(spread.values()) >= 15, spread  # one may be reconnecting right now
+        assert max(spread.values()) <= 9, spread  # share 8, one in flight being re-placed
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
