@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    Connection,
     Executable,
     Select,
     Uuid,
@@ -120,7 +121,7 @@ def _column_params(table: Any, prefix: str) -> list[Any]:
     return [bindparam(f"{prefix}{c.key}", type_=c.type) for c in table.c]
 
 
-def _single_statement_issuance() -> Executable:
+def _single_statement_issuance() -> Select[Any]:
     """The whole issuance as one PostgreSQL statement (data-modifying CTEs).
 
     ``guard`` re-checks in the statement's own snapshot what the caller took from worker
@@ -193,8 +194,34 @@ def _single_statement_issuance() -> Executable:
     )
 
 
-_ISSUANCE: Executable | None = None
+_ISSUANCE: Select[Any] | None = None
 _INDEX_CONSTRAINT = "uq_status_allocations_list_id_index"
+_DRIVER_SQL: dict[str, str] = {}
+"""The issuance statement compiled per dialect, for psycopg (see :func:`_execute_issuance`)."""
+
+
+def _execute_issuance(connection: Connection, params: dict[str, Any]) -> Any:
+    """Run the issuance statement; the one row it returns.
+
+    With psycopg the statement is compiled once and its ~60 parameters go straight to the
+    driver, which adapts UUIDs, datetimes and lists itself (the compiled SQL carries a cast on
+    every parameter); only the JSONB value needs wrapping. That skips SQLAlchemy's per-call
+    parameter processing, a quarter of the statement's client cost. Other drivers take the
+    Core path.
+    """
+    global _ISSUANCE
+    if _ISSUANCE is None:
+        _ISSUANCE = _single_statement_issuance()
+    dialect = connection.dialect
+    if dialect.driver != "psycopg":
+        return connection.execute(_ISSUANCE, params).one()
+    from psycopg.types.json import Jsonb
+
+    sql = _DRIVER_SQL.get(dialect.name)
+    if sql is None:
+        sql = _DRIVER_SQL[dialect.name] = str(_ISSUANCE.compile(dialect=dialect))
+    params["a_details"] = Jsonb(params["a_details"])
+    return connection.exec_driver_sql(sql, params).one()
 
 
 def supports_single_statement(session: Session) -> bool:
@@ -210,9 +237,6 @@ def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
     when an index was taken meanwhile, and ``IntegrityError`` for any other constraint (the
     Idempotency-Key one: a concurrent retry won). After either, the caller rolls back.
     """
-    global _ISSUANCE
-    if _ISSUANCE is None:
-        _ISSUANCE = _single_statement_issuance()
     params: dict[str, Any] = {f"c_{k}": v for k, v in rows.credential.items()}
     params |= {f"a_{k}": v for k, v in rows.audit.items()}
     for prefix, allocation in zip(("r_", "s_"), rows.allocations, strict=True):
@@ -220,7 +244,7 @@ def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
     params["module_lineages"] = list(rows.module_lineages)
     try:
         with single_statement_connection(session) as connection:
-            found = connection.execute(_ISSUANCE, params).one()
+            found = _execute_issuance(connection, params)
     except IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
         if constraint == _INDEX_CONSTRAINT:

@@ -165,7 +165,7 @@ def _new_row(
     data: CredentialIssue,
     valid_from: datetime,
     idempotency_key: str | None,
-    request_hash: str,
+    request_hash: str | None,
 ) -> Credential:
     """The credential row before signing (transient: not in any session)."""
     return Credential(
@@ -257,7 +257,7 @@ def _build(
     principal: IssuerPrincipal,
     data: CredentialIssue,
     idempotency_key: str | None,
-    request_hash: str,
+    request_hash: str | None,
 ) -> Credential:
     """Insert the row, take status slots, assemble, sign, store and audit (no commit)."""
     achievement = _achievement_for(session, principal.issuer_id, data)
@@ -303,7 +303,7 @@ def _issue_in_one_statement(
     principal: IssuerPrincipal,
     data: CredentialIssue,
     idempotency_key: str | None,
-    request_hash: str,
+    request_hash: str | None,
 ) -> IssueOutcome | None:
     """The hot path: assemble and sign from this worker's hints, then write in one statement.
 
@@ -377,8 +377,9 @@ def issue_credential(
 ) -> IssueOutcome:
     """Issue one credential in one transaction; a retry with the same key replays it."""
     data = _in_language(session, context, principal, data)
-    request_hash = _request_hash(data)
-    if idempotency_key is not None:
+    # Only a retry with the same key compares bodies; without a key nothing reads the digest.
+    request_hash = _request_hash(data) if idempotency_key is not None else None
+    if idempotency_key is not None and request_hash is not None:
         existing = _replay(session, principal.issuer_id, idempotency_key, request_hash)
         if existing is not None:
             return IssueOutcome(existing, replayed=True)
@@ -398,7 +399,7 @@ def issue_credential(
         # Only the idempotency unique constraint can fail outside a savepoint: a concurrent
         # request with the same key won; answer as its retry would.
         session.rollback()
-        if idempotency_key is None:
+        if idempotency_key is None or request_hash is None:
             raise
         existing = _replay(session, principal.issuer_id, idempotency_key, request_hash)
         if existing is None:
