@@ -124,10 +124,11 @@ async def _html(request: Request, credential_id: uuid.UUID) -> Response:
 
 
 def from_memory(request: Request, ident: str, suffix: str | None) -> Response | None:
-    """The answer to ``GET /credentials/{ident}[.json|.jwt]`` from this worker's memory, or None.
+    """The answer to ``GET /credentials/{ident}[.json|.jwt|/qr.svg|/qr.png]`` from this worker's
+    memory, or None.
 
-    The same responses the routes below give on their cache hits (the signed bytes, or the
-    page rendered for the state read within the last second), for
+    The same responses the routes give on their cache hits (the signed bytes, the page
+    rendered for the state read within the last second, the QR image), for
     :class:`app.credentials.shortcut.PublicReadShortcut`, which answers before routing. None
     means "ask the routes": a miss, a bad id, or anything that needs the database.
     """
@@ -135,6 +136,12 @@ def from_memory(request: Request, ident: str, suffix: str | None) -> Response | 
         credential_id = uuid.UUID(ident)
     except ValueError:
         return None
+    if suffix in ("/qr.svg", "/qr.png"):
+        web_router = _web("router")
+        if web_router is None:
+            return None
+        qr: Response | None = web_router.qr_from_memory(request, credential_id, suffix[4:])
+        return qr
     wanted = {".json": "json", ".jwt": "jwt-file"}.get(suffix or "") or _wants(request)
     if wanted != "html":
         hit = published.cached(credential_id)

@@ -5,8 +5,8 @@ the same few URLs asked for again and again, and after the first request the ans
 this worker's memory (:func:`app.credentials.public.from_memory`). Routing through the
 application's nested routers and middleware to reach that cache costs twice what building
 the answer does (measured in-process: 107 us for ``/ping`` through FastAPI, 160 us for a
-cached page). This layer recognises ``GET /credentials/{id}``, ``.json`` and ``.jwt``,
-answers hits directly and passes everything else, misses included, to the application.
+cached page). This layer recognises ``GET /credentials/{id}``, ``.json``, ``.jwt`` and its QR
+codes, answers hits directly and passes everything else, misses included, to the application.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.credentials.public import from_memory
 
-_PUBLIC_READ = re.compile(r"/credentials/([0-9A-Fa-f-]{32,36})(\.json|\.jwt)?")
+_PUBLIC_READ = re.compile(r"/credentials/([0-9A-Fa-f-]{32,36})(\.json|\.jwt|/qr\.svg|/qr\.png)?")
 
 
 class PublicReadShortcut:

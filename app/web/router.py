@@ -64,6 +64,16 @@ async def _public_url(request: Request, credential_id: uuid.UUID) -> str:
     return url
 
 
+def qr_from_memory(request: Request, credential_id: uuid.UUID, kind: QrKind) -> Response | None:
+    """The QR response when this worker has both the URL and the image at hand, else None
+    (for :class:`app.credentials.shortcut.PublicReadShortcut`, which answers before routing)."""
+    url = _public_urls.get(credential_id)
+    image = None if url is None else qr_image(url, kind)
+    if image is None:
+        return None
+    return _cached_bytes(request, image.body, image.media_type, image.etag, IMMUTABLE)
+
+
 async def _qr(request: Request, credential_id: uuid.UUID, kind: QrKind) -> Response:
     url = await _public_url(request, credential_id)
     image = qr_image(url, kind)

@@ -165,6 +165,11 @@ def test_warm_public_reads_are_answered_before_routing_exactly_as_the_routes_ans
     assert signed.body == routed_json.content
     assert from_memory(request("*/*"), ident, ".jwt") is None  # a DI-only credential
     assert from_memory(request("text/html"), "not-a-uuid", None) is None
+    assert from_memory(request("*/*"), ident, "/qr.svg") is None
+    routed_qr = client.get(f"/credentials/{ident}/qr.svg")
+    qr = from_memory(request("*/*"), ident, "/qr.svg")
+    assert qr is not None
+    assert (qr.body, qr.headers["etag"]) == (routed_qr.content, routed_qr.headers["etag"])
     assert client.get(f"/credentials/{ident}", headers=HTML).content == routed.content
 
 
