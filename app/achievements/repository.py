@@ -12,16 +12,26 @@ from app.models import Achievement, Credential
 
 
 def current(
-    session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID, *, for_update: bool = False
+    session: Session,
+    issuer_id: uuid.UUID,
+    lineage_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    for_share: bool = False,
 ) -> Achievement | None:
-    """The current version of an achievement of this issuer."""
+    """The current version of an achievement of this issuer.
+
+    ``for_update`` (editing) and ``for_share`` (issuing) take PostgreSQL's row locks, which
+    conflict with each other: an edit waits for an issuance in progress and the other way
+    round. SQLite serialises writers anyway and renders neither.
+    """
     stmt = select(Achievement).where(
         Achievement.lineage_id == lineage_id,
         Achievement.issuer_id == issuer_id,
         Achievement.is_current.is_(True),
     )
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    if for_update or for_share:
+        stmt = stmt.with_for_update(read=not for_update).execution_options(populate_existing=True)
     return session.scalars(stmt).first()
 
 

@@ -163,14 +163,26 @@ def get_current(session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID) -
 def current_for_issuing(
     session: Session, issuer_id: uuid.UUID, lineage_id: uuid.UUID
 ) -> Achievement:
-    """:func:`get_current`, the row taken from this worker's cache of issued versions if there."""
+    """:func:`get_current`, the row taken from this worker's cache of issued versions if there.
+
+    A version this worker has not seen issued may still be edited in place (it is until its
+    first credential commits), so it is read with a shared row lock held until the issuance
+    commits: an edit racing it waits, then finds the credential and makes a new version,
+    instead of changing the text under a credential that signed the old one. A version that
+    became old while this waited for the lock is not returned; the read is retried once, in
+    a fresh snapshot that sees its successor.
+    """
     version_id = repository.current_id(session, issuer_id, lineage_id)
     if version_id is None:
         raise AchievementNotFound("No such achievement.")
     cached = _issued_versions.get(version_id)
     if cached is not None:
         return repository.attach(session, cached)
-    return get_current(session, issuer_id, lineage_id)
+    for _ in range(2):
+        row = repository.current(session, issuer_id, lineage_id, for_share=True)
+        if row is not None:
+            return row
+    raise AchievementNotFound("No such achievement.")
 
 
 def remember_issued(row: Achievement) -> None:

@@ -103,3 +103,61 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_credential(
     assert {code for code, _ in results} == {201}
     assert len({ident for _, ident in results}) == 1
     assert row_counts(engine)["credentials"] == before["credentials"] + 1
+
+
+def test_an_edit_racing_the_first_issuance_waits_and_makes_a_new_version(
+    app: FastAPI,
+    issuer: IssuerHandle,
+    achievement: dict[str, Any],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import uuid
+
+    from app.achievements import service as achievements
+    from app.achievements.schemas import AchievementUpdate
+    from app.core.security import IssuerPrincipal
+    from app.credentials import service as credentials
+    from app.credentials.schemas import CredentialIssue
+    from app.models import Achievement, Credential
+
+    issuer_id, lineage = uuid.UUID(issuer.id), uuid.UUID(achievement["id"])
+    edited: dict[str, int] = {}
+
+    def edit() -> None:
+        with app.state.sessionmaker() as session:
+            row = achievements.update_achievement(
+                session, issuer_id, lineage, AchievementUpdate(name="Renamed"), actor="test"
+            )
+            edited["version"] = row.version
+
+    editor = threading.Thread(target=edit)
+    waited: list[bool] = []
+    results = credentials._results
+
+    def edit_between_read_and_write(*args: Any) -> Any:
+        # The issuance has read version 1 (never issued, so still editable in place) and has
+        # written nothing yet: the edit starts now, and must wait for the issuance.
+        editor.start()
+        editor.join(0.5)
+        waited.append(editor.is_alive())
+        return results(*args)
+
+    monkeypatch.setattr(credentials, "_results", edit_between_read_and_write)
+    principal = IssuerPrincipal(issuer_id, uuid.uuid4(), "test")
+    data = CredentialIssue.model_validate(
+        {"achievementId": achievement["id"], "recipient": {"email": "race@example.org"}}
+    )
+    with app.state.sessionmaker() as session:
+        outcome = credentials.issue_credential(session, app.state.context, principal, data)
+    editor.join(10)
+    assert waited == [True]
+    assert edited == {"version": 2}  # it found the credential and made a new version
+    with engine.connect() as connection:
+        issued_from = connection.execute(
+            select(Achievement.name, Achievement.version)
+            .join(Credential, Credential.achievement_id == Achievement.id)
+            .where(Credential.id == outcome.credential.id)
+        ).one()
+    assert tuple(issued_from) == (achievement["name"], 1)  # version 1 says what was signed
