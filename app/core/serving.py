@@ -70,7 +70,12 @@ def serve(listen: Listen) -> None:
             log_config=None,
         )
         return
-    reuseport_socket(listen.host, listen.port).close()  # fail here, once, if it is taken
+    try:  # fail here, once, with a plain message, if the address is taken
+        reuseport_socket(listen.host, listen.port).close()
+    except OSError as error:
+        raise SystemExit(
+            f"cannot listen on {listen.host}:{listen.port}: {error.strerror or error}"
+        ) from error
     Supervisor(listen).run()
 
 

@@ -208,3 +208,27 @@ def test_sixteen_keep_alive_connections_end_up_spread_over_two_workers(tmp_path:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def test_serve_says_plainly_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+            "BADGES_DATA_DIR": str(tmp_path / "data"),
+            "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        badges = str(Path(sys.executable).with_name("badges"))
+        result = subprocess.run(
+            [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
