@@ -104,18 +104,13 @@ def _html_response(request: Request, credential_id: uuid.UUID) -> Response:
 async def _html(request: Request, credential_id: uuid.UUID) -> Response:
     """The page, for the credential's status as read within the last second.
 
-    A page rendered for a state this worker read a moment ago is answered on the event loop
-    (no query, no thread-pool hop, which halves page throughput under load). On SQLite the
-    state read itself is an in-process call of tens of microseconds that cannot hang on a
-    network, so it runs inline too. Everything else (a network database, rendering and
-    verifying a page) runs in the thread pool.
+    A page for a state this worker read a moment ago was answered before routing
+    (:func:`from_memory`); here the state is read. On SQLite that read is an in-process call
+    of tens of microseconds that cannot hang on a network, cheaper than a thread-pool hop
+    (which halves page throughput under load), so a cached page is answered on the event
+    loop. Everything else (a network database, rendering and verifying a page) runs in the
+    thread pool.
     """
-    state = published.cached_state(credential_id)
-    if state is not None:
-        page = _web("credential_page")
-        hit: Response | None = None if page is None else page.cached_page(request, state)
-        if hit is not None:
-            return hit
     if reads_are_local(request):
         cached = _cached_html(request, credential_id)
         if cached is not None:

@@ -25,19 +25,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """Inodes of the IPv4 sockets listening on ``port`` (state 0A in /proc/net/tcp)."""
+LISTEN, ESTABLISHED = "0A", "01"
+"""TCP states as /proc/net/tcp writes them."""
+
+
+def _socket_inodes(port: int, state: str = LISTEN) -> set[str]:
+    """Inodes of the IPv4 sockets on local ``port`` in ``state``."""
     inodes = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
             inodes.add(fields[9])
     return inodes
 
 
-def _listeners(port: int) -> dict[int, int]:
-    """pid -> how many of the sockets listening on ``port`` it holds."""
-    inodes = _listening_inodes(port)
+def _owners(port: int, state: str = LISTEN) -> dict[int, int]:
+    """pid -> how many of the sockets on local ``port`` in ``state`` it holds."""
+    inodes = _socket_inodes(port, state)
     owners: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -50,6 +54,24 @@ def _listeners(port: int) -> dict[int, int]:
         if held:
             owners[int(entry.name)] = held
     return owners
+
+
+def _serve_command(tmp_path: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """``badges serve --workers 2`` on a fresh SQLite database, and its environment."""
+    env = {
+        **os.environ,
+        "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "BADGES_DATA_DIR": str(tmp_path / "data"),
+        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
+        "BADGES_LOG_LEVEL": "WARNING",
+    }
+    badges = str(Path(sys.executable).with_name("badges"))
+    return [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"], env
+
+
+def _start_serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    command, env = _serve_command(tmp_path, port)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 
 def _wait_for(condition: object, timeout: float = 60.0) -> None:
@@ -65,35 +87,23 @@ def test_each_worker_listens_on_its_own_socket_and_is_replaced_when_it_dies(
     tmp_path: Path,
 ) -> None:
     port = _free_port()
-    env = {
-        **os.environ,
-        "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-        "BADGES_DATA_DIR": str(tmp_path / "data"),
-        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
-        "BADGES_LOG_LEVEL": "WARNING",
-    }
-    badges = str(Path(sys.executable).with_name("badges"))
-    server = subprocess.Popen(
-        [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    server = _start_serve(tmp_path, port)
     try:
-        _wait_for(lambda: len(_listeners(port)) == 2)
-        owners = _listeners(port)
+        _wait_for(lambda: len(_owners(port)) == 2)
+        owners = _owners(port)
         assert set(owners.values()) == {1}, owners  # two processes, one socket each
         assert server.pid not in owners  # the supervisor itself accepts nothing
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
 
         victim = next(iter(owners))
         os.kill(victim, signal.SIGKILL)
-        _wait_for(lambda: len(_listeners(port)) == 2 and victim not in _listeners(port))
+        _wait_for(lambda: len(_owners(port)) == 2 and victim not in _owners(port))
         for _ in range(10):  # new connections, spread over both sockets, all answered
             assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
-    assert not _listening_inodes(port)
+    assert not _socket_inodes(port)
 
 
 def test_a_worker_holding_more_than_its_share_sheds_connections() -> None:
@@ -154,51 +164,18 @@ async def _keep_alive_client(port: int, seconds: float) -> None:
     writer.close()
 
 
-def _established(port: int) -> dict[int, int]:
-    """pid -> server-side connections it holds on ``port`` (state 01 in /proc/net/tcp)."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":
-            inodes.add(fields[9])
-    owners: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
-        except OSError:
-            continue
-        held = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
-        if held:
-            owners[int(entry.name)] = held
-    return owners
-
-
 def test_sixteen_keep_alive_connections_end_up_spread_over_two_workers(tmp_path: Path) -> None:
     import asyncio
 
     port = _free_port()
-    env = {
-        **os.environ,
-        "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-        "BADGES_DATA_DIR": str(tmp_path / "data"),
-        "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
-        "BADGES_LOG_LEVEL": "WARNING",
-    }
-    badges = str(Path(sys.executable).with_name("badges"))
-    server = subprocess.Popen(
-        [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    server = _start_serve(tmp_path, port)
     try:
-        _wait_for(lambda: len(_listeners(port)) == 2)
+        _wait_for(lambda: len(_owners(port)) == 2)
 
         async def load() -> dict[int, int]:
             clients = [asyncio.create_task(_keep_alive_client(port, 4.0)) for _ in range(16)]
             await asyncio.sleep(3.0)
-            spread = _established(port)
+            spread = _owners(port, ESTABLISHED)
             await asyncio.gather(*clients)
             return spread
 
@@ -215,19 +192,9 @@ def test_serve_says_plainly_when_the_port_is_taken(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {
-            **os.environ,
-            "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-            "BADGES_DATA_DIR": str(tmp_path / "data"),
-            "BADGES_BASE_URL": f"http://127.0.0.1:{port}",
-        }
-        badges = str(Path(sys.executable).with_name("badges"))
+        command, env = _serve_command(tmp_path, port)
         result = subprocess.run(
-            [badges, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
