@@ -1,7 +1,8 @@
 """Shared fixtures: one migrated database per test session (per xdist worker), the app, clients.
 
 The database is SQLite in a temporary folder, or PostgreSQL when BADGES_TEST_DATABASE_URL is
-set (a database per xdist worker, created fresh). Tests isolate themselves by creating their
+set: then every database a test needs is created under a unique name derived from the configured
+one and dropped when the session ends; the configured database itself is never touched. Tests isolate themselves by creating their
 own issuers — every API object is issuer-scoped — so services really commit, as in production,
 and concurrency tests see each other's writes.
 """
@@ -17,8 +18,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from pg_test_databases import create_postgres_database, drop_created_databases
+from sqlalchemy import Engine
 
 from app.core.config import Settings
 from app.core.migrations import upgrade
@@ -28,38 +29,16 @@ ADMIN_TOKEN = "test-admin-token-" + "x" * 24
 TEST_BASE_URL = "https://badges.test"
 
 
-def _worker_suffix() -> str:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"_{worker}" if worker else ""
-
-
-def recreate_postgres_database(url: str) -> str:
-    """Drop and create the database named in ``url``; returns the URL."""
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": parsed.database},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return url
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave the PostgreSQL server as the run found it."""
+    drop_created_databases()
 
 
 def fresh_database_url(tmp_path: Path, suffix: str = "") -> str:
-    """A fresh, empty database for this worker (``suffix`` separates extra databases)."""
+    """A fresh, empty database (``suffix`` names what it is for, e.g. ``_migrations``)."""
     configured = os.environ.get("BADGES_TEST_DATABASE_URL")
     if configured:
-        parsed = make_url(configured)
-        name = f"{parsed.database}{_worker_suffix()}{suffix}"
-        return recreate_postgres_database(
-            parsed.set(database=name).render_as_string(hide_password=False)
-        )
+        return create_postgres_database(configured, suffix)
     return f"sqlite:///{(tmp_path / f'badges{suffix}.db').as_posix()}"
 
 

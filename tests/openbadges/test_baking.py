@@ -6,10 +6,10 @@ import io
 import json
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image
+from shared_corpus import OB30_CORPUS
 
 from openbadges.baking import (
     MAX_SVG_CHARS,
@@ -22,7 +22,7 @@ from openbadges.baking import (
 )
 from openbadges.errors import BakeError
 
-CORPUS = Path("/work/shared/conformance/ob30")
+CORPUS = OB30_CORPUS
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="conformance corpus not present")
 
 CREDENTIAL = json.dumps({"@context": ["https://www.w3.org/ns/credentials/v2"], "name": "Café ✓"})

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_corpus import CONFORMANCE
 
 from openbadges.resolver import InMemoryResolver
 from openbadges.verify import verify
 
-CONFORMANCE = Path(__file__).parents[2].parent / "shared" / "conformance"
 OB30 = CONFORMANCE / "ob30"
 if not (OB30 / "MANIFEST.json").is_file():
     pytest.skip(f"conformance corpus not found at {OB30}", allow_module_level=True)

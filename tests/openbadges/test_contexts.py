@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from shared_corpus import CONFORMANCE_CONTEXTS
 
 from openbadges.errors import ContextError
 from openbadges.jsonld import loader
@@ -106,7 +107,7 @@ def test_callers_get_private_copies() -> None:
 
 def test_conformance_copies_agree_where_shared() -> None:
     """Files taken from npm say the same as the 1EdTech validator's copies (content, not bytes)."""
-    shared = Path("/work/shared/conformance/contexts")
+    shared = CONFORMANCE_CONTEXTS
     if not shared.is_dir():
         pytest.skip("conformance corpus not present")
     same = {

@@ -13,6 +13,7 @@ from typing import Any
 import base58
 import pytest
 from cachetools import LRUCache
+from shared_corpus import OB30_CORPUS
 
 from openbadges.errors import SigningError, UndefinedTermError
 from openbadges.jsonld import _pyld, loader
@@ -24,7 +25,7 @@ VECTORS = Path(__file__).parent / "vectors"
 OB = VECTORS / "obv3p0"
 W3C = VECTORS / "vc-di-eddsa"
 RDFC = W3C / "eddsa-rdfc-2022"
-CONFORMANCE = Path("/work/shared/conformance/ob30")
+CONFORMANCE = OB30_CORPUS
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
 

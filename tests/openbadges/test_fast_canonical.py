@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyld import jsonld as pyld_jsonld
 from pyld import nquads as pyld_nquads
+from shared_corpus import OB30_CORPUS
 
 from openbadges.errors import OpenBadgesError
 from openbadges.jsonld import fast
@@ -30,7 +31,7 @@ from openbadges.jsonld._pyld import escape_literal
 from openbadges.jsonld.canonical import canonicalize, canonicalize_reference
 from openbadges.jsonld.fast import canonicalize_strict, fast_canonicalize
 
-CORPUS = Path("/work/shared/conformance/ob30")
+CORPUS = OB30_CORPUS
 VECTORS = Path(__file__).parent / "vectors"
 EXAMPLES = int(os.environ.get("FAST_CANON_EXAMPLES", "300"))
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 import re
 import struct
-from pathlib import Path
 from typing import Any
 
 import pytest
 from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
 from joserfc.jws import JWSRegistry
+from shared_corpus import OB30_CORPUS
 
 from openbadges.errors import JwtError
 from openbadges.keys import KeyType, PublicKey, SigningKey
 from openbadges.multibase import b64url_decode, b64url_encode
 from openbadges.proofs.jwt import decode_unverified, encode, verify
 
-CORPUS = Path("/work/shared/conformance/ob30")
+CORPUS = OB30_CORPUS
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="conformance corpus not available")
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_corpus import OB30_CORPUS
 
 from openbadges import model as ob
 from openbadges.errors import ModelError
 
-CORPUS = Path("/work/shared/conformance/ob30")
+CORPUS = OB30_CORPUS
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="conformance corpus not present")
 
 

@@ -11,13 +11,14 @@ import pytest
 import strategies as S
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shared_corpus import OB30_CORPUS
 
 from openbadges.errors import ContextError, UndefinedTermError
 from openbadges.jsonld import safe
 from openbadges.jsonld.safe import ensure_defined, find_undefined_terms
 
 VECTORS = Path(__file__).parent / "vectors"
-CONFORMANCE = Path("/work/shared/conformance/ob30")
+CONFORMANCE = OB30_CORPUS
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB303 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"

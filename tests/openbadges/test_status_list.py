@@ -6,12 +6,12 @@ import base64
 import gzip
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_corpus import OB30_CORPUS
 
 from openbadges import model as ob
 from openbadges.errors import StatusListError
@@ -26,7 +26,7 @@ from openbadges.status_list import (
     status_list_credential,
 )
 
-CORPUS = Path("/work/shared/conformance/ob30/bit-string-list")
+CORPUS = OB30_CORPUS / "bit-string-list"
 SPEC_EXAMPLE = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
 LIST_URL = "https://badges.example.edu/status/1"
 

@@ -45,7 +45,7 @@ def settings(
     tmp_path_factory: pytest.TempPathFactory, database_url_factory: Callable[[Path, str], str]
 ) -> Settings:
     """A database of these tests' own: a fresh SQLite file, or a freshly created PostgreSQL
-    database named after BADGES_TEST_DATABASE_URL's with a ``_programs`` suffix."""
+    database with a unique name ending in ``_programs`` (dropped when the session ends)."""
     tmp = tmp_path_factory.mktemp("programs")
     return Settings(
         database_url=database_url_factory(tmp, "_programs"),
