@@ -8,11 +8,13 @@ from fastapi import FastAPI
 
 from app.achievements import public as achievements_public
 from app.achievements import router as achievements_router
+from app.core import problem_docs as errors
 from app.credentials import public as credentials_public
 from app.credentials import router as credentials_router
 from app.endorsements import public as endorsements_public
 from app.endorsements import router as endorsements_router
 from app.health import router as health_router
+from app.issuers import own as issuers_own
 from app.issuers import public as issuers_public
 from app.issuers import router as issuers_router
 from app.programs import learner_router as programs_learners
@@ -34,6 +36,7 @@ API = (
     credentials_router,
     verification_router,
     issuers_router,
+    issuers_own,
     keys_router,
     achievements_router,
     programs_router,
@@ -49,10 +52,13 @@ def include_routers(app: FastAPI, pages: Callable[[FastAPI], None] | None = None
     microseconds), and the public URLs (shared links, QR codes, status lists) carry most of
     the traffic. No two groups share a path pattern, so the order changes no answer.
     """
-    app.include_router(health_router.router)
+    app.include_router(health_router.router, responses=errors.OPERATIONS_ERRORS)
     for module in PUBLIC:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.PUBLIC_ERRORS)
     if pages is not None:
         pages(app)
     for module in API:
-        app.include_router(module.router)
+        verify = module is verification_router
+        app.include_router(
+            module.router, responses=errors.VERIFY_ERRORS if verify else errors.API_ERRORS
+        )

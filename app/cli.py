@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from app.core.config import Environment, InsecureSettingsError, Settings, ensure_secrets
 from app.core.context import AppContext
 from app.core.db import make_engine, make_sessionmaker, session_scope
+from app.core.errors import AppError, json_path
 from app.core.migrations import downgrade as migrate_down
 from app.core.migrations import upgrade as migrate_up
+from app.core.pipes import quiet_broken_stdout
 
 app = typer.Typer(help="Open Badges 3.0 issuing and verification service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -23,6 +28,39 @@ app.add_typer(db_app, name="db")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
+
+
+@app.callback()
+def _main() -> None:
+    """Open Badges 3.0 issuing and verification service."""
+    quiet_broken_stdout()  # `badges … | head -1` ends quietly (app/core/pipes.py)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Bad input ends a command with one line naming the field and exit 2, not a traceback.
+
+    The commands validate through the same Pydantic schemas and services as the API, so the
+    message names the field as the API's problem body would (``--name``'s value is ``$.name``).
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            typer.echo(f"error: {json_path(first['loc'])}: {first['msg']}", err=True)
+            raise typer.Exit(2) from None
+        except AppError as exc:
+            where = f"{exc.field}: " if exc.field else ""
+            typer.echo(f"error: {where}{exc.detail}", err=True)
+            raise typer.Exit(2 if exc.status < 500 else 1) from None
+
+    return run
 
 
 def _settings() -> Settings:
@@ -61,6 +99,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
 
 
 @issuer_app.command("create")
+@_reports_errors
 def issuer_create(
     name: Annotated[
         list[str], typer.Option(help="LANG=NAME, repeatable: --name en=Uni --name zh-CN=大学")
@@ -68,6 +107,16 @@ def issuer_create(
     url: Annotated[str | None, typer.Option()] = None,
     email: Annotated[str | None, typer.Option()] = None,
     image: Annotated[str | None, typer.Option()] = None,
+    jwt_alg: Annotated[
+        str, typer.Option(help="VC-JWT algorithm: RS256 (default), ES256 or EdDSA")
+    ] = "RS256",
+    suspension: Annotated[
+        bool,
+        typer.Option(
+            "--suspension",
+            help="credentials also get a suspension status entry (outside the OB 3.0 schema)",
+        ),
+    ] = False,
 ) -> None:
     """Create an issuer (with its keys and status lists) and print its id and DID."""
     from app.issuers import service as issuers
@@ -76,16 +125,29 @@ def issuer_create(
     names = dict(item.split("=", 1) for item in name if "=" in item)
     if not names:
         raise typer.BadParameter("give at least one --name LANG=NAME")
+    if jwt_alg not in ("RS256", "ES256", "EdDSA"):
+        raise typer.BadParameter("--jwt-alg must be RS256, ES256 or EdDSA")
     settings = _settings()
     context, factory = _context_and_sessions(settings)
-    data = IssuerCreate.model_validate({"name": names, "url": url, "email": email, "image": image})
+    data = IssuerCreate.model_validate(
+        {
+            "name": names,
+            "url": url,
+            "email": email,
+            "image": image,
+            "jwtAlgorithm": jwt_alg,
+            "suspensionEnabled": suspension,
+        }
+    )
     with session_scope(factory) as session:  # type: ignore[arg-type]
         issuer = issuers.create_issuer(session, context, data, actor="cli")
         read = issuers.to_read(context, issuer)
     typer.echo(f"issuer {read.id}\ndid    {read.did}\nprofile {read.profile_url}")
+    typer.echo(f"jwt    {jwt_alg}")
 
 
 @apikey_app.command("create")
+@_reports_errors
 def apikey_create(
     issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")],
     name: Annotated[str, typer.Option()] = "cli",
@@ -102,6 +164,7 @@ def apikey_create(
 
 
 @keys_app.command("rotate")
+@_reports_errors
 def keys_rotate(issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")]) -> None:
     """Add new signing keys for ISSUER and retire the old ones (they stay published)."""
     from app.issuers import service as issuers
@@ -115,14 +178,23 @@ def keys_rotate(issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")]) 
             typer.echo(f"{key.purpose:15} {key.key_type:8} {key.verification_method}")
 
 
+def _admin_token_from_environment() -> bool:
+    """True when the admin token comes from ``BADGES_ADMIN_TOKEN`` (or ``.env``), not from
+    the development secrets the service generated."""
+    return Settings().admin_token is not None
+
+
 def _print_urls(settings: Settings, summary: object | None) -> None:
     """What to open once the server is up."""
     base = settings.base_url
     lines = [("API docs", f"{base}/docs")]
     if settings.environment is Environment.DEVELOPMENT:
-        # A development token (generated into the data folder) is shown to get started; a
-        # production one is never written to the logs.
-        lines.insert(0, ("admin token", settings.admin_token_value()))
+        # A token the service generated (into data_dir/dev-secrets.json, now or on an earlier
+        # start) is shown to get started; one an operator set is never written out.
+        if _admin_token_from_environment():
+            lines.insert(0, ("admin token", "set by BADGES_ADMIN_TOKEN (not shown)"))
+        else:
+            lines.insert(0, ("admin token", settings.admin_token_value()))
     if summary is not None:
         issuer_id = summary.issuer_id  # type: ignore[attr-defined]
         lines += [
@@ -151,9 +223,10 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database, optionally load demo data, print the URLs, run uvicorn."""
-    from app.core.serving import Listen
+    from app.core.serving import Listen, check_address
     from app.core.serving import serve as run_server
 
+    check_address(host, port)  # before anything is printed, for any number of workers
     development = os.environ.get("BADGES_ENVIRONMENT", "development").lower() == "development"
     if development and "BADGES_BASE_URL" not in os.environ:
         public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -104,6 +104,8 @@ def _demo_issuer(session: Session, context: AppContext) -> Issuer:
             "defaultLanguage": "en",
             "url": "https://nwau.example.edu",
             "email": "registrar@nwau.example.edu",
+            # The demo shows a suspended credential: suspension is an issuer setting.
+            "suspensionEnabled": True,
         }
     )
     return issuers.create_issuer(session, context, data, actor=DEMO_ACTOR)

@@ -13,12 +13,17 @@ from app.api import include_routers
 from app.core.config import Settings, ensure_secrets, get_settings
 from app.core.context import AppContext
 from app.core.db import make_autocommit_engine, make_engine, make_sessionmaker
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
+from app.core.key_reader import make_key_reader
 from app.core.lanes import Lane
 from app.core.logging import configure_logging
+from app.core.methods import StandardMethods
 from app.core.middleware import BodySizeLimitMiddleware
+from app.core.problem_docs import install_problem_docs
 from app.core.serving import ConnectionRebalance
 from app.credentials.shortcut import PublicReadShortcut
+from app.verification import admission
 
 
 def _mount_web(app: FastAPI) -> None:
@@ -63,38 +68,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     autocommit_engine = make_autocommit_engine(
         settings.database_url, pool_size=settings.signing_threads + 2
     )
+    key_reader = make_key_reader(settings.database_url)  # API-key checks on the loop (PostgreSQL)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        import gc
-        import os as _os
-        import sys as _sys
-
-        if _os.environ.get("XP_FREEZE"):
-            gc.collect()
-            gc.freeze()
-        if _os.environ.get("XP_SWITCH"):
-            _sys.setswitchinterval(float(_os.environ["XP_SWITCH"]))
+        if key_reader is not None:
+            key_reader.bind()  # the server's event loop
+        _freeze_startup_heap()  # once per worker process, after everything start-up built
         yield
         engine.dispose()
         if autocommit_engine is not None:
             autocommit_engine.dispose()
+        if key_reader is not None:
+            key_reader.close()
 
     app = FastAPI(
         title="Open Badges 3.0 service",
         version="0.1.0",
         description="Issue and verify signed Open Badges 3.0 / W3C Verifiable Credentials.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from app.core.docs (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.context = context
     app.state.engine = engine
     app.state.autocommit_engine = autocommit_engine
+    app.state.key_reader = key_reader
     app.state.sessionmaker = make_sessionmaker(engine, context, autocommit_engine)
     app.state.signing_lane = Lane("signing", settings.signing_threads)
+    admission.install(app, settings)  # the verify lane and rate limits
     install_error_handlers(app)
+    install_docs(app)
+    install_problem_docs(app)
     include_routers(app, pages=_mount_web)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(PublicReadShortcut, owner=app)
+    app.add_middleware(StandardMethods, owner=app)  # HEAD and OPTIONS reach the shortcut too
     app.add_middleware(ConnectionRebalance)  # last added: outermost
     return app

@@ -1,11 +1,18 @@
 """``python -m openbadges verify FILE``: verify a credential file from the command line.
 
-Reads JSON, a VC-JWT, or a baked PNG/SVG (sniffed from the content), prints a per-check report
-(or the JSON report with ``--json``) and exits with:
+Reads JSON, a VC-JWT, or a baked PNG/SVG (sniffed from the content), verifies it as the kind
+its ``type`` names (an Open Badge, a CLR, an endorsement or a Bitstring Status List credential;
+``--expect`` overrides that), prints a per-check report (or the JSON report with ``--json``)
+and exits with:
 
 * ``0`` — verified;
 * ``1`` — not verified (the report says why);
-* ``2`` — unusable input: the file is missing, unreadable, or not a credential at all.
+* ``2`` — unusable input: the file is missing, unreadable, or not a credential at all (one line
+  saying why, never a traceback).
+
+Output piped into a reader that stops early (``| head -1``) ends quietly with the verdict's exit
+code: the ``BrokenPipeError`` is caught and stdout pointed at ``os.devnull``, as the Python
+documentation recommends (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
 
 Network access is the small :class:`UrlResolver` below (stdlib ``urllib``, ``http``/``https``
 only, timeouts, a size cap), so the library itself stays free of network code; ``--offline``
@@ -16,17 +23,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from openbadges.errors import ResolutionError
 from openbadges.resolver import OfflineResolver, Resolver, parse_json_object
 from openbadges.verification.sniff import MAX_INPUT_BYTES
-from openbadges.verify import VerificationReport, verify
+from openbadges.verify import Expected, VerificationReport, verify
 
 __all__ = ["UrlResolver", "main"]
 
@@ -110,16 +118,32 @@ def main(argv: list[str] | None = None) -> int:
         resolver=resolver,
         now=args.now,
         recipient=args.recipient,
+        expected=args.expect,
         fragment_key_policy=args.policy,
     )
-    print(json.dumps(report.to_dict(), indent=2) if args.json else render(report))
+    _emit(json.dumps(report.to_dict(), indent=2) if args.json else render(report))
     if report.credential is None:
         return EXIT_UNUSABLE
     return EXIT_VERIFIED if report.verified else EXIT_NOT_VERIFIED
 
 
+def _emit(text: str) -> None:
+    """Print ``text``; a reader that closed the pipe early is not an error worth a traceback."""
+    try:
+        print(text)
+        sys.stdout.flush()  # raise EPIPE here, inside the try, not at interpreter shutdown
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at devnull so that flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def render(report: VerificationReport) -> str:
-    """Format a report as readable text, one line per check."""
+    """Format a report as readable text, one line per check (one line for unusable input)."""
+    if report.credential is None:
+        reason = report.checks[0].detail if report.checks else "the input is not a credential."
+        return "NOT VERIFIED (unusable input): " + " ".join(reason.split())
     verdict = "VERIFIED" if report.verified else "NOT VERIFIED"
     lines = [f"{verdict} ({report.format})"]
     credential = report.credential or {}
@@ -152,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=("bound", "validator"),
         default="bound",
         help="key policy: 'bound' (issuer must publish the key) or 'validator' (1EdTech shortcut)",
+    )
+    command.add_argument(
+        "--expect",
+        choices=get_args(Expected),
+        default=None,
+        help="verify as this kind instead of the one the document's type names",
     )
     command.add_argument("--offline", action="store_true", help="fetch nothing from the network")
     return parser

@@ -84,6 +84,10 @@ def _payload_format(payload: str, *, allow_url: bool = False) -> Format:
             raise BakeError(
                 f"the baked JSON does not parse: {exc}", code="bake_bad_payload"
             ) from exc
+        except RecursionError as exc:  # Python's parser recurses per level: hostile nesting
+            raise BakeError(
+                "the baked JSON nests too deeply to be a credential", code="bake_too_deep"
+            ) from exc
         if isinstance(parsed, dict):
             return "json"
     elif _JWS.match(text):

@@ -109,6 +109,8 @@ def parse_json_object(body: dict[str, Any] | str | bytes, url: str) -> dict[str,
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ResolutionError(f"{url} did not return JSON: {exc}", code="not_json") from exc
+    except RecursionError as exc:  # Python's parser recurses per nesting level
+        raise ResolutionError(f"{url} returned JSON nested too deeply", code="not_json") from exc
     if not isinstance(parsed, dict):
         raise ResolutionError(f"{url} returned JSON that is not an object", code="not_json")
     return parsed

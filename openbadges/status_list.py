@@ -3,18 +3,24 @@
 Spec: https://www.w3.org/TR/vc-bitstring-status-list/. The list is a GZIP-compressed bitstring
 encoded as multibase base64url without padding (prefix ``u``); index 0 is the most significant
 bit of the first byte. A list holds at least 131,072 entries (16 KiB) so that one credential's
-status hides in the crowd, and issuers pick indexes at random (:func:`random_free_index`).
+status hides in the crowd, and indexes must not reveal issue order: an issuer hands out the
+positions 0, 1, 2 … of a list and maps each through a secret keyed permutation of the list's
+indexes (:func:`permuted_index`), so every index is used once and they come in random order
+(no collisions to retry, however full the list). :func:`random_free_index` draws at random
+against the set of taken indexes instead, for callers without a per-list counter.
 
 Error codes (``StatusListError.code``) are the spec's processing-error names:
 ``STATUS_LIST_LENGTH_ERROR``, ``RANGE_ERROR``, ``MALFORMED_VALUE_ERROR`` and
 ``STATUS_VERIFICATION_ERROR``; ``STATUS_LIST_FULL`` when no free index is left.
 
 Also here: :func:`is_revoked_1edtech` for the 1EdTech Revocation List (``1EdTechRevocationList``),
-whose document is ``{"revokedCredential": [{"id", "revoked"?, "revocationReason"?}]}``.
+whose document is ``{"revokedCredential": [{"id", "revoked"?, "revocationReason"?}]}`` (some
+issuers name the array ``revokedCredentials``; both are read).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 from collections.abc import Callable, Mapping
@@ -40,6 +46,7 @@ __all__ = [
     "MIN_SIZE",
     "Bitstring",
     "is_revoked_1edtech",
+    "permuted_index",
     "random_free_index",
     "read_status",
     "status_entry",
@@ -86,6 +93,58 @@ def random_free_index(taken: Taken, size: int = MIN_SIZE, rng: random.Random | N
     raise StatusListError(
         f"all {size} indexes of the status list are taken", code="STATUS_LIST_FULL"
     )
+
+
+PERMUTATION_ROUNDS = 10
+"""Feistel rounds: FF1 (NIST SP 800-38G) uses 10 for small domains like these 18 bits."""
+
+
+def permuted_index(key: bytes, size: int, position: int) -> int:
+    """The index at ``position`` of a secret, keyed pseudo-random permutation of ``range(size)``.
+
+    A balanced Feistel network over the smallest even number of bits covering ``size`` (18
+    bits for 131,072), its round function keyed BLAKE2b, is a bijection of that power-of-two
+    domain; cycle-walking (apply it again while the result is ``>= size``) restricts it to a
+    bijection of ``range(size)`` (Black & Rogaway, "Ciphers with arbitrary finite domains").
+    Positions ``0 … size-1`` therefore give every index exactly once, in an order that says
+    nothing about issue order to whoever lacks ``key``. Cost does not depend on how many
+    positions were used (the domain is at most 4x ``size``, so a walk is short).
+
+    Args:
+        key: the list's secret (at least 16 random bytes; at most 64, BLAKE2b's key size).
+        size: the number of indexes (the list's length), at least 1.
+        position: the list's counter value, in ``range(size)``.
+
+    Returns:
+        An index in ``range(size)``.
+
+    Raises:
+        StatusListError: ``RANGE_ERROR`` for a position outside ``range(size)``.
+    """
+    if size < 1 or not 0 <= position < size:
+        raise StatusListError(
+            f"position {position} is outside a list of {size}", code="RANGE_ERROR"
+        )
+    half = max(1, ((size - 1).bit_length() + 1) // 2)
+    keyed = hashlib.blake2b(key=key, digest_size=8)
+    value = _feistel(keyed, half, position)
+    while value >= size:
+        value = _feistel(keyed, half, value)
+    return value
+
+
+def _feistel(keyed: Any, half: int, value: int) -> int:
+    """One pass of the keyed Feistel permutation over ``2 * half`` bits.
+
+    ``keyed`` is a keyed BLAKE2b object; each round hashes a copy (cheaper than re-keying).
+    """
+    mask = (1 << half) - 1
+    left, right = value >> half, value & mask
+    for round_number in range(PERMUTATION_ROUNDS):
+        hasher = keyed.copy()
+        hasher.update(b"%d:%d" % (round_number, right))
+        left, right = right, left ^ (int.from_bytes(hasher.digest(), "big") & mask)
+    return (left << half) | right
 
 
 def status_entry(list_url: str, index: int, purpose: str = "revocation") -> dict[str, Any]:
@@ -215,8 +274,16 @@ def _list_subject(list_credential: Mapping[str, Any]) -> tuple[Mapping[str, Any]
 def is_revoked_1edtech(list_doc: Mapping[str, Any], credential_id: str) -> bool:
     """Tell whether a 1EdTech Revocation List names a credential as revoked.
 
+    The array of revoked credentials is read under both names issuers publish:
+    ``revokedCredential`` (1EdTech's validator, Badgr) and the plural ``revokedCredentials``;
+    when both are present, an entry in either counts. A document with neither is not a
+    revocation list this verifier can read, and it is refused rather than read as "nothing is
+    revoked" (a renamed or truncated list must never make a revoked credential look valid).
     An entry revokes when its ``id`` equals the credential id (after percent-decoding and
     trimming, the OB equality rule) and ``revoked`` is absent or true.
+
+    Spec: https://www.imsglobal.org/spec/vcrl/v1p0/ (the list document; the 1EdTech
+    validator's RevocationListProbe reads ``revokedCredential``).
 
     Args:
         list_doc: the fetched revocation list document.
@@ -226,23 +293,36 @@ def is_revoked_1edtech(list_doc: Mapping[str, Any], credential_id: str) -> bool:
         True when revoked.
 
     Raises:
-        StatusListError: ``MALFORMED_VALUE_ERROR`` when ``revokedCredential`` is not a list of
-            objects with an ``id``.
+        StatusListError: ``MALFORMED_VALUE_ERROR`` when neither array is present, or one is not
+            a list of objects with an ``id``.
     """
-    entries = list_doc.get("revokedCredential", [])
-    if not isinstance(entries, list):
+    names = [name for name in _REVOKED_ARRAYS if name in list_doc]
+    if not names:
         raise StatusListError(
-            "revokedCredential must be an array",
+            "the revocation list has neither a revokedCredential nor a revokedCredentials "
+            "array, so it cannot say whether the credential is revoked",
             code="MALFORMED_VALUE_ERROR",
-            path="$.revokedCredential",
+            path="$",
         )
     wanted = _same_id(credential_id)
+    return any(_lists_revoked(list_doc[name], name, wanted) for name in names)
+
+
+_REVOKED_ARRAYS = ("revokedCredential", "revokedCredentials")
+
+
+def _lists_revoked(entries: object, name: str, wanted: str) -> bool:
+    """Whether the array ``name`` lists ``wanted`` as revoked."""
+    if not isinstance(entries, list):
+        raise StatusListError(
+            f"{name} must be an array", code="MALFORMED_VALUE_ERROR", path=f"$.{name}"
+        )
     for position, item in enumerate(entries):
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
             raise StatusListError(
-                "each revokedCredential entry needs a string id",
+                f"each {name} entry needs a string id",
                 code="MALFORMED_VALUE_ERROR",
-                path=f"$.revokedCredential[{position}]",
+                path=f"$.{name}[{position}]",
             )
         if _same_id(item["id"]) == wanted and item.get("revoked", True) is not False:
             return True

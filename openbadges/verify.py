@@ -7,8 +7,10 @@ The public entry point of the verifier; the checks themselves live in
     report = verify(Path("badge.png").read_bytes(), resolver=my_resolver)
     report.verified, [(c.id, c.status, c.detail) for c in report.checks]
 
-A CLR 2.0 ``ClrCredential`` is verified too, with each credential it includes verified on its
-own (the ``credentials`` check, and one entry per credential in ``report.children``).
+The document is verified as the kind its ``type`` names — an Open Badge, a CLR 2.0
+``ClrCredential``, an ``EndorsementCredential`` or a ``BitstringStatusListCredential`` — unless
+``expected=`` says otherwise. A CLR has each credential it includes verified on its own (the
+``credentials`` check, and one entry per credential in ``report.children``).
 
 Specs:
     https://www.imsglobal.org/spec/ob/v3p0/#verification

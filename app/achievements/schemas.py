@@ -8,12 +8,18 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from app.core.schemas import ApiModel, HttpUrl, LanguageTag, ReadModel, ShortText, Text
-from openbadges.model.enums import (
-    AchievementTypeValue,
-    AlignmentTargetTypeValue,
-    ResultTypeValue,
+from app.core.schemas import (
+    AchievementType,
+    ApiModel,
+    FieldOfStudy,
+    HttpUrl,
+    HumanCode,
+    LanguageTag,
+    ReadModel,
+    ShortText,
+    Text,
 )
+from openbadges.model.enums import AlignmentTargetTypeValue, ResultTypeValue
 
 
 class CriteriaIn(ApiModel):
@@ -83,7 +89,7 @@ class RelatedIn(ApiModel):
 class AchievementFields(ApiModel):
     """Fields shared by create and update."""
 
-    achievement_type: AchievementTypeValue | None = None
+    achievement_type: AchievementType | None = None
     image: ImageIn | None = None
     alignment: list[AlignmentIn] = Field(default_factory=list, max_length=100)
     result_description: list[ResultDescriptionIn] = Field(default_factory=list, max_length=100)
@@ -91,8 +97,8 @@ class AchievementFields(ApiModel):
     in_language: LanguageTag | None = None
     related: list[RelatedIn] = Field(default_factory=list, max_length=100)
     tags: list[ShortText] = Field(default_factory=list, max_length=100)
-    human_code: ShortText | None = None
-    field_of_study: ShortText | None = None
+    human_code: HumanCode | None = None
+    field_of_study: FieldOfStudy | None = None
 
 
 class AchievementCreate(AchievementFields):

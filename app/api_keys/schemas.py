@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from app.core.schemas import ApiModel, ReadModel, ShortText
+from app.core.schemas import ApiKeyName, ApiModel, ReadModel
 
 
 class ApiKeyCreate(ApiModel):
     """A label for the new key."""
 
-    name: ShortText = "default"
+    name: ApiKeyName = "default"
 
 
 class ApiKeyRead(ReadModel):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated
 from app.audit import service as audit
 from app.core.errors import NotFound
-from app.core.security import forget_api_key, hash_token, new_api_key
+from app.core.security import hash_token, new_api_key
 from app.issuers import service as issuers
 from app.models import ApiKey
 
@@ -71,8 +71,7 @@ def revoke_api_key(
             issuer_id=issuer_id,
             details={"prefix": key.prefix},
         )
-    session.commit()
-    forget_api_key(key.token_hash)  # other workers: within API_KEY_CACHE_SECONDS
+    session.commit()  # every worker reads the key's row per request: refused from now on
     return key
 
 

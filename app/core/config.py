@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.secret_strength import MIN_KEK_BITS, MIN_TOKEN_BITS, weakness
+
 KEK_FILE_NAME = "key-encryption-key"
 DEV_SECRETS_FILE = "dev-secrets.json"
 KEK_HINT = "python -c 'import secrets,base64; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())'"
@@ -55,6 +57,17 @@ class Settings(BaseSettings):
     signing_threads: int = Field(default=3, ge=1, le=64)
     """Threads per worker process that may issue (assemble, sign, store) at once; further
     issuing requests wait their turn in order (see :mod:`app.core.lanes`)."""
+    verify_threads: int = Field(default=2, ge=1, le=16)
+    """Threads per worker that run public verification (``POST /api/v1/verify``, ``/verify``),
+    apart from issuing's and pages' threads (see :mod:`app.verification.admission`)."""
+    verify_queue: int = Field(default=16, ge=0, le=10_000)
+    """Verifications that may wait for a verify thread; the next get 503 with Retry-After."""
+    verify_rate_per_minute: float = Field(default=60, ge=0)
+    """Verifications per minute per anonymous client address and worker (0: no limit)."""
+    verify_burst: int = Field(default=20, ge=1)
+    verify_authenticated_rate_per_minute: float = Field(default=600, ge=0)
+    """The same for a caller with an issuer API key or the admin token (0: no limit)."""
+    verify_authenticated_burst: int = Field(default=60, ge=1)
     log_level: str = "INFO"
 
     @field_validator("base_url")
@@ -173,14 +186,29 @@ def _kek_file_exists(settings: Settings) -> bool:
 
 
 def _enforce_production_secrets(settings: Settings) -> None:
-    """Refuse to start with a missing or short admin token or an unusable KEK."""
+    """Refuse to start with a missing, short or made-up admin token or KEK (rules and
+    thresholds: :mod:`app.core.secret_strength`)."""
     token = settings.admin_token.get_secret_value() if settings.admin_token else ""
     if len(token) < 24:
         raise InsecureSettingsError(
             "BADGES_ADMIN_TOKEN is missing or shorter than 24 characters. "
             f"Generate one with: {TOKEN_HINT}"
         )
-    settings.kek_bytes()
+    kek = settings.kek_bytes()  # missing or malformed: that message first
+    reason = weakness(token, min_bits=MIN_TOKEN_BITS)
+    if reason is not None:
+        raise InsecureSettingsError(
+            f"BADGES_ADMIN_TOKEN does not look random ({reason}). Generate one with: {TOKEN_HINT}"
+        )
+    reason = weakness(kek, min_bits=MIN_KEK_BITS, unit="byte")
+    if reason is not None:
+        source = f"BADGES_KEYS_DIR/{KEK_FILE_NAME}"
+        if settings.key_encryption_key:
+            source = "BADGES_KEY_ENCRYPTION_KEY"
+        raise InsecureSettingsError(
+            f"The key-encryption key in {source} does not look random ({reason}). "
+            f"Generate one with: {KEK_HINT}"
+        )
     if not settings.base_url.startswith("https://"):
         raise InsecureSettingsError("BADGES_BASE_URL must be an https:// origin in production.")
 

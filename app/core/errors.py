@@ -15,9 +15,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, SQLAlchemyError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.db_errors import describe, is_unavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://openbadges.local/problems/"
@@ -103,10 +105,22 @@ class PayloadTooLarge(AppError):
     status, title, code = 413, "Content too large", "payload_too_large"
 
 
+RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait after a 503: a database restart or fail-over."""
+
+
 class ServiceUnavailable(AppError):
-    """A dependency (the database) is not reachable."""
+    """A dependency (the database) is not reachable; the client should retry later."""
 
     status, title, code = 503, "Service unavailable", "unavailable"
+
+    def __init__(
+        self,
+        detail: str = "The database is not reachable just now; try again shortly.",
+        *,
+        retry_after: int = RETRY_AFTER_S,
+    ) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
@@ -169,20 +183,70 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(error, request)
 
 
-async def _data_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    # Input the schemas cannot see (a query or path string) may still reach a text column:
-    # PostgreSQL refuses NUL there, which is the client's error, not ours.
-    if "NUL" in str(getattr(exc, "orig", "")):
-        error = Unprocessable("Text must not contain NUL (U+0000) characters.", field="$")
-        return problem_response(error, request)
-    return await _unexpected_handler(request, exc)
+_NUL_WORD = re.compile(r"\bNUL\b")
+"""The driver's word for U+0000 ("cannot contain NUL (0x00) bytes"), not "NOT NULL"."""
 
 
-async def _unexpected_handler(request: Request, _exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", extra={"path": request.url.path})
+async def _database_error_handler(request: Request, exc: Exception) -> Response:
+    """Every SQLAlchemy error, answered here so none reaches the server as an exception.
+
+    An outage is a 503 with ``Retry-After`` (a browser gets the HTML page). A NUL in a text
+    value is the client's 422: input the schemas cannot see (a query or path string) may still
+    reach a text column, and PostgreSQL refuses NUL there. Anything else is our 500. Handled
+    here rather than by the catch-all handler because Starlette's catch-all re-raises after
+    answering, and uvicorn then closes the keep-alive connection. Logged without values
+    (:func:`app.core.db_errors.describe`).
+    """
+    assert isinstance(exc, SQLAlchemyError)  # registered for SQLAlchemyError only
+    if is_unavailable(exc):
+        logger.warning("database unavailable", extra={"path": request.url.path, **describe(exc)})
+        return _for_browser_or_problem(request, ServiceUnavailable())
+    if isinstance(exc, DataError) and _NUL_WORD.search(str(getattr(exc, "orig", ""))):
+        error: AppError = Unprocessable("Text must not contain NUL (U+0000) characters.", field="$")
+        return _for_browser_or_problem(request, error)
+    # No message, for any of them: even an ORM error (PendingRollbackError) quotes the
+    # driver's message of an earlier failure, values included.
+    logger.error("database error", extra={"path": request.url.path, **describe(exc)})
     error = AppError("An unexpected error occurred; it has been logged.")
     error.status, error.title, error.code = 500, "Internal server error", "internal"
     return problem_response(error, request)
+
+
+def _for_browser_or_problem(request: Request, error: AppError) -> Response:
+    """The HTML error page ``app.web`` offers browsers (``app.state.html_error_page``), else
+    problem JSON; the error's headers (``Retry-After``) either way."""
+    render = getattr(request.app.state, "html_error_page", None)
+    page = render(request, error.status) if callable(render) else None
+    if page is None:
+        return problem_response(error, request)
+    body, headers = page
+    return Response(body, status_code=error.status, headers={**headers, **error.headers})
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    cause = _database_cause(exc)
+    if cause is None:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+    else:  # the traceback would print the driver's message, which quotes values
+        fields = {**describe(cause), "error": type(exc).__name__}
+        logger.error(
+            "unhandled error from a database error", extra={"path": request.url.path, **fields}
+        )
+    error = AppError("An unexpected error occurred; it has been logged.")
+    error.status, error.title, error.code = 500, "Internal server error", "internal"
+    return problem_response(error, request)
+
+
+def _database_cause(exc: BaseException) -> StatementError | None:
+    """The database error ``exc`` was raised from (or while handling), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StatementError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -190,5 +254,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
-    app.add_exception_handler(DataError, _data_error_handler)
+    app.add_exception_handler(SQLAlchemyError, _database_error_handler)
     app.add_exception_handler(Exception, _unexpected_handler)

@@ -46,6 +46,9 @@ Resolve = Callable[[str, int], list[str]]
 MAX_REDIRECTS = 3
 DEFAULT_MAX_BYTES = 1_000_000
 DEFAULT_TTL_S = 60.0
+CACHE_BYTES = 8_000_000
+"""The bodies one fetch cache keeps in all (512 entries of up to 1 MB each would be 512 MB
+per worker, filled by whatever URLs anonymous verification requests name)."""
 ACCEPT_JSON = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 USER_AGENT = "openbadges-service-verifier/0.1 (+https://www.imsglobal.org/spec/ob/v3p0)"
 
@@ -167,8 +170,15 @@ def _shared_state(
     with _SHARED_LOCK:
         key = (allow_private, timeout_s)
         if key not in _SHARED:
-            _SHARED[key] = (_new_client(None, timeout_s), TtlLru[str, Fetched](512, time.monotonic))
+            _SHARED[key] = (_new_client(None, timeout_s), _new_cache(time.monotonic))
         return _SHARED[key]
+
+
+def _new_cache(clock: Callable[[], float]) -> TtlLru[str, Fetched]:
+    """A fetch cache bounded in entries and in bytes (:data:`CACHE_BYTES`)."""
+    return TtlLru[str, Fetched](
+        512, clock, weigh=lambda fetched: len(fetched.content), max_weight=CACHE_BYTES
+    )
 
 
 class SafeFetcher:
@@ -208,7 +218,7 @@ class SafeFetcher:
             self._owns_client = False
         else:
             self._client = _new_client(transport, timeout_s)
-            self._cache = TtlLru[str, Fetched](512, clock)
+            self._cache = _new_cache(clock)
             self._owns_client = True
 
     def close(self) -> None:
@@ -226,7 +236,8 @@ class SafeFetcher:
         fetched = self.fetch(target, accept=ACCEPT_JSON)
         try:
             doc = json.loads(fetched.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: Python's parser recurses once per level of hostile nesting.
             raise ResolutionError(f"{target} did not return JSON.") from exc
         if not isinstance(doc, dict):
             raise ResolutionError(f"{target} did not return a JSON object.")
@@ -247,7 +258,7 @@ class SafeFetcher:
             return self.ttl_s
         try:
             list_ttl = _status_list_ttl_s(json.loads(fetched.content))
-        except ValueError:
+        except (ValueError, RecursionError):
             return self.ttl_s
         return self.ttl_s if list_ttl is None else min(self.ttl_s, list_ttl)
 

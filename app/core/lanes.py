@@ -52,6 +52,48 @@ class Lane:
         )
 
 
+class LaneFull(Exception):
+    """A bounded lane's queue is full; the request should be refused, not queued."""
+
+    def __init__(self, lane: str) -> None:
+        super().__init__(f"the {lane} lane is full")
+        self.lane = lane
+
+
+class BoundedLane(Lane):
+    """A :class:`Lane` that queues at most ``queue`` callers and refuses the next ones.
+
+    An unbounded queue turns a flood into latency for everyone in it and memory held by every
+    waiting request (its body included); refusing at once (``503`` with ``Retry-After``) lets
+    the flood's sender back off and keeps the queue short enough to drain in about a second.
+    Public verification runs in one (``BADGES_VERIFY_THREADS``, ``BADGES_VERIFY_QUEUE``).
+    """
+
+    def __init__(self, name: str, size: int, queue: int) -> None:
+        super().__init__(name, size)
+        self.queue = queue
+        # Requests running or waiting in this lane, per event loop (like the limiters).
+        self._admitted: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """As :meth:`Lane.run`, or raise :class:`LaneFull` when ``queue`` callers already wait.
+
+        Counted here, not read from the limiter: a caller only shows up among the limiter's
+        waiters after a checkpoint, by which time others may have passed the same check.
+        """
+        loop = asyncio.get_running_loop()
+        admitted = self._admitted.get(loop, 0)
+        if admitted >= self.size + self.queue:
+            raise LaneFull(self.name)
+        self._admitted[loop] = admitted + 1
+        try:
+            return await super().run(function, *args)
+        finally:
+            self._admitted[loop] -= 1
+
+
 async def _signing_lane(request: Request) -> Lane:
     lane: Lane = request.app.state.signing_lane
     return lane

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from app.core import log_redaction
+
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -33,8 +35,10 @@ def configure_logging(level: str = "INFO") -> None:
     """Send the ``app`` and uvicorn loggers to stderr as JSON lines (idempotent)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    log_redaction.install(handler)  # learner tokens never reach a log line (issue 9)
     for name in ("app", "uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(level)
         logger.propagate = name == "app"
+    log_redaction.install(logging.getLogger("uvicorn.access"))  # also under any other handler

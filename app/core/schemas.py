@@ -7,8 +7,19 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from app.models import lengths
+from openbadges.model.enums import AchievementTypeValue
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -79,10 +90,52 @@ def _utc_representable(value: datetime) -> datetime:
     return value
 
 
+def _at_most(limit: int) -> AfterValidator:
+    """A length check of the normalised text with a plain message (pydantic's own check, after
+    a validator, speaks of "items"); ``Field(max_length=)`` stays for the OpenAPI document."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters (this has {len(value)})")
+        return value
+
+    return AfterValidator(check)
+
+
 Timestamp = Annotated[AwareDatetime, AfterValidator(_utc_representable)]
 """A date-time with an offset that converts to UTC (``0001-01-01T00:00+01:00`` does not)."""
-Text = Annotated[str, AfterValidator(_nfc), Field(min_length=1, max_length=10_000)]
-ShortText = Annotated[str, AfterValidator(_nfc), Field(min_length=1, max_length=500)]
-LanguageTag = Annotated[str, Field(max_length=35), AfterValidator(_language)]
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
-HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+Text = Annotated[
+    str, AfterValidator(_nfc), _at_most(10_000), Field(min_length=1, max_length=10_000)
+]
+ShortText = Annotated[
+    str, AfterValidator(_nfc), _at_most(lengths.NAME), Field(min_length=1, max_length=lengths.NAME)
+]
+LanguageTag = Annotated[str, Field(max_length=lengths.LANGUAGE_TAG), AfterValidator(_language)]
+Email = Annotated[str, Field(max_length=lengths.EMAIL), AfterValidator(_email)]
+HttpUrl = Annotated[str, Field(max_length=lengths.URL), AfterValidator(_http_url)]
+
+# Texts stored in shorter columns than ``ShortText`` (lengths measured after NFC, as stored).
+HumanCode = Annotated[
+    str,
+    AfterValidator(_nfc),
+    _at_most(lengths.HUMAN_CODE),
+    Field(min_length=1, max_length=lengths.HUMAN_CODE),
+]
+FieldOfStudy = Annotated[
+    str,
+    AfterValidator(_nfc),
+    _at_most(lengths.FIELD_OF_STUDY),
+    Field(min_length=1, max_length=lengths.FIELD_OF_STUDY),
+]
+ApiKeyName = Annotated[
+    str,
+    AfterValidator(_nfc),
+    _at_most(lengths.API_KEY_NAME),
+    Field(min_length=1, max_length=lengths.API_KEY_NAME),
+]
+AchievementType = Annotated[AchievementTypeValue, Field(max_length=lengths.ACHIEVEMENT_TYPE)]
+"""An OB 3.0 achievement type or an ``ext:`` term short enough for its column."""
+
+Bool = StrictBool
+"""Request booleans are JSON ``true``/``false`` only: pydantic's lax mode would take ``0``,
+``"yes"`` or ``"off"``, and ``{"hidden": 0}`` must not quietly mean "show"."""

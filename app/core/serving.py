@@ -60,6 +60,7 @@ class Listen:
 
 def serve(listen: Listen) -> None:
     """Serve until interrupted (see the module docstring for the process model)."""
+    check_address(listen.host, listen.port)
     if listen.workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(
             APP,
@@ -70,13 +71,26 @@ def serve(listen: Listen) -> None:
             log_config=None,
         )
         return
-    try:  # fail here, once, with a plain message, if the address is taken
-        reuseport_socket(listen.host, listen.port).close()
-    except OSError as error:
-        raise SystemExit(
-            f"cannot listen on {listen.host}:{listen.port}: {error.strerror or error}"
-        ) from error
     Supervisor(listen).run()
+
+
+def check_address(host: str, port: int) -> None:
+    """Exit with one plain line (status 1) when ``host:port`` cannot be listened on.
+
+    ``badges serve`` calls this before it migrates, loads the demo or prints any URL, for any
+    number of workers: otherwise one worker's uvicorn printed every demo URL and then a JSON
+    log line, exit 3. The probe is a plain socket (``SO_REUSEADDR`` as uvicorn sets it, no
+    ``SO_REUSEPORT``), so another ``badges serve --workers N`` already on the port counts as
+    taken instead of being joined.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+            probe.listen(1)
+    except OSError as error:
+        raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:

@@ -92,7 +92,11 @@ def assemble_credential(parts: CredentialParts) -> dict[str, Any]:
     credential["credentialSubject"] = _subject(parts)
     if parts.evidence:
         credential["evidence"] = [{"type": ["Evidence"], **e} for e in parts.evidence]
-    credential["credentialStatus"] = [
-        status_entry(slot.list_url, slot.index, slot.purpose) for slot in parts.status
-    ]
+    entries = [status_entry(slot.list_url, slot.index, slot.purpose) for slot in parts.status]
+    # OB 3.0: credentialStatus [0..1], one object in its JSON Schema. Several (revocation and
+    # suspension, an issuer's choice) are VC 2.0 but outside that schema: an array then.
+    if len(entries) == 1:
+        credential["credentialStatus"] = entries[0]
+    elif entries:
+        credential["credentialStatus"] = entries
     return credential

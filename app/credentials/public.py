@@ -35,7 +35,7 @@ def _json_response(credential: PublishedCredential) -> Response:
     return Response(credential.json, media_type=VC_LD_JSON, headers=_JSON_HEADERS)
 
 
-def _jwt_response(credential: PublishedCredential, media_type: str = "text/plain") -> Response:
+def _jwt_response(credential: PublishedCredential, media_type: str = VC_JWT) -> Response:
     """The stored compact JWS."""
     if credential.jwt is None:
         raise NotFound("This credential has no VC-JWT form.")
@@ -50,6 +50,14 @@ def _wants(request: Request) -> str:
     if any(t in accept for t in _JSON_TYPES) and "text/html" not in accept:
         return "json"
     return "html" if "text/html" in accept or not accept or "*/*" in accept else "json"
+
+
+def _jwt_file_type(request: Request) -> str:
+    """The media type of ``.jwt``: ``application/vc+jwt`` (VC-JOSE-COSE §6.1.1, the type OB 3.0
+    VC-JWTs are registered under), or ``text/plain`` for a client that asks for text to show
+    (a browser tab opened with ``Accept: text/plain``) and not for the VC-JWT type."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/plain" if "text/plain" in accept and VC_JWT not in accept else VC_JWT
 
 
 def _load_published(request: Request, credential_id: uuid.UUID) -> PublishedCredential:
@@ -143,7 +151,7 @@ def from_memory(request: Request, ident: str, suffix: str | None) -> Response | 
         if hit is None:
             return None
         if wanted == "jwt-file":
-            return _jwt_response(hit) if hit.jwt is not None else None
+            return _jwt_response(hit, _jwt_file_type(request)) if hit.jwt is not None else None
         if wanted == "jwt":
             return _jwt_response(hit, VC_JWT) if hit.jwt is not None else None
         return _json_response(hit) if hit.json is not None else None
@@ -172,8 +180,8 @@ async def get_credential_json(credential_id: uuid.UUID, request: Request) -> Res
 
 @router.get("/credentials/{credential_id}.jwt")
 async def get_credential_jwt(credential_id: uuid.UUID, request: Request) -> Response:
-    """The VC-JWT form (``text/plain``, as OB 3.0 serves ``.jwt`` files)."""
-    return _jwt_response(await _published(request, credential_id))
+    """The VC-JWT form (``application/vc+jwt``; ``text/plain`` when Accept asks for it)."""
+    return _jwt_response(await _published(request, credential_id), _jwt_file_type(request))
 
 
 def _parse_id(value: str) -> uuid.UUID:

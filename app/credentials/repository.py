@@ -31,6 +31,7 @@ from app.models import (
     Achievement,
     AuditEvent,
     Credential,
+    Issuer,
     ProgramModule,
     StatusAllocation,
     StatusList,
@@ -94,7 +95,8 @@ class IssuedRows:
     credential: dict[str, Any]
     """Every column of the ``credentials`` row (the signed document included)."""
     allocations: Sequence[dict[str, Any]]
-    """``status_allocations`` rows, in the fixed purpose order (revocation, suspension)."""
+    """``status_allocations`` rows, in the fixed purpose order: revocation, then suspension
+    when the credential has that entry (the issuer's ``suspension_enabled``, re-checked)."""
     audit: dict[str, Any]
     """Every column of the ``audit_events`` row."""
     module_lineages: Sequence[uuid.UUID]
@@ -121,33 +123,47 @@ def _column_params(table: Any, prefix: str) -> list[Any]:
     return [bindparam(f"{prefix}{c.key}", type_=c.type) for c in table.c]
 
 
-def _single_statement_issuance() -> Select[Any]:
+_SLOT_PREFIXES = ("r_", "s_")
+"""Bind-parameter prefixes of the revocation and the suspension allocation."""
+
+
+def _single_statement_issuance(slot_count: int) -> Select[Any]:
     """The whole issuance as one PostgreSQL statement (data-modifying CTEs).
 
     ``guard`` re-checks in the statement's own snapshot what the caller took from worker
-    caches (the achievement version is still current and the issuer's, both status lists are
-    open and large enough, and the achievement is no program module); the rows are written
-    only when all hold. The status allocations carry no ``ON CONFLICT``: an index held by
-    another credential fails the statement with the unique violation, and the whole statement
-    (credential and audit rows too) is undone, as a statement always is. The foreign keys of
-    the allocations on the credential are checked at the end of the statement, when the
-    credential row exists.
+    caches (the achievement version is still current and the issuer's; the status lists exist,
+    are the issuer's, have the purpose and are large enough for the index, and the issuer's
+    ``suspension_enabled`` still says whether the credential gets a suspension entry, i.e.
+    ``slot_count`` is 2; the achievement is no program module); the rows are written only
+    when all hold. A list marked full still takes an index the worker reserved in it (its
+    counter handed that position to this worker alone). The status allocations carry no
+    ``ON CONFLICT``: an index held by another credential (never, but for a bug) fails the
+    statement with the unique violation, and the whole statement (credential and audit rows
+    too) is undone, as a statement always is. The foreign keys of the allocations on the
+    credential are checked at the end of the statement, when the credential row exists.
     """
     credentials = Credential.__table__
     allocations = StatusAllocation.__table__
     audits = AuditEvent.__table__
-    slots = (("r_", "revocation"), ("s_", "suspension"))
+    slots = _SLOT_PREFIXES[:slot_count]
+    issuer_id = bindparam("c_issuer_id", type_=Uuid())
 
-    def open_list(prefix: str) -> Any:
+    def usable_list(prefix: str) -> Any:
         return exists().where(
             StatusList.id == bindparam(f"{prefix}list_id", type_=Uuid()),
-            StatusList.is_full.is_(False),
+            StatusList.issuer_id == issuer_id,
+            StatusList.purpose == bindparam(f"{prefix}purpose"),
             StatusList.size > bindparam(f"{prefix}index"),
         )
 
+    setting = exists().where(Issuer.id == issuer_id, Issuer.suspension_enabled.is_(slot_count == 2))
+    lists_open = setting
+    for prefix in slots:
+        lists_open = lists_open & usable_list(prefix)
+
     current = exists().where(
         Achievement.id == bindparam("c_achievement_id", type_=Uuid()),
-        Achievement.issuer_id == bindparam("c_issuer_id", type_=Uuid()),
+        Achievement.issuer_id == issuer_id,
         Achievement.is_current.is_(True),
     )
     modules = exists().where(
@@ -157,7 +173,7 @@ def _single_statement_issuance() -> Select[Any]:
     guard = select(
         current.label("achievement_current"),
         modules.label("is_program_module"),
-        (open_list("r_") & open_list("s_")).label("lists_open"),
+        lists_open.label("lists_open"),
     ).cte("guard")
     allowed = guard.c.achievement_current & ~guard.c.is_program_module & guard.c.lists_open
     credential = (
@@ -169,14 +185,11 @@ def _single_statement_issuance() -> Select[Any]:
         .returning(credentials.c.id)
         .cte("credential")
     )
+    rows = [
+        select(*_column_params(allocations, prefix)).select_from(credential) for prefix in slots
+    ]
     allocation = insert(allocations).from_select(  # type: ignore[arg-type]
-        [c.key for c in allocations.c],
-        union_all(
-            *(
-                select(*_column_params(allocations, prefix)).select_from(credential)
-                for prefix, _ in slots
-            )
-        ),
+        [c.key for c in allocations.c], union_all(*rows) if len(rows) > 1 else rows[0]
     )
     audit = insert(audits).from_select(  # type: ignore[arg-type]
         [c.key for c in audits.c],
@@ -194,10 +207,11 @@ def _single_statement_issuance() -> Select[Any]:
     )
 
 
-_ISSUANCE: Select[Any] | None = None
+_ISSUANCE: dict[int, Select[Any]] = {}
+"""The issuance statement per number of status entries (1 or 2), built once."""
 _INDEX_CONSTRAINT = "uq_status_allocations_list_id_index"
-_DRIVER_SQL: dict[str, str] = {}
-"""The issuance statement compiled per dialect, for psycopg (see :func:`_execute_issuance`)."""
+_DRIVER_SQL: dict[tuple[str, int], str] = {}
+"""The issuance statements compiled per dialect, for psycopg (see :func:`_execute_issuance`)."""
 
 
 def _execute_issuance(connection: Connection, params: dict[str, Any]) -> Any:
@@ -209,17 +223,18 @@ def _execute_issuance(connection: Connection, params: dict[str, Any]) -> Any:
     parameter processing, a quarter of the statement's client cost. Other drivers take the
     Core path.
     """
-    global _ISSUANCE
-    if _ISSUANCE is None:
-        _ISSUANCE = _single_statement_issuance()
+    slot_count = sum(f"{prefix}list_id" in params for prefix in _SLOT_PREFIXES)
+    statement = _ISSUANCE.get(slot_count)
+    if statement is None:
+        statement = _ISSUANCE[slot_count] = _single_statement_issuance(slot_count)
     dialect = connection.dialect
     if dialect.driver != "psycopg":
-        return connection.execute(_ISSUANCE, params).one()
+        return connection.execute(statement, params).one()
     from psycopg.types.json import Jsonb
 
-    sql = _DRIVER_SQL.get(dialect.name)
+    sql = _DRIVER_SQL.get((dialect.name, slot_count))
     if sql is None:
-        sql = _DRIVER_SQL[dialect.name] = str(_ISSUANCE.compile(dialect=dialect))
+        sql = _DRIVER_SQL[dialect.name, slot_count] = str(statement.compile(dialect=dialect))
     params["a_details"] = Jsonb(params["a_details"])
     return connection.exec_driver_sql(sql, params).one()
 
@@ -239,7 +254,7 @@ def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
     """
     params: dict[str, Any] = {f"c_{k}": v for k, v in rows.credential.items()}
     params |= {f"a_{k}": v for k, v in rows.audit.items()}
-    for prefix, allocation in zip(("r_", "s_"), rows.allocations, strict=True):
+    for prefix, allocation in zip(_SLOT_PREFIXES, rows.allocations, strict=False):
         params |= {f"{prefix}{k}": v for k, v in allocation.items()}
     params["module_lineages"] = list(rows.module_lineages)
     try:

@@ -21,10 +21,13 @@ from app.credentials.schemas import (
     CredentialState,
     StatusChange,
 )
+from app.models import lengths
 
 router = APIRouter(prefix="/api/v1/credentials", tags=["credentials"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=lengths.IDEMPOTENCY_KEY)
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CredentialRead)

@@ -18,6 +18,7 @@ from app.core.schemas import (
     Text,
     Timestamp,
 )
+from app.models import lengths
 from openbadges.model.enums import ResultStatusTypeValue
 
 ProofFormat = Literal["data-integrity", "jwt", "both"]
@@ -29,7 +30,7 @@ class RecipientIn(ApiModel):
 
     email: Email | None = None
     name: ShortText | None = None
-    did: str | None = Field(default=None, max_length=2048, pattern=r"^did:[a-z0-9]+:\S+$")
+    did: str | None = Field(default=None, max_length=lengths.DID, pattern=r"^did:[a-z0-9]+:\S+$")
 
     @model_validator(mode="after")
     def _identified(self) -> RecipientIn:

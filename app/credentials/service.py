@@ -258,8 +258,14 @@ def _build(
     data: CredentialIssue,
     idempotency_key: str | None,
     request_hash: str | None,
+    *,
+    suspension: bool | None = None,
 ) -> Credential:
-    """Insert the row, take status slots, assemble, sign, store and audit (no commit)."""
+    """Insert the row, take status slots, assemble, sign, store and audit (no commit).
+
+    ``suspension``: whether the credential gets a suspension status entry besides the
+    revocation one; None follows the issuer's ``suspension_enabled`` setting.
+    """
     achievement = _achievement_for(session, principal.issuer_id, data)
     keep_loaded(session, achievement)  # the programs hook and the response read it by id
     valid_from = _valid_from(data)
@@ -268,7 +274,12 @@ def _build(
     # Core INSERT/UPDATE instead of the unit of work (the ORM flush was the largest cost of an
     # issuance). The row must exist before the status slots that reference it.
     repository.insert_row(session, row)
-    allocations = status.allocate(session, context, row.issuer_id, row.id)
+    own_setting = suspension is None
+    if suspension is None:
+        suspension = issuers.suspension_enabled(session, row.issuer_id)
+    allocations = status.allocate(
+        session, context, row.issuer_id, row.id, suspension=suspension, remember=own_setting
+    )
     _sign_row(session, context, row, achievement, data, allocations, results)
     repository.store_signed(session, row)
     audit.insert_row(session, _audit_event(principal, row, achievement))
@@ -287,9 +298,10 @@ def _issued_from(session: Session, row: Credential) -> Achievement:
     return achievement
 
 
-ONE_STATEMENT_ATTEMPTS = 3
-"""Draws of fresh status indexes before a crowded list sends the issuance down the
-transactional path (which scans the list for free indexes)."""
+ONE_STATEMENT_ATTEMPTS = 2
+"""Attempts of the one-statement issuance. Status indexes never collide (each comes from a
+list's counter through its permutation); a unique violation would mean a block was handed
+out twice, so the worker's hint is dropped and the next attempt reserves afresh."""
 
 MODULE_HINT_SECONDS = 60.0
 _program_modules: TtlLru[uuid.UUID, bool] = TtlLru(4096)
@@ -311,8 +323,8 @@ def _issue_in_one_statement(
     (see :func:`repository.insert_issued`). The achievement version and the open status lists
     come from per-worker hints, which the statement re-checks in its own snapshot. None means
     "take the transactional path": a hint is missing or stale (that path refreshes them), the
-    achievement is a program module (awards need more than one statement), or random indexes
-    kept colliding. Validation errors are raised as on the other path.
+    achievement is a program module (awards need more than one statement), or a hinted status
+    list is full. Validation errors are raised as on the other path.
     """
     issuer_id = principal.issuer_id
     if not repository.supports_single_statement(session):
@@ -324,7 +336,7 @@ def _issue_in_one_statement(
     results = _results(data, achievement)
     module_lineages = sorted(programs.counting_lineages(context, achievement))
     for _ in range(ONE_STATEMENT_ATTEMPTS):
-        allocations = status.random_slots(issuer_id)
+        allocations = status.hinted_slots(session, issuer_id)
         if allocations is None:
             return None
         row = _new_row(principal, achievement, data, valid_from, idempotency_key, request_hash)
@@ -349,6 +361,9 @@ def _issue_in_one_statement(
             outcome = repository.insert_issued(session, rows)
         except repository.StatusIndexTaken:
             session.rollback()
+            logger.warning("status index taken in a one-statement issuance; retrying")
+            status.forget_open_lists(issuer_id)
+            status.forget_reservations()
             continue
         if outcome.written:
             session.commit()
@@ -530,6 +545,12 @@ def change_status(
     row = repository.get_for_issuer(session, principal.issuer_id, credential_id, for_update=True)
     if row is None:
         raise CredentialNotFound("No such credential.")
+    if kind != "revocation" and not status.has_entry(session, row.id, "suspension"):
+        raise status.NoStatusEntry(
+            "The credential was issued without a suspension status entry (its issuer had "
+            "suspension disabled: OB 3.0 allows one credentialStatus), so it cannot be "
+            "suspended or unsuspended; revoke it instead."
+        )
     if _already(row, kind):
         return row
     if row.revoked_at is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Achievement, Endorsement
@@ -21,11 +21,37 @@ def get(session: Session, endorsement_id: uuid.UUID) -> Endorsement | None:
     return session.get(Endorsement, endorsement_id)
 
 
-def list_for_target(session: Session, target: str, *, limit: int) -> Sequence[Endorsement]:
-    """Endorsements whose subject is ``target`` (a public id) or whose target id is ``target``."""
+def _for_target(target: str) -> ColumnElement[bool]:
+    return or_(Endorsement.subject_uri == target, Endorsement.target_id == target)
+
+
+def targets_of(session: Session, target: str) -> Sequence[tuple[str, str]]:
+    """The distinct ``(target_type, target_id)`` of the endorsements of ``target``."""
+    stmt = select(Endorsement.target_type, Endorsement.target_id).where(_for_target(target))
+    return [(row[0], row[1]) for row in session.execute(stmt.distinct())]
+
+
+def list_for_target(
+    session: Session,
+    target: str,
+    *,
+    limit: int,
+    viewer: uuid.UUID | None = None,
+    owned: Sequence[tuple[str, str]] = (),
+) -> Sequence[Endorsement]:
+    """Endorsements whose subject is ``target`` (a public id) or whose target id is ``target``:
+    the accepted ones, and the undecided or declined ones that ``viewer`` wrote or whose
+    target is one of the ``owned`` ``(target_type, target_id)`` (filtered before the limit)."""
+    visible: list[ColumnElement[bool]] = [Endorsement.accepted_at.is_not(None)]
+    if viewer is not None:
+        visible.append(Endorsement.issuer_id == viewer)
+    visible += [
+        and_(Endorsement.target_type == kind, Endorsement.target_id == ident)
+        for kind, ident in owned
+    ]
     stmt = (
         select(Endorsement)
-        .where(or_(Endorsement.subject_uri == target, Endorsement.target_id == target))
+        .where(_for_target(target), or_(*visible))
         .order_by(Endorsement.created_at, Endorsement.id)
         .limit(limit)
     )

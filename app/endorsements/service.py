@@ -175,11 +175,18 @@ def create_endorsements(
 
 def _owner_id(session: Session, context: AppContext, row: Endorsement) -> uuid.UUID | None:
     """The issuer that owns what ``row`` endorses (the one who may accept it), if it still exists."""
-    if row.target_type == "credential":
-        credential = session.get(Credential, uuid.UUID(row.target_id))
+    return _target_owner(session, context, row.target_type, row.target_id)
+
+
+def _target_owner(
+    session: Session, context: AppContext, target_type: str, target_id: str
+) -> uuid.UUID | None:
+    """The issuer that owns one endorsed target, if it still exists."""
+    if target_type == "credential":
+        credential = session.get(Credential, uuid.UUID(target_id))
         return credential.issuer_id if credential is not None else None
     try:
-        return _resolve_target(session, context, row.target_type, uuid.UUID(row.target_id))[1]
+        return _resolve_target(session, context, target_type, uuid.UUID(target_id))[1]
     except TargetNotFound:
         return None
 
@@ -235,9 +242,29 @@ def get_endorsement(session: Session, endorsement_id: uuid.UUID) -> Endorsement:
     return row
 
 
-def list_endorsements(session: Session, target: str, *, limit: int = 100) -> Sequence[Endorsement]:
-    """Endorsements of a target, given by public id (URL, DID) or by the service's id."""
-    return repository.list_for_target(session, target.strip(), limit=limit)
+def list_endorsements(
+    session: Session,
+    context: AppContext,
+    target: str,
+    *,
+    viewer: uuid.UUID | None = None,
+    limit: int = 100,
+) -> Sequence[Endorsement]:
+    """Endorsements of a target, given by public id (URL, DID) or by the service's id.
+
+    Accepted ones are public. A pending or declined one is between the endorser and the owner
+    of the endorsed thing: only they (``viewer``, the caller's issuer) see it; to anyone else,
+    anonymous callers included, it is not listed (its signed document stays at its own URL).
+    """
+    target = target.strip()
+    owned: list[tuple[str, str]] = []
+    if viewer is not None:
+        owned = [
+            (target_type, target_id)
+            for target_type, target_id in repository.targets_of(session, target)
+            if _target_owner(session, context, target_type, target_id) == viewer
+        ]
+    return repository.list_for_target(session, target, limit=limit, viewer=viewer, owned=owned)
 
 
 def embedded_endorsements(

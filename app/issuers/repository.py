@@ -16,6 +16,12 @@ def get(session: Session, issuer_id: uuid.UUID) -> Issuer | None:
     return session.get(Issuer, issuer_id)
 
 
+def suspension_enabled(session: Session, issuer_id: uuid.UUID) -> bool:
+    """The issuer's ``suspension_enabled`` setting (one column, not the whole row)."""
+    stmt = select(Issuer.suspension_enabled).where(Issuer.id == issuer_id)
+    return bool(session.scalar(stmt))
+
+
 def list_page(session: Session, *, limit: int, offset: int) -> Sequence[Issuer]:
     """Issuers, oldest first."""
     stmt = select(Issuer).order_by(Issuer.created_at, Issuer.id).limit(limit).offset(offset)

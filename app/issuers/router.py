@@ -5,15 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from app.api_keys import service as api_keys
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.context import ContextDep
 from app.core.db import SessionDep
-from app.core.security import AdminAuth
+from app.core.errors import Unauthorized
+from app.core.security import (
+    AdminAuth,
+    AdminPrincipal,
+    IssuerPrincipal,
+    require_admin,
+    require_issuer,
+)
 from app.issuers import service
-from app.issuers.schemas import IssuerCreate, IssuerRead
+from app.issuers.schemas import IssuerCreate, IssuerRead, IssuerUpdate
 
 router = APIRouter(prefix="/api/v1/issuers", tags=["admin"])
 
@@ -81,3 +88,33 @@ def revoke_api_key_post(
 ) -> ApiKeyRead:
     """Revoke an API key (POST form, for clients that cannot send DELETE)."""
     return revoke_api_key(issuer_id, key_id, admin, session)
+
+
+async def admin_or_own_key(
+    request: Request, context: ContextDep
+) -> AdminPrincipal | IssuerPrincipal:
+    """The admin token, or an issuer's API key (which then reaches only its own issuer)."""
+    try:
+        return await require_admin(request, context)
+    except Unauthorized:
+        return await require_issuer(request)
+
+
+@router.patch("/{issuer_id}", response_model=IssuerRead)
+def update_issuer(
+    issuer_id: uuid.UUID,
+    data: IssuerUpdate,
+    caller: Annotated[AdminPrincipal | IssuerPrincipal, Depends(admin_or_own_key)],
+    session: SessionDep,
+    context: ContextDep,
+) -> IssuerRead:
+    """Change the issuer's profile (name and description per language, url, email, image,
+    suspension setting): the admin, or the issuer's own API key (another issuer's key: 404).
+
+    Credentials issued afterwards carry the new profile (in every worker within
+    ``PROFILE_CACHE_SECONDS``, 5 s); those issued before keep the profile they were signed with.
+    """
+    if isinstance(caller, IssuerPrincipal) and caller.issuer_id != issuer_id:
+        raise service.IssuerNotFound("No such issuer.")
+    issuer = service.update_issuer(session, context, issuer_id, data, actor=caller.actor)
+    return service.to_read(context, issuer)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from app.core.schemas import ApiModel, Email, HttpUrl, LanguageTag, ReadModel, ShortText, Text
 
@@ -19,6 +20,18 @@ class IssuerCreate(ApiModel):
     url: HttpUrl | None = None
     email: Email | None = None
     image: HttpUrl | None = None
+    jwt_algorithm: Literal["RS256", "ES256", "EdDSA"] = Field(
+        default="RS256",
+        description="The VC-JWT signing algorithm: RS256 (RSA-2048) by default, as OB 3.0 "
+        "requires RS256 as a minimum; ES256 (P-256) and EdDSA (Ed25519) interoperate less "
+        "widely. Key rotation keeps it.",
+    )
+    suspension_enabled: StrictBool = Field(
+        default=False,
+        description="Credentials also get a suspension status entry, so credentialStatus is "
+        "an array of two (valid VC 2.0, outside the OB 3.0 JSON Schema). Off: one revocation "
+        "entry, as OB 3.0 allows.",
+    )
 
     @model_validator(mode="after")
     def _default_language_has_a_name(self) -> IssuerCreate:
@@ -27,6 +40,42 @@ class IssuerCreate(ApiModel):
         if self.default_language not in self.name:
             raise ValueError("defaultLanguage must be one of the languages given in name")
         return self
+
+
+class IssuerUpdate(ApiModel):
+    """A change to an issuer's profile (``PATCH``), with JSON Merge Patch semantics (RFC 7396).
+
+    Members left out stay as they are; ``null`` clears ``url``, ``email``, ``image`` or a
+    language's ``description``; ``name`` and ``description`` merge per language tag (a tag
+    set to ``null`` is removed). Values are checked as on creation. The keys cannot change
+    here: ``jwtAlgorithm`` is not accepted (rotate the keys instead).
+    """
+
+    name: dict[LanguageTag, ShortText | None] | None = None
+    description: dict[LanguageTag, Text | None] | None = None
+    default_language: LanguageTag | None = None
+    url: HttpUrl | None = None
+    email: Email | None = None
+    image: HttpUrl | None = None
+    suspension_enabled: StrictBool | None = Field(
+        default=None,
+        description="Credentials issued from now on get a suspension status entry too "
+        "(see the create schema); credentials already issued keep what they have.",
+    )
+
+    @model_validator(mode="after")
+    def _required_members_are_not_null(self) -> IssuerUpdate:
+        for member, alias in _NOT_NULL.items():
+            if member in self.model_fields_set and getattr(self, member) is None:
+                raise ValueError(f"{alias} cannot be null")
+        return self
+
+
+_NOT_NULL = {
+    "name": "name",
+    "default_language": "defaultLanguage",
+    "suspension_enabled": "suspensionEnabled",
+}
 
 
 class IssuerRead(ReadModel):
@@ -41,4 +90,5 @@ class IssuerRead(ReadModel):
     url: str | None
     email: str | None
     image: str | None
+    suspension_enabled: bool
     created_at: datetime

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.core.cache import TtlLru
 from app.core.context import AppContext
-from app.core.errors import NotFound
+from app.core.errors import NotFound, Unprocessable
 from app.core.urls import issuer_did, issuer_profile_url
 from app.issuers import repository
-from app.issuers.schemas import IssuerCreate, IssuerRead
+from app.issuers.schemas import IssuerCreate, IssuerRead, IssuerUpdate
 from app.models import Issuer
 from app.signing_keys import service as keys
 from app.status import service as status
@@ -27,8 +27,8 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 PROFILE_CACHE_SECONDS = 5.0
 """How long a worker reuses the issuer object it embeds in new credentials.
 
-Issuers are not edited today, so this only bounds the staleness should editing be added
-(such an edit must then also clear ``_profiles`` in the worker that makes it)."""
+After a profile change (:func:`update_issuer`) the worker that made it embeds the new profile
+at once; the other workers may embed the previous one for up to this many seconds."""
 
 _profiles: TtlLru[tuple[str, uuid.UUID], dict[str, Any]] = TtlLru(1024)
 
@@ -51,11 +51,14 @@ def create_issuer(
         url=data.url,
         email=data.email,
         image=data.image,
+        suspension_enabled=data.suspension_enabled,
     )
     session.add(issuer)
     session.flush()
-    keys.create_initial_keys(session, context, issuer.id)
-    status.create_initial_lists(session, context, issuer.id)
+    keys.create_initial_keys(
+        session, context, issuer.id, jwt_key_type=keys.JWT_ALGORITHMS[data.jwt_algorithm]
+    )
+    status.create_initial_lists(session, context, issuer.id, suspension=data.suspension_enabled)
     audit.record(
         session,
         actor=actor,
@@ -74,6 +77,73 @@ def get_issuer(session: Session, issuer_id: uuid.UUID) -> Issuer:
     if issuer is None:
         raise IssuerNotFound("No such issuer.")
     return issuer
+
+
+def update_issuer(
+    session: Session, context: AppContext, issuer_id: uuid.UUID, data: IssuerUpdate, *, actor: str
+) -> Issuer:
+    """Apply a profile change (merge-patch semantics, see :class:`IssuerUpdate`), audited.
+
+    Credentials already issued keep the profile they were signed with; new ones carry the new
+    one (this worker at once, others within :data:`PROFILE_CACHE_SECONDS`). The public
+    profile ``/issuers/{id}`` is read from the row and changes at once.
+    """
+    issuer = get_issuer(session, issuer_id)
+    given = data.model_fields_set
+    translations = copy.deepcopy(issuer.translations)
+    for field in ("name", "description"):
+        if field in given:
+            for tag, text in (getattr(data, field) or {}).items():
+                entry = translations.setdefault(tag, {})
+                if text is None:
+                    entry.pop(field, None)
+                else:
+                    entry[field] = text
+    translations = {tag: texts for tag, texts in translations.items() if texts}
+    default_language = data.default_language or issuer.default_language
+    if not any(texts.get("name") for texts in translations.values()):
+        raise Unprocessable("An issuer needs a name in at least one language.", field="$.name")
+    if not translations.get(default_language, {}).get("name"):
+        raise Unprocessable(
+            f"defaultLanguage {default_language!r} must be a language the issuer has a name in.",
+            field="$.defaultLanguage" if "default_language" in given else "$.name",
+        )
+    changed: list[str] = []
+    if translations != issuer.translations:
+        issuer.translations = translations
+        changed += [f for f in ("name", "description") if f in given]
+    for field in ("url", "email", "image", "suspension_enabled"):
+        if field in given and getattr(issuer, field) != getattr(data, field):
+            setattr(issuer, field, getattr(data, field))
+            changed.append(field)
+    if default_language != issuer.default_language:
+        issuer.default_language = default_language
+        changed.append("default_language")
+    audit.record(
+        session,
+        actor=actor,
+        action="issuer.update",
+        subject_type="issuer",
+        subject_id=issuer.id,
+        issuer_id=issuer.id,
+        details={"changed": changed},
+    )
+    session.commit()
+    forget_profile(context, issuer.id)
+    if "suspension_enabled" in changed:
+        status.forget_open_lists(issuer.id)  # the hint names the purposes of the old setting
+    return issuer
+
+
+def forget_profile(context: AppContext, issuer_id: uuid.UUID) -> None:
+    """Drop this worker's cached embedded profile of the issuer (after a change commits)."""
+    _profiles.discard((context.settings.base_url, issuer_id))
+
+
+def suspension_enabled(session: Session, issuer_id: uuid.UUID) -> bool:
+    """Whether the issuer's new credentials get a suspension status entry (read each time:
+    only the transactional issuing path asks, and the one-statement path re-checks it)."""
+    return repository.suspension_enabled(session, issuer_id)
 
 
 def list_issuers(session: Session, *, limit: int = 50, offset: int = 0) -> Sequence[Issuer]:
@@ -96,6 +166,7 @@ def to_read(context: AppContext, issuer: Issuer) -> IssuerRead:
         url=issuer.url,
         email=issuer.email,
         image=issuer.image,
+        suspension_enabled=issuer.suspension_enabled,
         created_at=issuer.created_at,
     )
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models import lengths
 from app.models.base import Base, CreatedAt, UUIDPk
 
 
@@ -17,7 +18,7 @@ class ApiKey(UUIDPk, CreatedAt, Base):
     __tablename__ = "api_keys"
 
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(lengths.API_KEY_NAME))
     prefix: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models import lengths
 from app.models.base import Base, CreatedAt, UUIDPk
 
 
@@ -22,10 +23,10 @@ class Credential(UUIDPk, CreatedAt, Base):
 
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"))
     achievement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("achievements.id"), index=True)
-    recipient_email: Mapped[str | None] = mapped_column(String(320), index=True)
-    recipient_name: Mapped[str | None] = mapped_column(String(500))
+    recipient_email: Mapped[str | None] = mapped_column(String(lengths.EMAIL), index=True)
+    recipient_name: Mapped[str | None] = mapped_column(String(lengths.NAME))
     """Display name for the page only: OB has no place for it inside credentialSubject."""
-    recipient_did: Mapped[str | None] = mapped_column(String(2048), index=True)
+    recipient_did: Mapped[str | None] = mapped_column(String(lengths.DID), index=True)
     document: Mapped[str] = mapped_column(Text)
     """The signed JSON text, exactly as served at ``/credentials/{id}.json``."""
     jwt: Mapped[str | None] = mapped_column(Text)
@@ -37,5 +38,5 @@ class Credential(UUIDPk, CreatedAt, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     suspended_at: Mapped[datetime | None] = mapped_column(default=None)
     hidden: Mapped[bool] = mapped_column(default=False)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    idempotency_key: Mapped[str | None] = mapped_column(String(lengths.IDEMPOTENCY_KEY))
     request_hash: Mapped[str | None] = mapped_column(String(64))

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models import lengths
 from app.models.base import Base, CreatedAt, UUIDPk
 
 
@@ -27,7 +28,7 @@ class Endorsement(UUIDPk, CreatedAt, Base):
     """The service's id of the target (achievement lineage, program, credential, issuer)."""
     subject_uri: Mapped[str] = mapped_column(String(2048), index=True)
     """``credentialSubject.id``: the endorsed thing's public id."""
-    language: Mapped[str] = mapped_column(String(35))
+    language: Mapped[str] = mapped_column(String(lengths.LANGUAGE_TAG))
     comment: Mapped[str] = mapped_column(Text)
     document: Mapped[str] = mapped_column(Text)
     """The signed JSON text, served unchanged at ``/endorsements/{id}``."""

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models import lengths
 from app.models.base import Base, JsonType, Timestamps, UUIDPk
 
 
@@ -15,12 +16,17 @@ class Issuer(UUIDPk, Timestamps, Base):
 
     __tablename__ = "issuers"
 
-    default_language: Mapped[str] = mapped_column(String(35))
+    default_language: Mapped[str] = mapped_column(String(lengths.LANGUAGE_TAG))
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """``{"en": {"name": …, "description": …}, "zh-CN": {…}}``; ``default_language`` must be a key."""
-    url: Mapped[str | None] = mapped_column(String(2048))
-    email: Mapped[str | None] = mapped_column(String(320))
-    image: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(String(lengths.URL))
+    email: Mapped[str | None] = mapped_column(String(lengths.EMAIL))
+    image: Mapped[str | None] = mapped_column(String(lengths.URL))
+    suspension_enabled: Mapped[bool] = mapped_column(default=False, server_default="0")
+    """Credentials get a second ``credentialStatus`` entry (suspension) besides revocation.
+
+    Off by default: OB 3.0 allows one ``credentialStatus`` ([0..1], an object in its JSON
+    Schema), so such credentials are outside the OB 3.0 schema (VC 2.0 allows several)."""
 
     def text(self, field: str, language: str | None = None) -> str | None:
         """A translated field in ``language``, falling back to the default language."""

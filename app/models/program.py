@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models import lengths
 from app.models.base import Base, JsonType, Timestamps, UUIDPk
 
 
@@ -20,7 +21,7 @@ class Program(UUIDPk, Timestamps, Base):
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"), index=True)
     achievement_lineage_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     """The program's achievement (lineage id, so new versions of it stay the program's)."""
-    default_language: Mapped[str] = mapped_column(String(35))
+    default_language: Mapped[str] = mapped_column(String(lengths.LANGUAGE_TAG))
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """``{"en": {"name": …, "description": …}, "zh-CN": {…}}``."""
     rule: Mapped[dict[str, Any]] = mapped_column(JsonType)
@@ -52,7 +53,7 @@ class ProgramLearner(UUIDPk, Timestamps, Base):
     __table_args__ = (UniqueConstraint("program_id", "learner"),)
 
     program_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
-    learner: Mapped[str] = mapped_column(String(2048), index=True)
+    learner: Mapped[str] = mapped_column(String(lengths.LEARNER), index=True)
     """Normalised learner identity: lower-case e-mail or a DID."""
     credential_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("credentials.id"))
     """The program credential, once awarded (never re-awarded: exactly once)."""

@@ -19,7 +19,7 @@ class SigningKey(UUIDPk, CreatedAt, Base):
 
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"), index=True)
     key_type: Mapped[str] = mapped_column(String(16))
-    """``Ed25519`` (Data Integrity), ``P-256`` or ``RSA`` (VC-JWT)."""
+    """``Ed25519`` (Data Integrity, or EdDSA VC-JWT), ``RSA`` (RS256 VC-JWT, the default) or ``P-256``."""
     purpose: Mapped[str] = mapped_column(String(32))
     """``data-integrity`` or ``jwt``: which proof this key makes while active."""
     state: Mapped[str] = mapped_column(String(16), default="active")

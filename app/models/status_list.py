@@ -19,6 +19,13 @@ class StatusList(UUIDPk, Timestamps, Base):
     purpose: Mapped[str] = mapped_column(String(16))
     size: Mapped[int]
     is_full: Mapped[bool] = mapped_column(default=False)
+    """True once every position has been reserved (``next_position >= size``)."""
+    next_position: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The counter: positions ``[0, next_position)`` are handed out (reserved in blocks, so it
+    may pass ``size``; positions past ``size`` are not used). The index of position ``p`` is
+    ``openbadges.status_list.permuted_index(bytes.fromhex(permutation_key), size, p)``."""
+    permutation_key: Mapped[str] = mapped_column(String(64))
+    """Hex of the list's secret permutation key: indexes in random order, each used once."""
     encoded_list: Mapped[str] = mapped_column(Text)
     """The current bits (multibase base64url GZIP), the source of truth for re-signing."""
     document: Mapped[str] = mapped_column(Text)

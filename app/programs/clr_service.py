@@ -51,7 +51,9 @@ def learner_documents(
     now = datetime.now(UTC)
     modules = [
         json.loads(r.document)
-        for r, _ in repository.learner_credentials(session, learner, aliases)
+        for r, _ in repository.learner_credentials(
+            session, learner, aliases, issuer_id=program.issuer_id
+        )
         if _shareable(r, now)
     ]
     award = repository.find_learner(session, program.id, learner)

@@ -102,6 +102,8 @@ def _issuer(session: Session, context: AppContext, names: tuple[str, str], url: 
             "defaultLanguage": "zh-CN",
             "url": url,
             "description": {"en": f"{names[0]} (demo data).", "zh-CN": f"{names[1]}（演示数据）。"},
+            # The demo shows a suspended credential: suspension is an issuer setting.
+            "suspensionEnabled": True,
         }
     )
     return issuers.create_issuer(session, context, data, actor=ACTOR)
@@ -426,7 +428,9 @@ def showcase_urls(
     if award is not None:
         urls.append(("program credential", f"{base}/credentials/{award.credential_id}"))
         expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-        token = links.make_token(award.learner, settings.kek_bytes(), expires)
+        token = links.make_token(
+            award.learner, summary.university_id, settings.kek_bytes(), expires
+        )
         urls.append(("learner page", f"{base}/learners/{token}"))
         urls.append(
             (

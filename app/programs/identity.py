@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from app.models import lengths
+
 
 class InvalidIdentity(ValueError):
     """The value is neither an e-mail address nor a DID."""
@@ -20,10 +22,14 @@ def normalise_learner(value: str) -> str:
     if text.startswith("did:"):
         if len(text.split(":")) < 3 or any(c.isspace() for c in text):
             raise InvalidIdentity("a DID looks like did:<method>:<id>")
+        if len(text) > lengths.DID:
+            raise InvalidIdentity(f"a DID has at most {lengths.DID} characters here")
         return text
     local, at, domain = text.rpartition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in text):
         raise InvalidIdentity("expected an e-mail address or a DID")
+    if len(text) > lengths.EMAIL:
+        raise InvalidIdentity(f"an e-mail address has at most {lengths.EMAIL} characters")
     return text.lower()
 
 

@@ -1,4 +1,4 @@
-"""What the learner page (``/learners/{token}``) shows, built from the learner view.
+"""What the learner page (``/learners/me``) shows, built from the learner view.
 
 The JSON view (:class:`~app.programs.schemas.LearnerView`) is language-neutral; the page picks,
 for each program and module, the name in the page language (a module is one achievement per
@@ -173,7 +173,6 @@ def _program(
     session: Session,
     base_url: str,
     progress: LearnerProgress,
-    token: str,
     t: Translator,
 ) -> ProgramCard:
     ids = [m.achievement_id for m in progress.modules]
@@ -198,7 +197,8 @@ def _program(
         program.rule if program else {}, len(ids), _description_names(rows.values()), t
     )
     name, language = _localised(progress.program_name, t.locale, str(progress.program_id))
-    query = urlencode({"token": token, "language": t.locale})
+    # no token in the URL: the CLR download is authorised by the learner page's cookie
+    query = urlencode({"language": t.locale})
     award = progress.program_credential_id
     return ProgramCard(
         id=progress.program_id,
@@ -217,12 +217,12 @@ def _program(
 
 
 def learner_page(
-    session: Session, context: AppContext, view: LearnerView, token: str, t: Translator
+    session: Session, context: AppContext, view: LearnerView, t: Translator
 ) -> LearnerPage:
     """The learner page's content in the language of ``t``."""
     base_url = context.settings.base_url
     return LearnerPage(
         learner=view.learner,
         credentials=[_card(c) for c in view.credentials],
-        programs=[_program(session, base_url, p, token, t) for p in view.programs],
+        programs=[_program(session, base_url, p, t) for p in view.programs],
     )

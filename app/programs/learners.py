@@ -3,6 +3,10 @@
 A learner has no account. The issuer asks for a link (``POST /api/v1/learners/link``) and sends
 it; the token inside proves the identity until it expires. The HMAC key is derived from the
 key-encryption key (see :mod:`app.programs.links`), so no new secret has to be configured.
+
+A link is scoped to the issuer that asked for it: everything here reaches only that issuer's
+credentials and programs, and another issuer's is 404 as if it did not exist. (A learner who
+wants one place for every issuer's credentials needs their own sign-in, not an issuer's link.)
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ from app.credentials import published
 from app.credentials import service as credentials
 from app.models import Program
 from app.programs import links, repository, service
+from app.programs.links import LinkClaims
 from app.programs.schemas import LearnerCredential, LearnerLink, LearnerLinkCreate, LearnerView
+
+SESSION_SECONDS = 4 * 3600
+"""How long the learner page's cookie lasts (never beyond the link): opening the link again
+starts a new one."""
 
 
 class InvalidLearnerLink(Unauthorized):
@@ -30,6 +39,16 @@ class InvalidLearnerLink(Unauthorized):
     def __init__(self) -> None:
         super().__init__(
             "This learner link is invalid or has expired; ask the issuer for a new one."
+        )
+
+
+class LearnerSessionEnded(Unauthorized):
+    """No learner session cookie, or it has expired."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your learner session has ended or was never started in this browser; "
+            "open the link your issuer sent you again."
         )
 
 
@@ -47,39 +66,68 @@ def create_link(
 ) -> LearnerLink:
     """A signed link for one of the issuer's learners, valid for ``valid_days``.
 
-    The link shows every credential the learner holds here, so an issuer may only make links
-    for people it has issued to.
+    The link shows the learner this issuer's credentials and programs only, and an issuer may
+    only make links for people it has issued to.
     """
     learner = service.parse_learner(str(data.email or data.did))
-    if not any(
-        r.issuer_id == issuer_id for r, _ in repository.learner_credentials(session, learner)
-    ):
+    if not repository.learner_credentials(session, learner, issuer_id=issuer_id):
         field = "$.email" if data.email else "$.did"
         raise NotFound("This issuer has issued nothing to this learner.", field=field)
     expires = (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(days=data.valid_days)
-    token = links.make_token(learner, _secret(context), expires)
+    token = links.make_token(learner, issuer_id, _secret(context), expires)
     base = context.settings.base_url
     return LearnerLink(
         url=f"{base}/learners/{token}",
-        api_url=f"{base}/api/v1/learner?token={token}",
+        api_url=f"{base}/api/v1/learner",
         token=token,
         expires_at=expires,
     )
 
 
-def learner_from_token(context: AppContext, token: str, *, now: datetime | None = None) -> str:
-    """The learner a token names, or 401."""
+def learner_from_token(
+    context: AppContext, token: str, *, now: datetime | None = None
+) -> LinkClaims:
+    """The learner and issuer scope a link token names, or 401."""
     try:
         return links.read_token(token, _secret(context), now or datetime.now(UTC))
     except links.InvalidLink:
         raise InvalidLearnerLink() from None
 
 
-def learner_view(session: Session, context: AppContext, learner: str) -> LearnerView:
-    """All the learner's credentials (any state) and their progress in every program."""
+def start_session(
+    context: AppContext, claims: LinkClaims, *, now: datetime | None = None
+) -> tuple[str, int]:
+    """A session token for the learner page's cookie and its lifetime in seconds: the link's
+    scope, for ``SESSION_SECONDS`` or until the link expires, whichever comes first."""
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires = min(claims.expires_at, moment + timedelta(seconds=SESSION_SECONDS))
+    token = links.make_token(
+        claims.learner, claims.issuer_id, _secret(context), expires, purpose=links.SESSION
+    )
+    return token, max(1, int((expires - moment).total_seconds()))
+
+
+def learner_from_session(
+    context: AppContext, token: str | None, *, now: datetime | None = None
+) -> LinkClaims:
+    """The learner and issuer scope of a session cookie, or 401."""
+    if not token:
+        raise LearnerSessionEnded()
+    try:
+        return links.read_token(
+            token, _secret(context), now or datetime.now(UTC), purpose=links.SESSION
+        )
+    except links.InvalidLink:
+        raise LearnerSessionEnded() from None
+
+
+def learner_view(session: Session, context: AppContext, scope: LinkClaims) -> LearnerView:
+    """The learner's credentials from the link's issuer (any state) and their progress in that
+    issuer's programs."""
     now = datetime.now(UTC)
+    learner = scope.learner
     items = []
-    for row, lineage in repository.learner_credentials(session, learner):
+    for row, lineage in repository.learner_credentials(session, learner, issuer_id=scope.issuer_id):
         document = json.loads(row.document)
         achievement = document.get("credentialSubject", {}).get("achievement", {})
         issuer = document.get("issuer")
@@ -100,16 +148,18 @@ def learner_view(session: Session, context: AppContext, learner: str) -> Learner
         )
     programs = [
         service.learner_progress(session, context, program, learner)
-        for program in service.learner_program_rows(session, learner)
+        for program in service.learner_program_rows(session, learner, issuer_id=scope.issuer_id)
     ]
     return LearnerView(learner=learner, credentials=items, programs=programs)
 
 
 def set_visibility(
-    session: Session, learner: str, credential_id: uuid.UUID, *, hidden: bool
+    session: Session, scope: LinkClaims, credential_id: uuid.UUID, *, hidden: bool
 ) -> None:
-    """Hide (or show) one of the learner's own credentials on its public URL; one transaction."""
-    for row, _ in repository.learner_credentials(session, learner):
+    """Hide (or show) one of the learner's own credentials from the link's issuer on its public
+    URL; one transaction. Any other credential is 404."""
+    learner = scope.learner
+    for row, _ in repository.learner_credentials(session, learner, issuer_id=scope.issuer_id):
         if row.id == credential_id:
             row.hidden = hidden
             audit.record(
@@ -127,9 +177,10 @@ def set_visibility(
     raise NotFound("No such credential among the learner's.")
 
 
-def learner_program(session: Session, learner: str, program_id: uuid.UUID) -> Program:
-    """A program the learner takes part in, or 404 (no probing of other programs)."""
-    for program in service.learner_program_rows(session, learner):
+def learner_program(session: Session, scope: LinkClaims, program_id: uuid.UUID) -> Program:
+    """A program of the link's issuer the learner takes part in, or 404 (no probing of other
+    programs or issuers)."""
+    for program in service.learner_program_rows(session, scope.learner, issuer_id=scope.issuer_id):
         if program.id == program_id:
             return program
     raise NotFound("No such program for this learner.")

@@ -89,9 +89,14 @@ def lineage_of(session: Session, version_id: uuid.UUID) -> uuid.UUID | None:
 
 
 def learner_credentials(
-    session: Session, learner: str, lineages: Iterable[uuid.UUID] | None = None
+    session: Session,
+    learner: str,
+    lineages: Iterable[uuid.UUID] | None = None,
+    *,
+    issuer_id: uuid.UUID | None = None,
 ) -> Sequence[tuple[Credential, uuid.UUID]]:
-    """The learner's credentials (any state) with their achievement lineage, oldest first."""
+    """The learner's credentials (any state) with their achievement lineage, oldest first;
+    only ``issuer_id``'s when given (what a learner link may reach)."""
     column = Credential.recipient_did if learner.startswith("did:") else Credential.recipient_email
     stmt = (
         select(Credential, Achievement.lineage_id)
@@ -101,11 +106,16 @@ def learner_credentials(
     )
     if lineages is not None:
         stmt = stmt.where(Achievement.lineage_id.in_(list(lineages)))
+    if issuer_id is not None:
+        stmt = stmt.where(Credential.issuer_id == issuer_id)
     return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
-def learner_programs(session: Session, learner: str) -> Sequence[Program]:
-    """Programs in which the learner holds any module credential or a progress row."""
+def learner_programs(
+    session: Session, learner: str, *, issuer_id: uuid.UUID | None = None
+) -> Sequence[Program]:
+    """Programs in which the learner holds any module credential or a progress row; only
+    ``issuer_id``'s programs when given."""
     column = Credential.recipient_did if learner.startswith("did:") else Credential.recipient_email
     lineages = (
         select(Achievement.lineage_id)
@@ -117,6 +127,8 @@ def learner_programs(session: Session, learner: str) -> Sequence[Program]:
     )
     rows = select(ProgramLearner.program_id).where(ProgramLearner.learner == learner)
     stmt = select(Program).where(or_(Program.id.in_(module_programs), Program.id.in_(rows)))
+    if issuer_id is not None:
+        stmt = stmt.where(Program.issuer_id == issuer_id)
     return session.scalars(stmt.order_by(Program.created_at)).all()
 
 

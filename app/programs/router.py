@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from fastapi.responses import JSONResponse
 
 from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.security import IssuerAuth
+from app.models import lengths
 from app.programs import clr_service, service
 from app.programs.schemas import LearnerProgress, ProgramCreate, ProgramRead
 
 router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
+
+Learner = Annotated[
+    str, Path(max_length=lengths.LEARNER, description="The learner's e-mail address or DID.")
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProgramRead)
@@ -50,7 +56,7 @@ def get_program(
 @router.get("/{program_id}/learners/{learner}", response_model=LearnerProgress)
 def get_learner_progress(
     program_id: uuid.UUID,
-    learner: str,
+    learner: Learner,
     principal: IssuerAuth,
     session: SessionDep,
     context: ContextDep,
@@ -63,7 +69,7 @@ def get_learner_progress(
 @router.post("/{program_id}/learners/{learner}/evaluate", response_model=LearnerProgress)
 def evaluate_learner(
     program_id: uuid.UUID,
-    learner: str,
+    learner: Learner,
     principal: IssuerAuth,
     session: SessionDep,
     context: ContextDep,
@@ -78,7 +84,7 @@ def evaluate_learner(
 @router.get("/{program_id}/learners/{learner}/clr", response_class=JSONResponse)
 def get_clr(
     program_id: uuid.UUID,
-    learner: str,
+    learner: Learner,
     principal: IssuerAuth,
     session: SessionDep,
     context: ContextDep,

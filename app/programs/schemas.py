@@ -9,7 +9,18 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from app.achievements.schemas import AlignmentIn, CriteriaIn, ImageIn, ResultDescriptionIn
-from app.core.schemas import ApiModel, Email, LanguageTag, ReadModel, ShortText, Text
+from app.core.schemas import (
+    ApiModel,
+    Bool,
+    Email,
+    FieldOfStudy,
+    HumanCode,
+    LanguageTag,
+    ReadModel,
+    ShortText,
+    Text,
+)
+from app.models import lengths
 from app.programs.rules import CompletionRule
 
 RevocationPolicy = Literal["flag", "suspend"]
@@ -26,8 +37,8 @@ class ProgramAchievementIn(ApiModel):
     result_description: list[ResultDescriptionIn] = Field(default_factory=list, max_length=100)
     credits_available: float | None = Field(default=None, ge=0, le=10_000)
     tags: list[ShortText] = Field(default_factory=list, max_length=100)
-    human_code: ShortText | None = None
-    field_of_study: ShortText | None = None
+    human_code: HumanCode | None = None
+    field_of_study: FieldOfStudy | None = None
 
 
 class ProgramCreate(ApiModel):
@@ -112,7 +123,7 @@ class LearnerLinkCreate(ApiModel):
     """Ask for a signed learner link."""
 
     email: Email | None = None
-    did: str | None = Field(default=None, max_length=2048, pattern=r"^did:[a-z0-9]+:\S+$")
+    did: str | None = Field(default=None, max_length=lengths.DID, pattern=r"^did:[a-z0-9]+:\S+$")
     valid_days: int = Field(default=30, ge=1, le=365)
 
     @model_validator(mode="after")
@@ -123,10 +134,11 @@ class LearnerLinkCreate(ApiModel):
 
 
 class LearnerLink(ReadModel):
-    """A signed learner link and when it stops working."""
+    """A signed learner link and when it stops working; it reaches only the issuing issuer's
+    credentials and programs."""
 
-    url: str
-    api_url: str
+    url: str = Field(description="The learner page; opening it swaps the token for a cookie.")
+    api_url: str = Field(description="The learner JSON API; send `Authorization: Bearer <token>`.")
     token: str
     expires_at: datetime
 
@@ -157,4 +169,4 @@ class LearnerView(ReadModel):
 class VisibilityChange(ApiModel):
     """Hide a credential from public view, or show it again."""
 
-    hidden: bool
+    hidden: Bool

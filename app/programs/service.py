@@ -300,13 +300,20 @@ def _evaluate(
     *,
     exclude: uuid.UUID | None = None,
 ) -> tuple[Evaluation, list[Credential]]:
-    """Evaluate the rule over the learner's valid module credentials."""
+    """Evaluate the rule over the learner's valid module credentials.
+
+    Only the program's issuer's credentials count: a module's ``related`` may name any local
+    achievement, and another issuer's credential must not complete (or enter the CLR of) this
+    issuer's program.
+    """
     modules = repository.modules(session, program.id)
     aliases = module_aliases(session, context, modules)
     now = datetime.now(UTC)
     valid = [
         (row, aliases[lineage])
-        for row, lineage in repository.learner_credentials(session, learner, aliases)
+        for row, lineage in repository.learner_credentials(
+            session, learner, aliases, issuer_id=program.issuer_id
+        )
         if row.id != exclude and _is_valid(row, now)
     ]
     rule = CompletionRule.model_validate(program.rule)
@@ -445,8 +452,17 @@ def _issue_program_credential(
     digest = hashlib.sha256(f"{program.id}|{learner}".encode()).hexdigest()[:40]
     key = f"program-award:{digest}"
     # H5's non-committing issuing step: same row, status slots, proof and audit as the API.
+    # A program that suspends its award when a module is revoked needs a suspension entry in
+    # the award whatever the issuer's setting (choosing that policy is the issuer's opt-in);
+    # otherwise the issuer's setting decides (None).
     return credentials._build(
-        session, context, principal, data, key, credentials._request_hash(data)
+        session,
+        context,
+        principal,
+        data,
+        key,
+        credentials._request_hash(data),
+        suspension=True if program.on_module_revoked == "suspend" else None,
     )
 
 
@@ -457,6 +473,8 @@ def _suspend(
     row = session.get(Credential, credential_id, with_for_update=True)
     if row is None or row.revoked_at is not None or row.suspended_at is not None:
         return False
+    if not status.has_entry(session, row.id, "suspension"):
+        return False  # issued without a suspension entry: flagged for review only
     status.set_bit(session, context, row.id, "suspension", True)
     row.suspended_at = datetime.now(UTC)
     session.add(StatusEvent(credential_id=row.id, kind="suspension", reason=reason, actor=actor))
@@ -546,9 +564,11 @@ def _review_award(
     session.flush()
 
 
-def learner_program_rows(session: Session, learner: str) -> Sequence[Program]:
-    """Programs the learner takes part in (for the learner view)."""
-    return repository.learner_programs(session, learner)
+def learner_program_rows(
+    session: Session, learner: str, *, issuer_id: uuid.UUID | None = None
+) -> Sequence[Program]:
+    """Programs the learner takes part in (for the learner view: one issuer's)."""
+    return repository.learner_programs(session, learner, issuer_id=issuer_id)
 
 
 def module_lineages(session: Session, program: Program) -> list[uuid.UUID]:

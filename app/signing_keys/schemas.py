@@ -18,7 +18,7 @@ class KeyRotate(_Schema):
     """Which proof keys to rotate; both by default."""
 
     purposes: list[Literal["data-integrity", "jwt"]] = ["data-integrity", "jwt"]
-    jwt_key_type: Literal["P-256", "RSA"] | None = None
+    jwt_key_type: Literal["RSA", "P-256", "Ed25519"] | None = None
 
 
 class KeyRead(_Schema):

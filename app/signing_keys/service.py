@@ -31,7 +31,18 @@ from openbadges.proofs import jwt as ob_jwt
 
 DATA_INTEGRITY = "data-integrity"
 JWT = "jwt"
-DEFAULT_KEY_TYPES: dict[str, KeyType] = {DATA_INTEGRITY: KeyType.ED25519, JWT: KeyType.P256}
+DEFAULT_KEY_TYPES: dict[str, KeyType] = {DATA_INTEGRITY: KeyType.ED25519, JWT: KeyType.RSA}
+"""New issuers sign VC-JWTs with RSA-2048 (RS256): OB 3.0 says "The signing algorithm MUST be
+RS256 as a minimum … Support for other algorithms is permitted but their use limits
+interoperability" (https://www.imsglobal.org/spec/ob/v3p0/#jwt-proof). Issuers created before
+this default keep their P-256 keys; the algorithm follows the active key's type."""
+
+JWT_ALGORITHMS: dict[str, KeyType] = {
+    "RS256": KeyType.RSA,
+    "ES256": KeyType.P256,
+    "EdDSA": KeyType.ED25519,
+}
+"""The VC-JWT ``alg`` an issuer may choose at creation, and the key type each needs."""
 
 
 ACTIVE_KEY_CACHE_SECONDS = 5.0
@@ -113,10 +124,19 @@ def create_key(
     return row
 
 
-def create_initial_keys(session: Session, context: AppContext, issuer_id: uuid.UUID) -> None:
-    """One Data Integrity (Ed25519) and one VC-JWT (P-256) key for a new issuer."""
-    for purpose in (DATA_INTEGRITY, JWT):
-        create_key(session, context, issuer_id, purpose)
+def create_initial_keys(
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    *,
+    jwt_key_type: KeyType | None = None,
+) -> None:
+    """One Data Integrity (Ed25519) and one VC-JWT key (RSA-2048 unless chosen) for a new issuer.
+
+    Rotation keeps the type of the retired key, so the issuer keeps its JWT algorithm.
+    """
+    create_key(session, context, issuer_id, DATA_INTEGRITY)
+    create_key(session, context, issuer_id, JWT, jwt_key_type)
 
 
 def require_active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> SigningKey:
@@ -151,6 +171,7 @@ def forget_active_keys(issuer_id: uuid.UUID) -> None:
         _forgotten[issuer_id] = _forgotten.get(issuer_id, 0) + 1
         for purpose in (DATA_INTEGRITY, JWT):
             _active_keys.discard((issuer_id, purpose))
+        _did_documents.discard(issuer_id)
 
 
 def sign_data_integrity(
@@ -222,6 +243,33 @@ def did_document(session: Session, context: AppContext, issuer_id: uuid.UUID) ->
         for key in repository.list_for_issuer(session, issuer_id)
     ]
     return ob_did.did_document(did, methods)
+
+
+DID_DOCUMENT_CACHE_SECONDS = 60.0
+"""How long the credential page's verifier reuses an issuer's DID document in one worker.
+
+Keys are never deleted, so a kept document can only lack a key added since (by a rotation in
+another worker; the rotating worker forgets at once): the page then re-verifies without any
+reuse before it shows anything but "verified" (``app.verification.service.verify_own``)."""
+_did_documents: TtlLru[uuid.UUID, dict[str, Any]] = TtlLru(1024)
+
+
+def cached_did_document(
+    session: Session, context: AppContext, issuer_id: uuid.UUID
+) -> dict[str, Any]:
+    """:func:`did_document` kept for :data:`DID_DOCUMENT_CACHE_SECONDS` (treat as read-only).
+
+    Only documents with keys are kept: an id without any (no such issuer) is not remembered.
+    """
+    cached = _did_documents.get(issuer_id)
+    if cached is not None:
+        return cached
+    generation = _forgotten.get(issuer_id, 0)
+    document = did_document(session, context, issuer_id)
+    with _forgotten_lock:
+        if document.get("verificationMethod") and _forgotten.get(issuer_id, 0) == generation:
+            _did_documents.put(issuer_id, document, DID_DOCUMENT_CACHE_SECONDS)
+    return document
 
 
 def jwks(session: Session) -> dict[str, Any]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Insert, Integer, bindparam, select, true
+from sqlalchemy import Connection, Insert, Integer, Update, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import StatusAllocation, StatusList
+from app.models.base import utcnow
 
 
 def open_list(session: Session, issuer_id: uuid.UUID, purpose: str) -> StatusList | None:
@@ -27,66 +28,92 @@ def open_list(session: Session, issuer_id: uuid.UUID, purpose: str) -> StatusLis
     return session.scalars(stmt).first()
 
 
-def _allocation_statement(dialect: str) -> Insert:
-    """``INSERT … SELECT <the open list> … ON CONFLICT DO NOTHING RETURNING list_id, index``."""
-    issuer_id = bindparam("issuer_id", type_=StatusList.issuer_id.type)
-    open_list = (
-        select(StatusList.id, StatusList.size, StatusList.purpose)
-        .where(
-            StatusList.issuer_id == issuer_id,
-            StatusList.purpose == bindparam("purpose"),
-            StatusList.is_full.is_(False),
-        )
-        .order_by(StatusList.created_at, StatusList.id)
-        .limit(1)
-        .subquery()
+def _reserve_statement(dialect: str, *, skip_locked: bool) -> Update:
+    """``UPDATE status_lists SET next_position = next_position + :count … RETURNING``.
+
+    Takes positions ``[new - count, min(new, size))`` of an open list; the list is marked full
+    by the reservation that reaches its size. With ``skip_locked`` (PostgreSQL) a list whose
+    row another transaction holds (a bit flip, an in-transaction reservation, possibly our own
+    session's) is skipped instead of waited for: the caller then reserves inside its own
+    transaction, where waiting is safe.
+    """
+    table = StatusList.__table__
+    count = bindparam("count", type_=Integer())
+    has_room = (table.c.is_full.is_(False), table.c.next_position < table.c.size)
+    match = select(table.c.id).where(
+        table.c.id == bindparam("list_id", type_=table.c.id.type), *has_room
     )
-    source = select(
-        bindparam("id", type_=StatusAllocation.id.type),
-        open_list.c.id,
-        bindparam("candidate", type_=Integer()) % open_list.c.size,
-        bindparam("credential_id", type_=StatusAllocation.credential_id.type),
-        open_list.c.purpose,
-    ).where(true())  # SQLite needs a WHERE before ON CONFLICT (a parsing ambiguity)
-    columns = ["id", "list_id", "index", "credential_id", "purpose"]
+    if skip_locked and dialect == "postgresql":
+        match = match.with_for_update(skip_locked=True)
+    return (
+        update(table)  # type: ignore[arg-type]
+        # Room is checked again on the row itself: after waiting for a concurrent reservation
+        # PostgreSQL re-evaluates these on the row's new version (the subquery ran before).
+        .where(table.c.id == match.scalar_subquery(), *has_room)
+        .values(
+            next_position=table.c.next_position + count,
+            is_full=(table.c.next_position + count) >= table.c.size,
+        )
+        .returning(table.c.next_position, table.c.size, table.c.permutation_key)
+    )
+
+
+_reserve_statements: dict[tuple[str, bool], Update] = {}
+
+
+def reserve(
+    connection: Connection, list_id: uuid.UUID, count: int, *, skip_locked: bool
+) -> tuple[int, int, str] | None:
+    """Reserve ``count`` positions of an open list: ``(new next_position, size, key hex)``.
+
+    None when the list is full, unknown (or, with ``skip_locked``, its row is locked). One
+    statement; the row lock it takes lasts as long as ``connection``'s transaction (nothing on
+    an autocommit connection).
+    """
+    key = (connection.dialect.name, skip_locked)
+    stmt = _reserve_statements.get(key)
+    if stmt is None:
+        stmt = _reserve_statements[key] = _reserve_statement(key[0], skip_locked=skip_locked)
+    row = connection.execute(stmt, {"list_id": list_id, "count": count}).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def _allocation_statement(dialect: str) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of one allocation."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(StatusAllocation.__table__)  # type: ignore[arg-type]
-        .from_select(columns, source)
         .on_conflict_do_nothing()
-        .returning(StatusAllocation.list_id, StatusAllocation.index)
+        .returning(StatusAllocation.id)
     )
 
 
 _statements: dict[str, Insert] = {}
 
 
-def try_allocate(
-    session: Session, issuer_id: uuid.UUID, purpose: str, credential_id: uuid.UUID, candidate: int
-) -> tuple[uuid.UUID, int] | None:
-    """Take index ``candidate % size`` in the issuer's open ``purpose`` list, in one statement.
+def insert_allocation(
+    session: Session, list_id: uuid.UUID, index: int, credential_id: uuid.UUID, purpose: str
+) -> bool:
+    """Record that the credential holds ``index`` of the list; False if the index is taken.
 
-    None when the index is taken or there is no open list (the caller looks which). One
-    round trip replaces a list query plus a savepoint per attempt: the unique
-    ``(list_id, index)`` constraint still decides (a concurrent, uncommitted holder of the
-    index makes this wait for its outcome, hence callers take purposes in one fixed order, so
-    two issuances never wait on each other crosswise), and a conflict leaves the transaction
-    usable. The statement is built once per dialect (building costs more than running it).
+    The unique ``(list_id, index)`` constraint is the safety net under the counter: with the
+    keyed permutation no two positions give one index, so False means something is wrong
+    (the caller takes the next position). The statement is built once per dialect.
     """
     dialect = session.get_bind().dialect.name
     stmt = _statements.get(dialect)
     if stmt is None:
         stmt = _statements[dialect] = _allocation_statement(dialect)
     params = {
-        "issuer_id": issuer_id,
-        "purpose": purpose,
         "id": uuid.uuid4(),
-        "candidate": candidate,
+        "list_id": list_id,
+        "index": index,
         "credential_id": credential_id,
+        "purpose": purpose,
+        "created_at": utcnow(),
     }
     # Core execution: through the ORM, a parameter dict on an INSERT means "rows to insert".
-    row = session.connection().execute(stmt, params).first()
-    return None if row is None else (row[0], row[1])  # not row.index: that is tuple.index
+    return session.connection().execute(stmt, params).first() is not None
 
 
 def get_list(
@@ -99,10 +126,9 @@ def get_list(
     return session.scalars(stmt).first()
 
 
-def used_indexes(session: Session, list_id: uuid.UUID) -> set[int]:
-    """Every index taken in a list (only read when random probing keeps colliding)."""
-    stmt = select(StatusAllocation.index).where(StatusAllocation.list_id == list_id)
-    return set(session.scalars(stmt).all())
+def published_document(session: Session, list_id: uuid.UUID) -> str | None:
+    """The signed list document alone (the verifier's read: no row, no bitstring column)."""
+    return session.scalar(select(StatusList.document).where(StatusList.id == list_id))
 
 
 def allocations_of(session: Session, credential_id: uuid.UUID) -> Sequence[StatusAllocation]:

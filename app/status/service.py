@@ -1,10 +1,18 @@
 """Bitstring status lists: index allocation, bit changes and the signed list credential.
 
-* Indexes are random (herd privacy) and unique per list: the ``(list_id, index)`` unique
-  constraint decides. Each attempt is one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (no
-  savepoint, no separate list query); a collision just retries. Two concurrent issuances
-  therefore never share an index, and a failed issuance rolls its allocation back with
-  everything else.
+* Indexes are collision-free and in random order (herd privacy): a list hands out positions
+  0, 1, 2 … from a counter (``status_lists.next_position``) and maps each through the list's
+  secret keyed permutation (:func:`openbadges.status_list.permuted_index`). No index is ever
+  drawn twice, so the cost of an allocation does not grow as the list fills; the reservation
+  that reaches the list's size marks it full and the next allocation opens a new list. The
+  unique ``(list_id, index)`` constraint stays as the safety net.
+* On PostgreSQL a worker reserves positions in blocks (:data:`RESERVE_BLOCK`) with one
+  ``UPDATE … RETURNING`` on an autocommit connection: the list's row lock lasts one statement,
+  not an issuance, and the one-statement issuance needs no extra round trip for most
+  credentials. Positions of a block whose worker stops, or of an issuance that fails, are
+  never used (a gap, like a sequence's): an index is never handed out twice. Without an
+  autocommit connection (SQLite, the CLI) each allocation reserves one position inside the
+  issuance's transaction, and a rollback returns it.
 * A bit change re-signs the list credential in the same transaction as the change, under the
   list's row lock (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so once a
   revoke returns, ``GET /status/{id}`` shows it.
@@ -13,37 +21,56 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.core.cache import TtlLru
 from app.core.context import AppContext
-from app.core.errors import NotFound
+from app.core.errors import AppError, NotFound
 from app.core.urls import issuer_did, status_list_url
-from app.models import StatusAllocation, StatusList
+from app.models import StatusList
 from app.signing_keys import service as keys
 from app.status import repository
 from openbadges import status_list as ob_status
 
+logger = logging.getLogger("app.status")
+
 LIST_SIZE = 131_072
 """The W3C minimum (16 KB uncompressed): smaller lists fail strict verifiers."""
 PURPOSES = ("revocation", "suspension")
-RANDOM_ATTEMPTS = 16
-"""Random probes before reading the used set; collisions are rare until a list fills."""
+RESERVE_BLOCK = 32
+"""Positions a worker reserves at a time on PostgreSQL (one ``UPDATE`` per block)."""
+ALLOCATION_ATTEMPTS = 8
+"""Bound on list switches and safety-net collisions in one allocation (each is exceptional)."""
+
+
+class NoStatusEntry(AppError):
+    """The credential was issued without an entry for that status purpose."""
+
+    status, title, code = 409, "No such status entry", "no_status_entry"
+
+
+def purposes_for(suspension: bool) -> tuple[str, ...]:
+    """The status purposes a credential gets: revocation, and suspension when asked for."""
+    return PURPOSES if suspension else PURPOSES[:1]
 
 
 OPEN_LIST_HINT_SECONDS = 3600.0
 """How long a worker remembers an issuer's open lists (a memory bound: the hint is re-checked
 by every issuance that uses it, and dropped when it fails)."""
 
-_open_lists: TtlLru[uuid.UUID, tuple[uuid.UUID, ...]] = TtlLru(4096)
-"""issuer id -> the open list per purpose, in :data:`PURPOSES` order, as last allocated from."""
+_open_lists: TtlLru[uuid.UUID, tuple[tuple[str, uuid.UUID], ...]] = TtlLru(4096)
+"""issuer id -> ``(purpose, open list)`` per purpose the issuer's credentials get (which also
+says whether the issuer had suspension enabled), as last allocated from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,37 +82,139 @@ class Allocation:
     index: int
 
 
+@dataclass(slots=True)
+class _Block:
+    """Positions ``[next, end)`` of a list reserved by this worker, and the list's permutation."""
+
+    key: bytes
+    size: int
+    next: int
+    end: int
+
+
+_blocks: dict[uuid.UUID, list[_Block]] = {}
+_blocks_lock = threading.Lock()
+
+
+def forget_reservations() -> None:
+    """Drop every block this worker reserved (their positions stay unused: a gap).
+
+    Run in a forked child (it must not hand out its parent's positions), and when a unique
+    violation says a position was handed out twice.
+    """
+    with _blocks_lock:
+        _blocks.clear()
+
+
+os.register_at_fork(after_in_child=forget_reservations)
+
+
+def _take(list_id: uuid.UUID) -> int | None:
+    """The index of the next reserved position of the list in this worker, if any is left."""
+    with _blocks_lock:
+        blocks = _blocks.get(list_id)
+        while blocks:
+            block = blocks[0]
+            if block.next < block.end:
+                position = block.next
+                block.next += 1
+                break
+            blocks.pop(0)
+        else:
+            _blocks.pop(list_id, None)
+            return None
+    return ob_status.permuted_index(block.key, block.size, position)
+
+
+def _block(reserved: tuple[int, int, str], count: int) -> _Block:
+    """The block a reservation returned (``next_position`` is the value after it)."""
+    end, size, key = reserved
+    return _Block(bytes.fromhex(key), size, end - count, min(end, size))
+
+
+def _reserve_durably(engine: Engine, list_id: uuid.UUID) -> bool:
+    """Reserve a block for this worker on an autocommit connection; False if none was taken.
+
+    False when the list is full, unknown to other transactions (created by an uncommitted
+    one) or its row is locked (``SKIP LOCKED``: never wait here, the caller may hold it).
+    """
+    with engine.connect() as connection:
+        reserved = repository.reserve(connection, list_id, RESERVE_BLOCK, skip_locked=True)
+    if reserved is None:
+        return False
+    block = _block(reserved, RESERVE_BLOCK)
+    with _blocks_lock:
+        _blocks.setdefault(list_id, []).append(block)
+    return block.next < block.end
+
+
+def _durable_engine(session: Session) -> Engine | None:
+    """The autocommit engine blocks are reserved through (PostgreSQL service sessions)."""
+    engine = session.info.get("autocommit_engine")
+    return engine if isinstance(engine, Engine) else None
+
+
+def _next_index(session: Session, list_id: uuid.UUID) -> int | None:
+    """An index of the list no one else holds, or None when the list has no position left."""
+    index = _take(list_id)
+    if index is not None:
+        return index
+    engine = _durable_engine(session)
+    if engine is not None and _reserve_durably(engine, list_id):
+        index = _take(list_id)
+        if index is not None:
+            return index
+    # One position inside the session's transaction: rolled back with it, waits for a lock.
+    reserved = repository.reserve(session.connection(), list_id, 1, skip_locked=False)
+    if reserved is None:
+        return None
+    block = _block(reserved, 1)
+    if block.next >= block.end:  # pragma: no cover - the statement checks for room
+        return None
+    return ob_status.permuted_index(block.key, block.size, block.next)
+
+
 def _remember_open_lists(issuer_id: uuid.UUID, allocations: list[Allocation]) -> None:
     """Note the lists an issuance just allocated from.
 
     Noted before the transaction commits: should it roll back a list it created, the hint
-    names a list that does not exist, which the next one-statement issuance finds (its guard
-    fails) and drops.
+    names a list that does not exist, which the next one-statement issuance finds (no block
+    can be reserved in it) and drops.
     """
-    by_purpose = {a.purpose: a.list_id for a in allocations}
-    if set(by_purpose) == set(PURPOSES):
-        _open_lists.put(issuer_id, tuple(by_purpose[p] for p in PURPOSES), OPEN_LIST_HINT_SECONDS)
+    _open_lists.put(
+        issuer_id, tuple((a.purpose, a.list_id) for a in allocations), OPEN_LIST_HINT_SECONDS
+    )
 
 
 def forget_open_lists(issuer_id: uuid.UUID) -> None:
-    """Drop the hint (a list it names filled up)."""
+    """Drop the hint (a list it names filled up, or the issuer's setting changed)."""
     _open_lists.discard(issuer_id)
 
 
-def random_slots(issuer_id: uuid.UUID) -> list[Allocation] | None:
-    """A random index in each of the issuer's hinted open lists, unchecked; None without a hint.
+def hinted_slots(session: Session, issuer_id: uuid.UUID) -> list[Allocation] | None:
+    """An index in each of the issuer's hinted open lists; None without a usable hint.
 
-    For the one-statement issuance, which signs before it writes: the database decides when
-    the row is inserted (the unique ``(list_id, index)`` constraint), and a taken index makes
-    the caller draw again. Same distribution as :func:`allocate`: uniform over the list.
+    For the one-statement issuance, which signs before it writes: the indexes come from this
+    worker's reserved blocks (reserving a new block when one runs out: one short autocommit
+    statement per :data:`RESERVE_BLOCK` issuances), so they are the credential's for good and
+    no other issuance can take them. None (the transactional path then finds or opens lists)
+    without a hint or an autocommit connection, or when a hinted list is full or unknown.
+    The purposes are those of the hint: the issuance statement re-checks the issuer's setting.
     """
-    lists = _open_lists.get(issuer_id)
-    if lists is None:
+    hint = _open_lists.get(issuer_id)
+    engine = _durable_engine(session)
+    if hint is None or engine is None:
         return None
-    return [
-        Allocation(purpose, list_id, secrets.randbelow(LIST_SIZE))
-        for purpose, list_id in zip(PURPOSES, lists, strict=True)
-    ]
+    slots = []
+    for purpose, list_id in hint:
+        index = _take(list_id)
+        if index is None and _reserve_durably(engine, list_id):
+            index = _take(list_id)
+        if index is None:
+            forget_open_lists(issuer_id)
+            return None
+        slots.append(Allocation(purpose, list_id, index))
+    return slots
 
 
 def _serialise(document: dict[str, Any]) -> str:
@@ -111,12 +240,14 @@ def _sign_list(session: Session, context: AppContext, row: StatusList) -> None:
 def create_list(
     session: Session, context: AppContext, issuer_id: uuid.UUID, purpose: str
 ) -> StatusList:
-    """A new, empty, signed list (flushes; the caller commits)."""
+    """A new, empty, signed list with a fresh permutation key (flushes; the caller commits)."""
     row = StatusList(
         id=uuid.uuid4(),
         issuer_id=issuer_id,
         purpose=purpose,
         size=LIST_SIZE,
+        next_position=0,
+        permutation_key=secrets.token_hex(16),
         encoded_list=ob_status.Bitstring(LIST_SIZE).encode(),
     )
     _sign_list(session, context, row)
@@ -125,39 +256,20 @@ def create_list(
     return row
 
 
-def create_initial_lists(session: Session, context: AppContext, issuer_id: uuid.UUID) -> None:
-    """One revocation and one suspension list for a new issuer."""
-    for purpose in PURPOSES:
+def create_initial_lists(
+    session: Session, context: AppContext, issuer_id: uuid.UUID, *, suspension: bool = False
+) -> None:
+    """A revocation list for a new issuer, and a suspension list when it enabled suspension.
+
+    (Others are opened on demand, e.g. when suspension is enabled later.)
+    """
+    for purpose in purposes_for(suspension):
         create_list(session, context, issuer_id, purpose)
 
 
-def _try_insert(session: Session, allocation: StatusAllocation) -> bool:
-    """Insert in a savepoint; False when the index is already taken (the rare full-list path)."""
-    try:
-        with session.begin_nested():
-            session.add(allocation)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
-def _allocate_scan(
-    session: Session, row: StatusList, credential_id: uuid.UUID
-) -> StatusAllocation | None:
-    """Pick from the free indexes of a crowded list; None (and the list marked full) if none."""
-    used = repository.used_indexes(session, row.id)
-    while len(used) < row.size:
-        index = ob_status.random_free_index(used, row.size)
-        candidate = StatusAllocation(
-            list_id=row.id, index=index, credential_id=credential_id, purpose=row.purpose
-        )
-        if _try_insert(session, candidate):
-            return candidate
-        used.add(index)
-    row.is_full = True
-    session.flush()
-    return None
+def _hinted_list(issuer_id: uuid.UUID, purpose: str) -> uuid.UUID | None:
+    """The open ``purpose`` list this worker last allocated from for the issuer."""
+    return dict(_open_lists.get(issuer_id) or ()).get(purpose)
 
 
 def _allocate_one(
@@ -167,41 +279,57 @@ def _allocate_one(
     credential_id: uuid.UUID,
     purpose: str,
 ) -> Allocation:
-    """A random free index in the issuer's open ``purpose`` list (creating one if needed).
+    """The next index of the issuer's open ``purpose`` list (opening a new list when needed).
 
-    The common case is one statement (:func:`repository.try_allocate`). Only when it takes
-    nothing do we look why: no open list (create one), or repeated collisions (a crowded list:
-    scan its free indexes, marking it full when there are none).
+    Usually one statement (the allocation row; the position comes from a reserved block).
+    A list found full is passed over; a new list is created in this transaction and its first
+    position reserved in it (other transactions cannot see the list before the commit).
     """
-    while True:
-        for _ in range(RANDOM_ATTEMPTS):
-            candidate = secrets.randbelow(LIST_SIZE)
-            taken = repository.try_allocate(session, issuer_id, purpose, credential_id, candidate)
-            if taken is not None:
-                return Allocation(purpose, *taken)
-            if repository.open_list(session, issuer_id, purpose) is None:
-                create_list(session, context, issuer_id, purpose)
-        row = repository.open_list(session, issuer_id, purpose)
-        if row is None:
+    list_id = _hinted_list(issuer_id, purpose)
+    for _ in range(ALLOCATION_ATTEMPTS):
+        if list_id is None:
+            row = repository.open_list(session, issuer_id, purpose)
+            row = row or create_list(session, context, issuer_id, purpose)
+            list_id = row.id
+        index = _next_index(session, list_id)
+        if index is None:  # full (or a stale hint): look the open list up
+            list_id = None
             continue
-        allocation = _allocate_scan(session, row, credential_id)
-        if allocation is not None:
-            return Allocation(purpose, row.id, allocation.index)
+        if repository.insert_allocation(session, list_id, index, credential_id, purpose):
+            return Allocation(purpose, list_id, index)
+        logger.warning(
+            "status index taken despite the permutation; taking the next position",
+            extra={"list_id": str(list_id), "index": index},
+        )
+    raise RuntimeError(f"no {purpose} status index could be allocated")
 
 
 def allocate(
-    session: Session, context: AppContext, issuer_id: uuid.UUID, credential_id: uuid.UUID
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    credential_id: uuid.UUID,
+    *,
+    suspension: bool,
+    remember: bool = True,
 ) -> list[Allocation]:
-    """One index in a revocation list, then one in a suspension list (no commit).
+    """One index in a revocation list, then (``suspension``) one in a suspension list.
 
-    Always in this order: a collision waits for the other transaction, and a fixed order means
-    two issuances can never each hold what the other waits for (no deadlock).
+    Always in this order (no commit). ``remember`` keeps the lists as the issuer's hint for
+    the one-statement issuance: only when ``suspension`` is the issuer's own setting.
     """
     allocations = [
-        _allocate_one(session, context, issuer_id, credential_id, purpose) for purpose in PURPOSES
+        _allocate_one(session, context, issuer_id, credential_id, purpose)
+        for purpose in purposes_for(suspension)
     ]
-    _remember_open_lists(issuer_id, allocations)
+    if remember:
+        _remember_open_lists(issuer_id, allocations)
     return allocations
+
+
+def has_entry(session: Session, credential_id: uuid.UUID, purpose: str) -> bool:
+    """True when the credential holds an index in a ``purpose`` list."""
+    return any(a.purpose == purpose for a in repository.allocations_of(session, credential_id))
 
 
 def set_bit(
@@ -213,7 +341,10 @@ def set_bit(
         None,
     )
     if allocation is None:
-        raise NotFound(f"The credential has no {purpose} status entry.")
+        raise NoStatusEntry(
+            f"The credential was issued without a {purpose} status entry, so its {purpose} "
+            "status cannot change (suspension is an issuer setting, suspensionEnabled)."
+        )
     row = repository.get_list(session, allocation.list_id, for_update=True)
     if row is None:  # pragma: no cover - foreign key guarantees it
         raise NotFound("status list not found")
@@ -223,6 +354,15 @@ def set_bit(
     row.revision += 1
     _sign_list(session, context, row)
     session.flush()
+
+
+def published_document(session: Session, list_id: uuid.UUID) -> str:
+    """The signed list credential's JSON text, as ``GET /status/{id}`` serves it (404 when
+    unknown); one column, for the verifier of our own credentials."""
+    document = repository.published_document(session, list_id)
+    if document is None:
+        raise NotFound("No such status list.")
+    return document
 
 
 def get_published_list(session: Session, list_id: uuid.UUID) -> StatusList:

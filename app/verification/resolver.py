@@ -27,6 +27,7 @@ from app.credentials import service as credentials
 from app.issuers import service as issuers
 from app.signing_keys import service as keys
 from app.status import service as status
+from app.verification import memo
 from openbadges.did import did_web_to_url
 from openbadges.errors import KeyFormatError, ResolutionError
 from openbadges.resolver import Resolver
@@ -69,13 +70,46 @@ def own_path(base_url: str, url: str) -> str | None:
     return parts.path[len(prefix) :]
 
 
+def own_public_path(base_url: str, url: str) -> str | None:
+    """:func:`own_path` for a URL a person copied from one of our pages or links.
+
+    Such a URL may carry a query (``?lang=zh-CN`` picks the page's language) or a fragment;
+    neither changes the document behind it, so both are dropped before deciding. The
+    resolver itself (:meth:`DatabaseResolver.fetch_json`, for URLs a credential names) keeps
+    the strict form: a signed credential pointing at our status list with a query is not ours.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS:
+        return None
+    return own_path(base_url, parts._replace(query="", fragment="").geturl())
+
+
 class DatabaseResolver:
     """Serves ``BADGES_BASE_URL`` documents from the database, the rest through ``fallback``."""
 
-    def __init__(self, session: Session, context: AppContext, fallback: Resolver | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        context: AppContext,
+        fallback: Resolver | None,
+        *,
+        reuse_did_documents: bool = False,
+        reuse_status_lists: bool = False,
+        keep_status_lists: bool = False,
+    ) -> None:
+        """``reuse_did_documents``: answer our DID documents from this worker's short-lived copy
+        (``signing_keys.service.cached_did_document``), for a caller that re-verifies without
+        it whenever the verdict is not "verified" (a kept copy can only lack a new key).
+        ``reuse_status_lists``: answer our status lists from this worker's copy read within
+        their ``ttl`` (``app.verification.memo.kept_list``), for a caller that checks the
+        verdict against the credential's row and re-verifies when they disagree;
+        ``keep_status_lists``: read them from the database and keep them for such a caller."""
         self._session = session
         self._context = context
         self._fallback = fallback
+        self._reuse_did_documents = reuse_did_documents
+        self._reuse_status_lists = reuse_status_lists
+        self._keep_status_lists = keep_status_lists or reuse_status_lists
         self._routes: list[
             tuple[re.Pattern[str], Callable[[uuid.UUID, re.Match[str]], dict[str, Any]]]
         ] = [
@@ -115,6 +149,10 @@ class DatabaseResolver:
         raise ResolutionError(f"{path} is not a document this service publishes", code="not_found")
 
     def _did_document(self, issuer_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:
+        if self._reuse_did_documents:
+            document = keys.cached_did_document(self._session, self._context, issuer_id)
+            if document.get("verificationMethod"):
+                return document
         issuers.get_issuer(self._session, issuer_id)
         return keys.did_document(self._session, self._context, issuer_id)
 
@@ -122,9 +160,14 @@ class DatabaseResolver:
         return issuers.public_profile(self._session, self._context, issuer_id)
 
     def _status_list(self, list_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(
-            status.get_published_list(self._session, list_id).document
-        )
+        if self._reuse_status_lists:
+            kept = memo.kept_list(list_id)
+            if kept is not None:
+                return kept
+        text = status.published_document(self._session, list_id)
+        document: dict[str, Any] = json.loads(text)
+        if self._keep_status_lists:
+            memo.keep_list(list_id, document, len(text))
         return document
 
     def _credential(self, credential_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:

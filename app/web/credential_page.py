@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.web import i18n
 from app.web.cache import TtlLru
@@ -38,7 +39,11 @@ log = logging.getLogger(__name__)
 
 MAX_TTL_S = 60.0
 _reports: TtlLru[tuple[Any, ...], tuple[Any, datetime]] = TtlLru(4096)
-_pages: TtlLru[tuple[Any, ...], tuple[bytes, str]] = TtlLru(8192)
+PAGE_CACHE_BYTES = 32_000_000
+"""The rendered pages one worker keeps in all (a page is ~12 KB; 8,192 of them ~100 MB)."""
+_pages: TtlLru[tuple[Any, ...], tuple[bytes, str]] = TtlLru(
+    8192, weigh=lambda hit: len(hit[0]), max_weight=PAGE_CACHE_BYTES
+)
 _locks: dict[tuple[Any, ...], threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -124,11 +129,24 @@ def cache_key(credential: Any) -> tuple[Any, ...]:
 
 
 def _verify(session: Any, credential: Any) -> Any:
-    """Run the service verifier; a failure of ours becomes "could not check", never a 500."""
-    from app.verification.service import verify_document  # the seam H5 provides
+    """Run the service verifier; a failure of ours becomes "could not check", never a 500.
+
+    ``verify_own`` reuses this worker's status lists, their verifications and the proof checks
+    (a page not yet cached used to read and re-verify both status lists every time: ~8 ms of
+    CPU), checked against the row's revocation/suspension state, and verifies afresh when they
+    disagree or anything a kept document could make fail has failed.
+    """
+    from app.verification.service import verify_own
 
     try:
-        return verify_document(session, signed_payload(credential))
+        return verify_own(
+            session,
+            signed_payload(credential),
+            revoked=credential.revoked_at is not None,
+            suspended=credential.suspended_at is not None,
+        )
+    except SQLAlchemyError:  # a database outage is the page's 503, not a verdict to cache
+        raise
     except Exception:  # the page must stay up even when the verifier has a bug
         log.exception("verification of credential %s failed", credential.id)
         return SimpleReport(
@@ -248,5 +266,8 @@ def render_credential_page(request: Request, session: Any, credential: Any) -> R
 
 def clear_caches() -> None:
     """Forget cached reports and pages (tests; a settings change)."""
+    from app.verification.memo import PAGE_MEMO
+
     _reports.clear()
     _pages.clear()
+    PAGE_MEMO.clear()

@@ -24,7 +24,7 @@ from app.web.responses import html_page
 from app.web.templating import render
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
-KNOWN = frozenset({400, 401, 404, 405, 413, 422})
+KNOWN = frozenset({400, 401, 404, 405, 413, 422, 503})
 """Statuses with their own words; any other 4xx is shown as 400, any 5xx as 500."""
 
 

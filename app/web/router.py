@@ -15,7 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.core.ratelimit import RateLimited
 from app.credentials import service as credentials
+from app.verification import admission
 from app.web import i18n, static, verify_page
 from app.web.cache import TtlLru
 from app.web.credential_page import credential_url
@@ -138,18 +140,38 @@ async def verify_submit(
     text: Annotated[str, Form(max_length=10_000_000)] = "",
     url: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
-    """Verify what was sent and show the per-check report."""
+    """Verify what was sent and show the per-check report.
+
+    Under the same guards as ``POST /api/v1/verify`` (:mod:`app.verification.admission`): the
+    address's rate limit, the anonymous input limits, and the verify lane for the fetch and
+    the verification, so a flood of verifications cannot take the threads pages use.
+    """
     t = i18n.translator_for(request)
     form = verify_page.VerifyForm(file=file, text=text, url=url)
     try:
+        caller = await admission.admit(request)
         is_url, data = await verify_page.read_input(request, form, t)
-        if is_url:
-            data = await run_in_threadpool(verify_page.fetch_url, request, session, str(data), t)
+        outcome = await admission.in_lane(
+            request,
+            verify_page.verify_submitted,
+            session,
+            None if is_url else data,
+            str(data) if is_url else None,
+            caller.limits,
+            t,
+        )
     except verify_page.InputError as exc:
         return verify_page.page(
             request, t, error=exc.message, status_code=exc.status_code, form=form
         )
-    outcome = await run_in_threadpool(verify_page.run_verification, session, data)
+    except (RateLimited, admission.VerifierBusy) as exc:
+        if isinstance(exc, RateLimited):
+            message = t("verify.error.rate", seconds=exc.retry_after_s)
+        else:
+            message = t("verify.error.busy")
+        response = verify_page.page(request, t, error=message, status_code=exc.status, form=form)
+        response.headers.update(exc.headers)
+        return response
     return verify_page.page(request, t, outcome=outcome, form=form)
 
 

@@ -7,8 +7,6 @@ bounded (the upload cap is the service's body cap), fetched only through
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,24 +14,16 @@ from typing import Any
 from fastapi import Request, UploadFile
 from fastapi.responses import Response
 
-from app.core.fetch import SafeFetcher
 from app.web import i18n
-from app.web.credential_page import base_url, settings_of
+from app.web.credential_page import settings_of
 from app.web.panel import Panel, build_panel
 from app.web.responses import html_page
 from app.web.templating import render
 from app.web.view import CredentialView, credential_view
-from openbadges.errors import ResolutionError
 
 DEFAULT_MAX_BYTES = 1_000_000
 MAX_TEXT_ECHO = 100_000
 """Pasted text longer than this is not echoed back into the form after an error."""
-ACCEPT = (
-    "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.9, "
-    "application/vc+jwt;q=0.8, image/png;q=0.8, image/svg+xml;q=0.8, */*;q=0.1"
-)
-_fetchers: dict[bool, SafeFetcher] = {}
-_fetchers_lock = threading.Lock()
 
 
 class InputError(Exception):
@@ -77,20 +67,6 @@ def max_upload_bytes(request: Request) -> int:
     return max(1_000, body_cap - MULTIPART_ALLOWANCE)
 
 
-def fetcher_for(request: Request) -> SafeFetcher:
-    """One SafeFetcher per private-fetch policy, shared by all requests (it pools and caches)."""
-    allow = bool(getattr(settings_of(request), "allow_private_fetch", False))
-    with _fetchers_lock:
-        if allow not in _fetchers:
-            _fetchers[allow] = SafeFetcher(_Policy(allow))
-        return _fetchers[allow]
-
-
-@dataclass(frozen=True, slots=True)
-class _Policy:
-    allow_private_fetch: bool
-
-
 def human_size(size: int) -> str:
     """``1 MB``, ``500 KB``: for the hint and the error."""
     return f"{size / 1_000_000:g} MB" if size >= 1_000_000 else f"{size // 1000} KB"
@@ -119,27 +95,40 @@ async def read_input(
     return True, form.url.strip()
 
 
-def fetch_url(request: Request, session: Any, url: str, t: i18n.Translator) -> bytes | str:
+def fetch_url(session: Any, url: str, t: i18n.Translator) -> bytes | str | dict[str, Any]:
     """Fetch a credential or baked badge by URL.
 
-    Our own credential URLs are read from the database (no HTTP loop to ourselves); anything
-    else goes through the SSRF guard, which also accepts baked images.
+    Every public URL of our own credentials (page, ``.json``, ``.jwt``, baked images, with a
+    query or not) is read from the database (no HTTP loop to ourselves); anything else goes
+    through the SSRF guard, which also accepts baked images and VC-JWTs.
     """
-    from app.core.errors import AppError
-    from app.verification.service import fetch_for_verification
+    from app.verification.service import UrlNotFetched, fetch_for_verification
 
-    if url.startswith(base_url(request) + "/credentials/"):
-        try:
-            return json.dumps(fetch_for_verification(session, url))
-        except AppError as exc:
-            raise InputError(t("verify.error.fetch", reason=exc.detail), 422) from exc
     try:
-        return fetcher_for(request).fetch(url, accept=ACCEPT).content
-    except ResolutionError as exc:
-        raise InputError(t("verify.error.fetch", reason=exc.message), 422) from exc
+        return fetch_for_verification(session, url)
+    except UrlNotFetched as exc:
+        raise InputError(t("verify.error.fetch", reason=exc.reason), 422) from exc
 
 
-def run_verification(session: Any, data: bytes | str) -> Outcome:
+def verify_submitted(
+    session: Any, data: bytes | str | None, url: str | None, limits: Any, t: i18n.Translator
+) -> Outcome:
+    """Fetch (for a URL), bound and verify what the form brought (runs in the verify lane)."""
+    from app.verification.admission import TooLargeToVerify, check_input_limits
+
+    payload: bytes | str | dict[str, Any] | None = data
+    if url is not None:
+        payload = fetch_url(session, url, t)
+    if payload is None:
+        raise InputError(t("verify.error.empty"))
+    try:
+        check_input_limits(payload, limits)
+    except TooLargeToVerify as exc:
+        raise InputError(t("verify.error.limits", reason=exc.reason), 413) from exc
+    return run_verification(session, payload)
+
+
+def run_verification(session: Any, data: bytes | str | dict[str, Any]) -> Outcome:
     """Verify through the service (own issuers from the database, others over SafeFetcher)."""
     from app.verification.service import verify_document  # the seam H5 provides
 

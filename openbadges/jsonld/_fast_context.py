@@ -11,6 +11,12 @@ The wrapper also caches IRI expansion per context (JSON-LD 1.1 API §5.2 "IRI Ex
 https://www.w3.org/TR/json-ld11-api/#iri-expansion), mirroring pyld's ``_expand_iri`` for the
 cases the profile allows and refusing the rest (:class:`Unsupported`): anything that would be
 resolved against a base IRI, blank node identifiers, keyword-like strings.
+
+Memory stays bounded whatever documents come in (a verifier reads anonymous input): the
+per-context caches keep only what the *context* defines (its terms), never strings that a
+document brings (``@id`` values, absolute-IRI keys, undefined terms), which are recomputed at a
+cost of about a microsecond each; and the processed contexts themselves are capped at
+:data:`MAX_CONTEXTS`, past which the whole set is dropped and rebuilt on demand.
 """
 
 from __future__ import annotations
@@ -32,8 +38,12 @@ _KEYWORD_LIKE: Final = re.compile(r"^@[a-zA-Z]+$")
 _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 _KEYWORDS: Final = frozenset(jsonld.KEYWORDS)
 
-MAX_CONTEXTS: Final = 4096
-"""How many derived active contexts the process keeps; past that the fast path declines."""
+MAX_CONTEXTS: Final = 512
+"""How many processed active contexts the process keeps (about 9 KB each). The documents this
+service signs need a few dozen; when input brings more (a hostile verifier request can vary its
+``@context`` list and nesting at will), the next new one drops them all and they are rebuilt on
+demand: a cost in time for whoever brought them, never unbounded memory nor a permanent
+fall-back to the slow reference path."""
 
 PROPERTY_SCOPED: Final = "property"
 TYPE_SCOPED: Final = "type"
@@ -73,15 +83,15 @@ def is_keyword(value: str) -> bool:
 class ActiveContext:
     """A pyld active context plus the lookups the fast walker repeats on it.
 
-    Instances are shared between documents and threads; they only ever grow caches whose
-    entries are pure functions of the context, so a race costs a recomputation, never a
-    wrong value.
+    Instances are shared between documents and threads; their caches hold pure functions of
+    the context, so a race costs a recomputation, never a wrong value. The lookup caches are
+    keyed only by the context's own terms (a bounded set); strings a document brings are
+    expanded afresh each time (see the module docstring).
     """
 
     __slots__ = (
         "_derived",
         "_embedded",
-        "_id_iris",
         "_terms",
         "_type_iris",
         "_vocab_iris",
@@ -100,7 +110,6 @@ class ActiveContext:
         self._terms: dict[str, Term | None] = {}
         self._vocab_iris: dict[str, str | None] = {}
         self._type_iris: dict[str, str] = {}
-        self._id_iris: dict[str, str] = {}
         self._derived: dict[tuple[int, str], tuple[Any, ActiveContext]] = {}
         self._embedded: dict[tuple[str, ...], ActiveContext] = {}
 
@@ -115,7 +124,10 @@ class ActiveContext:
             return self._terms[key]
         except KeyError:
             pass
-        mapping = self.raw["mappings"].get(key)
+        mappings = self.raw["mappings"]
+        if key not in mappings:
+            return None  # not a term: not cached (the key came from the document)
+        mapping = mappings[key]
         term = None if mapping is None else _compile_term(mapping)
         self._terms[key] = term
         return term
@@ -127,7 +139,8 @@ class ActiveContext:
         except KeyError:
             pass
         result = self._expand(value, vocab=True)
-        self._vocab_iris[value] = result
+        if value in self.raw["mappings"]:
+            self._vocab_iris[value] = result
         return result
 
     def expand_type(self, value: str) -> str:
@@ -141,22 +154,21 @@ class ActiveContext:
         except KeyError:
             pass
         result = _require_iri(self._expand(value, vocab=True))
-        self._type_iris[value] = result
+        if value in self.raw["mappings"]:
+            self._type_iris[value] = result
         return result
 
     def expand_id(self, value: str) -> str:
         """IRI-expand an ``@id`` value or an ``@id``-coerced string (``vocab=False``).
 
+        Not cached: almost every ``@id`` is a different absolute IRI (a credential's id, a
+        recipient's DID), and caching them grew each worker by ~0.3 MiB per 1,000 credentials
+        issued and by whatever ids anonymous verification requests brought, for good.
+
         Raises:
             Unsupported: the value is relative, a blank node identifier or keyword-like.
         """
-        try:
-            return self._id_iris[value]
-        except KeyError:
-            pass
-        result = _require_iri(self._expand(value, vocab=False))
-        self._id_iris[value] = result
-        return result
+        return _require_iri(self._expand(value, vocab=False))
 
     def reverted(self) -> ActiveContext:
         """The context a new node object sees: type-scoped terms do not propagate into it."""
@@ -312,11 +324,26 @@ def _process(raw: Any, local: Any, **flags: bool) -> Any:
     """Run pyld's context processing (the reference semantics) under the module lock."""
     with _LOCK:
         if len(_WRAPPED) >= MAX_CONTEXTS:
-            raise Unsupported("too many distinct scoped contexts")
+            _forget_contexts()
         try:
             return _PROCESSOR._process_context(raw, local, _OPTIONS, **flags)
         except jsonld.JsonLdError as exc:  # e.g. a protected term redefined: pyld will say so
             raise Unsupported(str(exc)) from exc
+
+
+def _forget_contexts() -> None:
+    """Drop every processed context (under ``_LOCK``): the cap of :data:`MAX_CONTEXTS` is hit.
+
+    Walkers still holding contexts of the old set finish with them (they are self-contained);
+    the next documents rebuild the contexts they need.
+    """
+    _WRAPPED.clear()
+    _ROOTS.clear()
+
+
+def context_count() -> int:
+    """How many processed contexts this process keeps (tests and ``bench/`` watch the bound)."""
+    return len(_WRAPPED)
 
 
 def _wrap(raw: Any) -> ActiveContext:

@@ -36,7 +36,7 @@ from openbadges.jsonld._pyld import (
     serialize_nquad,
     serialize_nquads,
 )
-from openbadges.jsonld.limits import DEFAULT_LIMITS, Limits, check_structure
+from openbadges.jsonld.limits import Limits, applied_limits, check_structure
 
 _NQUADS = "application/n-quads"
 
@@ -139,12 +139,12 @@ class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
         return result
 
 
-def canonicalize(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> str:
+def canonicalize(doc: dict[str, Any], *, limits: Limits | None = None) -> str:
     """Canonical N-Quads of a JSON-LD document, by the fast path when it applies.
 
     Args:
         doc: the JSON-LD document (not modified).
-        limits: bounds for hostile input.
+        limits: bounds for hostile input (default: :func:`~openbadges.jsonld.limits.applied_limits`).
 
     Returns:
         RDFC-1.0 canonical N-Quads, one quad per line, each ending in ``\\n``.
@@ -154,11 +154,12 @@ def canonicalize(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> str
         ContextError: it names a context that is not bundled.
         CanonicalizationError: JSON-LD processing failed (invalid JSON-LD).
     """
+    limits = limits or applied_limits()
     check_structure(doc, limits)
     return canonicalize_checked(doc, limits)
 
 
-def canonicalize_checked(doc: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:
+def canonicalize_checked(doc: dict[str, Any], limits: Limits | None = None) -> str:
     """:func:`canonicalize` for a document whose structure the caller has already checked.
 
     Args:
@@ -177,10 +178,10 @@ def canonicalize_checked(doc: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -
         result = fast(doc)
         if isinstance(result, str) and _RAW_CONTROL.search(result) is None:
             return result
-    return _reference(doc, limits)
+    return _reference(doc, limits or applied_limits())
 
 
-def canonicalize_reference(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> str:
+def canonicalize_reference(doc: dict[str, Any], *, limits: Limits | None = None) -> str:
     """Canonical N-Quads by pyld (the reference the fast path is proven against).
 
     Args:
@@ -195,6 +196,7 @@ def canonicalize_reference(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMI
         ContextError: it names a context that is not bundled.
         CanonicalizationError: JSON-LD processing failed.
     """
+    limits = limits or applied_limits()
     check_structure(doc, limits)
     return _reference(doc, limits)
 

@@ -10,6 +10,9 @@ enforced inside the canonicaliser (:mod:`openbadges.jsonld.canonical`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,9 @@ class Limits:
         max_work: steps of the exponential part of RDFC-1.0 (Hash N-Degree Quads calls plus
             permutations tried, §4.8): a machine-independent budget that trips even on a fast
             machine. Real credentials need none or a handful.
+        max_contexts: entries of any one ``@context`` array. Each entry is processed in turn
+            even when it repeats an earlier one (300 copies of the VC context in a 12 KB upload
+            cost ~0.6 s of CPU); real credentials list two to five.
     """
 
     max_bytes: int = 1_000_000
@@ -37,23 +43,51 @@ class Limits:
     max_blank_nodes: int = 1_000
     timeout_s: float = 1.0
     max_work: int = 10_000
+    max_contexts: int = 16
 
 
 DEFAULT_LIMITS = Limits()
 """Bounds generous enough for any real credential (a large CLR is ~200 KB, depth ~12)."""
 
+_APPLIED: ContextVar[Limits] = ContextVar("openbadges_limits", default=DEFAULT_LIMITS)
 
-def check_structure(doc: Any, limits: Limits = DEFAULT_LIMITS) -> None:
+
+def applied_limits() -> Limits:
+    """The limits in force for the current verification (:func:`limits_applied`), else
+    :data:`DEFAULT_LIMITS`; what the parsing and canonicalisation functions use when their
+    caller passes none."""
+    return _APPLIED.get()
+
+
+@contextmanager
+def limits_applied(limits: Limits) -> Iterator[None]:
+    """Apply ``limits`` to every parse, structure check and canonicalisation inside the block.
+
+    A verification reaches the canonicaliser through many layers (envelopes, proofs, nested
+    credentials, status lists); a context variable carries one caller's budget — e.g. a
+    service's smaller one for anonymous uploads — to all of them without threading a
+    parameter through each. Context variables are per thread and per task, so concurrent
+    verifications with different limits do not see each other's.
+    """
+    token = _APPLIED.set(limits)
+    try:
+        yield
+    finally:
+        _APPLIED.reset(token)
+
+
+def check_structure(doc: Any, limits: Limits | None = None) -> None:
     """Refuse a document that is too large, too deep or has too many values.
 
     Args:
         doc: parsed JSON (dicts, lists, scalars).
-        limits: the bounds to apply.
+        limits: the bounds to apply (default: :func:`applied_limits`).
 
     Raises:
         LimitExceededError: with ``code`` ``too_large``, ``too_deep`` or ``too_many_nodes`` and
             the JSON path where the limit was first crossed.
     """
+    limits = limits or applied_limits()
     _walk(doc, limits)
     try:
         size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -65,6 +99,43 @@ def check_structure(doc: Any, limits: Limits = DEFAULT_LIMITS) -> None:
             code="too_large",
             path="$",
         )
+
+
+def loads_bounded(
+    raw: str | bytes,
+    limits: Limits | None = None,
+    *,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
+    """Parse untrusted JSON text and apply :func:`check_structure` to the result.
+
+    Python's ``json`` parser recurses once per nesting level and raises ``RecursionError`` on
+    deep input (about a thousand levels: ``[[[[…`` in a 20 KB upload). That is reported as the
+    ``too_deep`` :class:`LimitExceededError` :func:`check_structure` raises for a parsed
+    document, so every carrier of JSON — a file, a JWT header or payload, a baked image — gets
+    the same bound and the same answer.
+
+    Args:
+        raw: the JSON text (bytes are read as UTF-8, as ``json.loads`` does).
+        limits: the bounds to apply (default: :func:`applied_limits`).
+        object_pairs_hook: passed to ``json.loads`` (e.g. to refuse duplicate member names).
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        ValueError: not JSON (``json.JSONDecodeError``, ``UnicodeDecodeError``).
+        LimitExceededError: too deep for the parser or for ``limits``, too large, too many values.
+    """
+    limits = limits or applied_limits()
+    try:
+        value = json.loads(raw, object_pairs_hook=object_pairs_hook)
+    except RecursionError as exc:
+        raise LimitExceededError(
+            f"document nests deeper than {limits.max_depth} levels", code="too_deep", path="$"
+        ) from exc
+    check_structure(value, limits)
+    return value
 
 
 Trail = tuple[Any, ...] | None
@@ -108,6 +179,13 @@ def _walk(doc: Any, limits: Limits) -> None:
         if isinstance(value, dict):
             if depth > max_depth:
                 raise _too_deep(max_depth, trail)
+            contexts = value.get("@context")
+            if isinstance(contexts, list) and len(contexts) > limits.max_contexts:
+                raise LimitExceededError(
+                    f"@context lists {len(contexts)} entries, more than {limits.max_contexts}",
+                    code="too_many_contexts",
+                    path=trail_path((trail, "@context")),
+                )
             stack.extend((v, (trail, k), depth + 1) for k, v in value.items())
         elif isinstance(value, list):
             if depth > max_depth:

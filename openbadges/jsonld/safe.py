@@ -35,7 +35,6 @@ from openbadges.jsonld._fast_context import (
 )
 from openbadges.jsonld._pyld import PYLD_LOCK, pyld_options, run_pyld
 from openbadges.jsonld.limits import (
-    DEFAULT_LIMITS,
     Limits,
     Trail,
     check_structure,
@@ -62,7 +61,7 @@ _NOT_IN_IRI = re.compile(
 )
 
 
-def find_undefined_terms(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+def find_undefined_terms(doc: dict[str, Any], *, limits: Limits | None = None) -> list[str]:
     """List the JSON paths of every property, type or IRI value the contexts do not define.
 
     A walk over precompiled contexts (:mod:`openbadges.jsonld._fast_context`) answers for
@@ -113,7 +112,7 @@ def find_undefined_terms_reference(doc: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(auditor.found))
 
 
-def ensure_defined(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> None:
+def ensure_defined(doc: dict[str, Any], *, limits: Limits | None = None) -> None:
     """Raise unless every term of ``doc`` is defined by its contexts.
 
     Args:
@@ -239,9 +238,26 @@ def _is_usable_iri(original: str, expanded: str | None) -> bool:
     return _is_defined_iri(expanded) and not placeholder
 
 
-@lru_cache(maxsize=8192)
 def _is_defined_iri(iri: str) -> bool:
-    """An absolute IRI outside the "undefined term" namespaces, made of IRI characters only."""
+    """An absolute IRI outside the "undefined term" namespaces, made of IRI characters only.
+
+    Short IRIs (every term a context defines) are answered from a bounded cache; a long one,
+    which only a document can bring, is checked afresh so that the cache stays small.
+    """
+    return _is_defined_short_iri(iri) if len(iri) <= _CACHED_IRI_LENGTH else _defined(iri)
+
+
+_CACHED_IRI_LENGTH = 200
+
+
+@lru_cache(maxsize=8192)
+def _is_defined_short_iri(iri: str) -> bool:
+    """:func:`_defined`, cached (at most 8,192 IRIs of at most 200 characters: ~2 MB)."""
+    return _defined(iri)
+
+
+def _defined(iri: str) -> bool:
+    """See :func:`_is_defined_iri`."""
     return (
         _is_absolute(iri)
         and not iri.startswith(UNDEFINED_NAMESPACES)
@@ -505,7 +521,7 @@ def ensure_portable(doc: Any) -> None:
         )
 
 
-def ensure_signable(doc: dict[str, Any], *, limits: Limits = DEFAULT_LIMITS) -> None:
+def ensure_signable(doc: dict[str, Any], *, limits: Limits | None = None) -> None:
     """Everything signing refuses: limits, unportable values, then undefined terms.
 
     Args:

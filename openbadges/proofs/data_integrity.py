@@ -34,6 +34,7 @@ import base58
 
 from openbadges.errors import OpenBadgesError, SigningError
 from openbadges.jsonld.canonical import canonicalize, canonicalize_checked
+from openbadges.jsonld.loader import CONTEXT_FILES
 from openbadges.jsonld.safe import ensure_portable, ensure_signable
 
 __all__ = [
@@ -225,7 +226,7 @@ def _template_for(options: dict[str, Any], context: Any) -> str | None:
     if not (isinstance(method, str) and _PLAIN_IRI.fullmatch(method)):
         return None
     shape = (options["type"], options["cryptosuite"], options["proofPurpose"])
-    if not all(isinstance(part, str) for part in shape):
+    if not all(isinstance(part, str) and len(part) <= 64 for part in shape):
         return None
     contexts = tuple(context) if isinstance(context, list) else (context,)
     return _build_template(contexts, *shape)
@@ -253,10 +254,17 @@ def _build_template(
 
 
 def _is_context_key(context: Any) -> bool:
-    """Only contexts made of URL strings can key the template cache."""
-    if isinstance(context, str):
-        return True
-    return isinstance(context, list) and all(isinstance(c, str) for c in context)
+    """Only contexts made of bundled context URLs can key the template cache: the key must not
+    hold whatever strings a document brings (a verifier reads anonymous input)."""
+    urls = [context] if isinstance(context, str) else context
+    return (
+        isinstance(urls, list)
+        and len(urls) <= _MAX_TEMPLATE_CONTEXTS
+        and all(isinstance(c, str) and c in CONTEXT_FILES for c in urls)
+    )
+
+
+_MAX_TEMPLATE_CONTEXTS = 8
 
 
 def _check_verifiable(proof: Any) -> None:

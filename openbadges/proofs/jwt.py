@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openbadges.errors import JwtError, KeyFormatError
+from openbadges.errors import JwtError, KeyFormatError, LimitExceededError
+from openbadges.jsonld.limits import loads_bounded
 from openbadges.keys import KeyType, PublicKey, SigningKey
 from openbadges.multibase import b64url_decode, b64url_encode
 from openbadges.proofs._jwt_claims import (
@@ -156,7 +157,12 @@ def encode(
 
 
 def _decode_segment(segment: str, what: str) -> dict[str, Any]:
-    """Decode one base64url JSON segment, refusing duplicate member names (RFC 7519 §4)."""
+    """Decode one base64url JSON segment, refusing duplicate member names (RFC 7519 §4).
+
+    The JSON is untrusted, so it gets the structural bounds of any credential JSON
+    (:func:`openbadges.jsonld.limits.loads_bounded`): a 10,000-deep header is a clean
+    :class:`JwtError`, not a ``RecursionError``.
+    """
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [k for k, _ in pairs]
@@ -165,9 +171,11 @@ def _decode_segment(segment: str, what: str) -> dict[str, Any]:
         return dict(pairs)
 
     try:
-        value = json.loads(b64url_decode(segment), object_pairs_hook=no_duplicates)
+        value = loads_bounded(b64url_decode(segment), object_pairs_hook=no_duplicates)
     except KeyFormatError as exc:
         raise JwtError(f"JWT {what} is not valid base64url") from exc
+    except LimitExceededError as exc:
+        raise JwtError(f"JWT {what} is refused: {exc.message}") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise JwtError(f"JWT {what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):

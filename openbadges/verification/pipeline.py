@@ -7,12 +7,16 @@ documents — endorsements, status list credentials and the credentials a CLR in
 verified by the same pipeline with a nesting bound, so a credential cannot make the verifier
 recurse without end.
 
-CLR auto-detection: a document whose ``type`` contains ``ClrCredential``, handed in with the
-default ``expected="credential"``, is verified as a CLR (``expected="clr"``). A CLR is a
-credential too, and the service's pages and ``POST /verify`` take whatever a learner brings;
-telling them "this is not an Open Badge" would be true and useless. Only the top-level document
-is promoted: a CLR included in a CLR, or presented as an endorsement, is judged as what the
-caller asked for.
+Kind detection: with the default ``expected=None`` the top-level document is verified as what
+its ``type`` says it is (:func:`detect_kind`): a ``ClrCredential`` as a CLR, an
+``OpenBadgeCredential``/``AchievementCredential`` as an Open Badge, an ``EndorsementCredential``
+as an endorsement, a ``BitstringStatusListCredential`` as a status list. The CLI, the service's
+pages and ``POST /verify`` take whatever a person brings (the service's own
+``/endorsements/{id}`` included); telling them "this is not an Open Badge" would be true and
+useless. A document of none of these kinds is judged as an Open Badge, whose ``structure`` check
+then names the types it lacks. An explicit ``expected`` is an override and is honoured as given
+(a document of another kind is ``invalid``); nested documents — a CLR's included credentials,
+endorsements, status lists — are always verified as what their place requires.
 
 Specs:
     https://www.imsglobal.org/spec/ob/v3p0/#verification
@@ -26,10 +30,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+from openbadges.jsonld.limits import Limits, limits_applied
 from openbadges.resolver import OfflineResolver, Resolver
 from openbadges.verification.endorsements import check_endorsements
 from openbadges.verification.included import check_included
 from openbadges.verification.keys import KeyPolicy
+from openbadges.verification.memo import VerificationMemo, recall_proofs, recall_status_list
 from openbadges.verification.proof import check_proofs
 from openbadges.verification.recipient import check_recipient
 from openbadges.verification.report import (
@@ -46,7 +52,7 @@ from openbadges.verification.status import StatusContext, check_status
 from openbadges.verification.structure import Expected, check_structure, issuer_id_of, types_of
 from openbadges.verification.validity import check_validity
 
-__all__ = ["MAX_NESTING", "verify"]
+__all__ = ["MAX_NESTING", "detect_kind", "verify"]
 
 MAX_NESTING = 3
 """How deep endorsements of endorsements (and their status lists, and a CLR's included
@@ -61,6 +67,7 @@ class _Run:
     now: datetime
     policy: KeyPolicy
     depth: int = 0
+    memo: VerificationMemo | None = None
 
 
 def verify(
@@ -69,8 +76,10 @@ def verify(
     resolver: Resolver | None = None,
     now: datetime | None = None,
     recipient: str | None = None,
-    expected: Expected = "credential",
+    expected: Expected | None = None,
     fragment_key_policy: KeyPolicy = "bound",
+    memo: VerificationMemo | None = None,
+    limits: Limits | None = None,
 ) -> VerificationReport:
     """Verify an Open Badges 3.0 credential and report on every concern.
 
@@ -83,12 +92,20 @@ def verify(
             is read as UTC).
         recipient: a known identifier of the learner (email, DID, URL); when given, the
             ``recipient`` check is run.
-        expected: ``"credential"`` (an OpenBadgeCredential; a document typed
-            ``ClrCredential`` is verified as a CLR, see the module docstring), ``"clr"`` (a CLR
-            2.0 ClrCredential: also the ``credentials`` check and ``report.children``),
-            ``"endorsement"`` or ``"status_list"`` (a BitstringStatusListCredential).
+        expected: ``None`` (the default) verifies the document as the kind its ``type``
+            names (see the module docstring and :func:`detect_kind`). An explicit value is an
+            override: ``"credential"`` (an OpenBadgeCredential), ``"clr"`` (a CLR 2.0
+            ClrCredential: also the ``credentials`` check and ``report.children``),
+            ``"endorsement"`` or ``"status_list"`` (a BitstringStatusListCredential); a
+            document of another kind then fails the ``structure`` check.
         fragment_key_policy: ``"bound"`` (keys must be published by the issuer) or
             ``"validator"`` (1EdTech's shortcut; see :mod:`openbadges.verification.keys`).
+        memo: where to reuse status list verifications and proof checks between calls
+            (:mod:`openbadges.verification.memo`); None (the default) reuses nothing.
+        limits: bounds for the input and for every parse and canonicalisation the verification
+            does, nested documents included (:func:`openbadges.jsonld.limits.limits_applied`);
+            None keeps those in force (:data:`~openbadges.jsonld.limits.DEFAULT_LIMITS` unless
+            the caller applied others). A document over them gets an ``invalid`` report.
 
     Returns:
         The report; ``verified`` follows :func:`openbadges.verification.report.is_verified`.
@@ -97,7 +114,7 @@ def verify(
         ValueError: ``expected`` or ``fragment_key_policy`` is not one of the values above
             (a programming error; a bad credential never raises).
     """
-    if expected not in get_args(Expected):
+    if expected is not None and expected not in get_args(Expected):
         raise ValueError(f"expected must be one of {get_args(Expected)}, got {expected!r}")
     if fragment_key_policy not in get_args(KeyPolicy):
         raise ValueError(f"fragment_key_policy must be one of {get_args(KeyPolicy)}")
@@ -106,18 +123,24 @@ def verify(
         resolver=resolver if resolver is not None else OfflineResolver(),
         now=moment if moment.tzinfo else moment.replace(tzinfo=UTC),
         policy=fragment_key_policy,
+        memo=memo,
     )
-    return _verify(data, expected, run, recipient)
+    if limits is None:
+        return _verify(data, expected, run, recipient)
+    with limits_applied(limits):
+        return _verify(data, expected, run, recipient)
 
 
 def _verify(
-    data: bytes | str | dict[str, Any], expected: Expected, run: _Run, recipient: str | None
+    data: bytes | str | dict[str, Any],
+    requested: Expected | None,
+    run: _Run,
+    recipient: str | None,
 ) -> VerificationReport:
     format_check, envelope = open_envelope(data)
     if envelope is None:
         return VerificationReport(False, None, "unknown", [format_check])
-    if run.depth == 0 and expected == "credential" and _is_clr(envelope.credential):
-        expected = "clr"
+    expected = requested or detect_kind(envelope.credential)
     checks = [format_check, *_credential_checks(envelope, expected, run)]
     children: list[IncludedReport] = []
     if expected == "clr":
@@ -135,8 +158,28 @@ def _verify(
     )
 
 
-def _is_clr(credential: dict[str, Any]) -> bool:
-    return "ClrCredential" in types_of(credential)
+_KINDS: tuple[tuple[str, Expected], ...] = (
+    ("ClrCredential", "clr"),
+    ("OpenBadgeCredential", "credential"),
+    ("AchievementCredential", "credential"),
+    ("EndorsementCredential", "endorsement"),
+    ("BitstringStatusListCredential", "status_list"),
+)
+"""Type → kind, first match wins: a CLR before an Open Badge (a CLR is the richer claim and
+its included credentials must be checked), an Open Badge before an endorsement or a list."""
+
+
+def detect_kind(credential: dict[str, Any]) -> Expected:
+    """Return the kind a document's ``type`` names (``"credential"`` when it names none).
+
+    Specs:
+        https://www.imsglobal.org/spec/ob/v3p0/#achievementcredential
+        https://www.imsglobal.org/spec/ob/v3p0/#endorsementcredential
+        https://www.imsglobal.org/spec/clr/v2p0/#clrcredential
+        https://www.w3.org/TR/vc-bitstring-status-list/#bitstringstatuslistcredential
+    """
+    types = types_of(credential)
+    return next((kind for name, kind in _KINDS if name in types), "credential")
 
 
 def _included_check(credential: dict[str, Any], run: _Run) -> tuple[Check, list[IncludedReport]]:
@@ -153,7 +196,12 @@ def _credential_checks(envelope: Envelope, expected: Expected, run: _Run) -> lis
     claims = envelope.jwt.payload if envelope.jwt is not None else None
     proof, issuer_key = _guarded_pair(
         ("proof", "issuer_key"),
-        lambda: check_proofs(envelope, issuer_id, run.resolver, run.policy),
+        lambda: recall_proofs(
+            run.memo,
+            envelope,
+            run.policy,
+            lambda: check_proofs(envelope, issuer_id, run.resolver, run.policy),
+        ),
     )
     return [
         _guarded("structure", lambda: check_structure(credential, expected)),
@@ -182,6 +230,14 @@ def _nested(run: _Run) -> Callable[[dict[str, Any] | str, Expected], Verificatio
         if deeper.depth > MAX_NESTING:
             too_deep = Check.make("format", "invalid", "The document is nested too deeply.")
             return VerificationReport(False, None, "unknown", [too_deep])
+        if expected == "status_list":
+            return recall_status_list(
+                deeper.memo,
+                data,
+                deeper.depth,
+                deeper.policy,
+                lambda: _verify(data, expected, deeper, None),
+            )
         return _verify(data, expected, deeper, None)
 
     return verify_nested

@@ -18,6 +18,15 @@ credential fail even then:
 ``issuer_key``: is the key of the accepted proof bound to the issuer (see
 :mod:`openbadges.verification.keys`)?
 
+When several signatures verify, the verdict rests on one of them, the *carrier*: the one whose
+key is best bound to the issuer (a JWT before an embedded proof when they are equally bound, as
+it signs the bytes). Both checks are about the carrier, and the ``proof`` detail names it when
+it is not the only one. This matters for a VC-JWT whose header supplies its own key (``jwk``):
+anyone can wrap an issuer's signed credential in a token signed with a key of their own. That
+JWT signature "verifies" and says nothing about the issuer, so the detail says the header key is
+not the issuer's, the verdict rests on the embedded proof, and the undefined-term rule above
+applies to it (properties added next to the embedded proof are not signed by the issuer).
+
 Specs:
     https://www.imsglobal.org/spec/ob/v3p0/#verification
     https://www.w3.org/TR/vc-data-integrity/#verify-proof
@@ -31,7 +40,7 @@ from typing import Any
 
 from openbadges.errors import ContextError, OpenBadgesError, ResolutionError
 from openbadges.jsonld.safe import find_undefined_terms
-from openbadges.keys import KeyType
+from openbadges.keys import KeyType, PublicKey
 from openbadges.proofs import jwt as vc_jwt
 from openbadges.proofs.data_integrity import verify_proof
 from openbadges.proofs.ecdsa_sd import verify_derived_proof
@@ -69,6 +78,12 @@ class _Outcome:
     malformed: bool = False
     jwt: bool = False
 
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Sort key of an accepted outcome: best-bound key first, a JWT before a proof."""
+        binding = self.key.binding if self.key is not None else "invalid"
+        return _BINDING_RANK[binding], 0 if self.jwt else 1
+
 
 def check_proofs(
     envelope: Envelope, issuer_id: str | None, resolver: Resolver, policy: KeyPolicy
@@ -84,8 +99,10 @@ def check_proofs(
         return Check.make("proof", "invalid", missing), Check.make(
             "issuer_key", "invalid", "There is no proof, so there is no key to check."
         )
-    proof = _proof_check(outcomes, envelope.credential)
-    return proof, _issuer_key_check(outcomes, proof.status)
+    accepted = [o for o in outcomes if o.status == "valid"]
+    carrier = min(accepted, key=lambda o: o.rank) if accepted else None
+    proof = _proof_check(outcomes, carrier, envelope.credential)
+    return proof, _issuer_key_check(outcomes, carrier, proof.status)
 
 
 def _all_outcomes(
@@ -144,7 +161,29 @@ def _jwt_outcome(
         vc_jwt.verify(token, key.public_key)
     except OpenBadgesError as exc:
         return _Outcome(label, "invalid", f"{label} is not valid: {exc.message}", key, jwt=True)
+    if key.binding != "valid" and _is_header_key(header, key):
+        whose = (
+            "is not one of the issuer's keys"
+            if key.binding == "invalid"
+            else "could not be matched with the issuer's keys"
+        )
+        text = (
+            f"{label} verifies only with the key its own header supplies (jwk), which {whose}: "
+            "it does not show who issued the credential."
+        )
+        return _Outcome(label, "valid", text, key, jwt=True)
     return _Outcome(label, "valid", f"{label} verifies.", key, jwt=True)
+
+
+def _is_header_key(header: dict[str, Any], key: ResolvedKey) -> bool:
+    """Whether ``key`` is the one the token's own ``jwk`` header supplied."""
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict):
+        return False
+    try:
+        return PublicKey.from_jwk(jwk) == key.public_key
+    except OpenBadgesError:
+        return False
 
 
 def _di_outcome(
@@ -208,7 +247,9 @@ def _signature_outcome(
     return _Outcome(label, "valid", f"{label} verifies.", key)
 
 
-def _proof_check(outcomes: list[_Outcome], credential: dict[str, Any]) -> Check:
+def _proof_check(
+    outcomes: list[_Outcome], carrier: _Outcome | None, credential: dict[str, Any]
+) -> Check:
     detail = " ".join(o.detail for o in outcomes)
     if any(o.malformed for o in outcomes):
         return Check.make("proof", "invalid", detail)
@@ -216,9 +257,10 @@ def _proof_check(outcomes: list[_Outcome], credential: dict[str, Any]) -> Check:
     # read as the credential's, so an embedded proof inside it does not rescue it.
     if any(o.jwt and o.status == "invalid" for o in outcomes):
         return Check.make("proof", "invalid", detail)
-    accepted = [o for o in outcomes if o.status == "valid"]
-    if accepted:
-        unsigned_terms = [] if any(o.jwt for o in accepted) else _undefined_terms(credential)
+    if carrier is not None:
+        if sum(o.status == "valid" for o in outcomes) > 1:
+            detail = f"{detail} The verdict rests on {_lower_first(carrier.label)}."
+        unsigned_terms = [] if carrier.jwt else _undefined_terms(credential)
         if unsigned_terms:
             shown = ", ".join(unsigned_terms[:10]) + (" …" if len(unsigned_terms) > 10 else "")
             note = (
@@ -231,6 +273,11 @@ def _proof_check(outcomes: list[_Outcome], credential: dict[str, Any]) -> Check:
     return Check.make("proof", status, detail)
 
 
+def _lower_first(label: str) -> str:
+    """Lower-case a "The proof (…)" label for use inside a sentence ("Proof 2" stays)."""
+    return "t" + label[1:] if label.startswith("The ") else label
+
+
 def _undefined_terms(credential: dict[str, Any]) -> list[str]:
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     try:
@@ -239,10 +286,13 @@ def _undefined_terms(credential: dict[str, Any]) -> list[str]:
         return [f"(the terms could not be checked: {exc.message})"]
 
 
-def _issuer_key_check(outcomes: list[_Outcome], proof_status: CheckStatus) -> Check:
-    """Report the binding of the best key, preferring the keys of proofs that verified."""
-    preferred = [o.key for o in outcomes if o.key is not None and o.status == "valid"]
-    keys = preferred or [o.key for o in outcomes if o.key is not None]
+def _issuer_key_check(
+    outcomes: list[_Outcome], carrier: _Outcome | None, proof_status: CheckStatus
+) -> Check:
+    """Report the binding of the carrier's key, else of the best key any proof named."""
+    if carrier is not None and carrier.key is not None:
+        return Check.make("issuer_key", carrier.key.binding, carrier.key.detail)
+    keys = [o.key for o in outcomes if o.key is not None]
     if not keys:
         status: CheckStatus = "unknown" if proof_status == "unknown" else "invalid"
         return Check.make("issuer_key", status, "No key could be obtained for any proof.")

@@ -3,8 +3,10 @@
 A baked PNG, a baked SVG, JSON and a compact JWS are told apart by their first bytes, the way
 1EdTech's validator does it (conformance ``simple.1ob`` is JSON with an odd extension). An
 Open Badges 2.0 badge gets its own clear answer instead of a confusing list of 3.0 failures.
-Input is bounded before any parsing (:data:`MAX_INPUT_BYTES`, then
-:func:`openbadges.jsonld.limits.check_structure` on the JSON).
+Input is bounded before any parsing (:data:`MAX_INPUT_BYTES`), and the JSON of every carrier —
+a file, a JWT header and payload, a baked PNG or SVG — by
+:func:`openbadges.jsonld.limits.check_structure` (a payload too deep even for Python's parser
+gets the same answer); a hostile input is an ``invalid`` format check, never an exception.
 
 Specs:
     Baking: https://www.imsglobal.org/spec/ob/v3p0/#baking
@@ -13,14 +15,13 @@ Specs:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from openbadges.baking import unbake_png, unbake_svg
 from openbadges.errors import OpenBadgesError
-from openbadges.jsonld.limits import DEFAULT_LIMITS, check_structure
+from openbadges.jsonld.limits import check_structure, loads_bounded
 from openbadges.proofs.jwt import JwtParts, decode_unverified
 from openbadges.verification.report import Check
 
@@ -28,7 +29,7 @@ __all__ = ["MAX_INPUT_BYTES", "Envelope", "FormatProblem", "open_envelope"]
 
 MAX_INPUT_BYTES = 10_000_000
 """Largest input accepted at all (a baked image may be several MB; the credential inside is
-then bounded separately by :data:`openbadges.jsonld.limits.DEFAULT_LIMITS`)."""
+then bounded separately by the limits in force, :func:`openbadges.jsonld.limits.applied_limits`)."""
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JWT = re.compile(rb"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -133,21 +134,25 @@ def _from_jwt(fmt: str, token: str) -> Envelope:
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(raw)
+        parsed = loads_bounded(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FormatProblem(f"The input looks like JSON but cannot be parsed: {exc}") from exc
-    except RecursionError as exc:
-        raise FormatProblem("The JSON nests too deeply to be a credential.") from exc
+    except OpenBadgesError as exc:
+        raise FormatProblem(f"The credential is too large to verify safely: {exc}") from exc
     if not isinstance(parsed, dict):
         raise FormatProblem("The JSON is not an object, so it cannot be a credential.")
-    return _bounded(parsed)
+    return _open_badges_3(parsed)
 
 
 def _bounded(document: dict[str, Any]) -> dict[str, Any]:
     try:
-        check_structure(document, DEFAULT_LIMITS)
+        check_structure(document)
     except OpenBadgesError as exc:
         raise FormatProblem(f"The credential is too large to verify safely: {exc}") from exc
+    return _open_badges_3(document)
+
+
+def _open_badges_3(document: dict[str, Any]) -> dict[str, Any]:
     if _is_ob2(document):
         raise FormatProblem(
             "This is an Open Badges 2.0 assertion. This verifier checks Open Badges 3.0 "

@@ -8,7 +8,9 @@ Two status mechanisms are read:
   bound to the credential's issuer; its purpose must match; then the bit is read (length and
   range errors are reported by :func:`openbadges.status_list.read_status`).
 * ``1EdTechRevocationList`` (1EdTech VCRL 1.0): the list document is fetched and searched for
-  the credential id. It is an unsigned document, which the detail says.
+  the credential id, under ``revokedCredential`` or the plural ``revokedCredentials``; a list
+  with neither is ``unknown`` (:func:`openbadges.status_list.is_revoked_1edtech`). It is an
+  unsigned document, which the detail says.
 
 Policy: no status entry for a purpose gives ``valid`` with the sentence "publishes no …
 status" (the check is always present, so a reader sees it was considered). Anything that

@@ -85,6 +85,15 @@ def issue(
     return result
 
 
+def status_entries(credential: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``credentialStatus`` entries of a signed credential, whichever shape it has.
+
+    One object by default (OB 3.0's [0..1]); an array when the issuer enabled suspension.
+    """
+    value = credential.get("credentialStatus", [])
+    return list(value) if isinstance(value, list) else [value]
+
+
 def row_counts(engine: Engine) -> dict[str, int]:
     """Rows per table: to prove a failed request left nothing behind."""
     with engine.connect() as connection:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from api_support import IssuerHandle, issue, row_counts
+from api_support import (
+    IssuerHandle,
+    issue,
+    make_achievement,
+    make_issuer,
+    row_counts,
+    status_entries,
+)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
-from app.models import StatusAllocation
+from app.models import StatusAllocation, StatusList
 from app.status import service as status_service
 from openbadges.status_list import read_status
 
@@ -35,36 +43,88 @@ def _parallel(app: FastAPI, count: int, work: Any) -> list[Any]:
         return list(pool.map(run, range(count)))
 
 
+def _slots(issued: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (entry["statusListCredential"], entry["statusListIndex"])
+        for item in issued
+        for entry in status_entries(item["credential"])
+    ]
+
+
+def _allocations(engine: Engine, issued: list[dict[str, Any]]) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.count())
+            .select_from(StatusAllocation)
+            .where(StatusAllocation.credential_id.in_([item["id"] for item in issued]))
+        ).scalar_one()
+
+
 def test_concurrent_issuances_never_share_an_index(
+    app: FastAPI,
+    client: TestClient,
+    admin_headers: dict[str, str],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both entries, and every issuance reserves its own position (blocks of one): the
+    # counter is raced by every thread, on both paths (the first issuance is transactional).
+    issuer = make_issuer(client, admin_headers, suspensionEnabled=True)
+    achievement = make_achievement(client, issuer)
+    monkeypatch.setattr(status_service, "RESERVE_BLOCK", 1)
+    status_service.forget_reservations()
+
+    def work(client: TestClient, _n: int) -> dict[str, Any]:
+        return issue(client, issuer, achievement["id"])
+
+    issued = _parallel(app, 24, work)
+    slots = _slots(issued)
+    assert len(slots) == len(set(slots)) == 48
+    assert _allocations(engine, issued) == 48
+    with engine.connect() as connection:
+        counters = connection.execute(
+            select(StatusList.purpose, StatusList.next_position).where(
+                StatusList.issuer_id == uuid.UUID(issuer.id)
+            )
+        ).all()
+    # Collision-free: no position was thrown away (a retry would have used one more).
+    assert sorted(counters) == [("revocation", 24), ("suspension", 24)]
+
+
+def test_concurrent_issuances_across_a_full_list_switch_lists_without_a_repeat(
     app: FastAPI,
     issuer: IssuerHandle,
     achievement: dict[str, Any],
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Warm: later issuances take the one-statement path (random indexes drawn before signing).
-    issue(TestClient(app), issuer, achievement["id"])
-    # Forced collisions: every draw repeats thrice, so the unique-constraint retry path runs.
-    indexes = iter([5, 5, 5, 6, 6, 6, 7, 7, 7] * 40)
-    monkeypatch.setattr(status_service.secrets, "randbelow", lambda _n: next(indexes, 9))
+    first = issue(TestClient(app), issuer, achievement["id"])
+    old_list = status_entries(first["credential"])[0]["statusListCredential"]
+    monkeypatch.setattr(status_service, "RESERVE_BLOCK", 4)
+    status_service.forget_reservations()
+    with engine.begin() as connection:  # ten positions left in the open list
+        connection.execute(
+            update(StatusList)
+            .where(StatusList.id == uuid.UUID(old_list.rsplit("/", 1)[1]))
+            .values(next_position=StatusList.size - 10)
+        )
 
     def work(client: TestClient, _n: int) -> dict[str, Any]:
         return issue(client, issuer, achievement["id"])
 
     issued = _parallel(app, 24, work)
-    slots = [
-        (entry["statusListCredential"], entry["statusListIndex"])
-        for item in issued
-        for entry in item["credential"]["credentialStatus"]
-    ]
-    assert len(slots) == len(set(slots)) == 48
+    slots = _slots([first, *issued])
+    assert len(slots) == len(set(slots)) == 25
+    assert _allocations(engine, issued) == 24
+    lists = {list_url for list_url, _ in slots}
+    assert old_list in lists
+    assert len(lists) >= 2  # it filled up, and issuance moved on
+    assert sum(list_url == old_list for list_url, _ in slots) <= 11
     with engine.connect() as connection:
-        taken = connection.execute(
-            select(func.count())
-            .select_from(StatusAllocation)
-            .where(StatusAllocation.credential_id.in_([item["id"] for item in issued]))
+        full = connection.execute(
+            select(StatusList.is_full).where(StatusList.id == uuid.UUID(old_list.rsplit("/", 1)[1]))
         ).scalar_one()
-    assert taken == 48
+    assert full
 
 
 def test_concurrent_revocations_in_one_list_all_show(
@@ -79,7 +139,7 @@ def test_concurrent_revocations_in_one_list_all_show(
 
     assert _parallel(app, len(issued), work) == [200] * len(issued)
     for item in issued:
-        entry = item["credential"]["credentialStatus"][0]
+        entry = status_entries(item["credential"])[0]
         list_credential = client.get(
             entry["statusListCredential"].removeprefix("https://badges.test")
         ).json()

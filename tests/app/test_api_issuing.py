@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api_support import IssuerHandle, assert_problem, issue, make_achievement, row_counts
+from api_support import (
+    IssuerHandle,
+    assert_problem,
+    issue,
+    make_achievement,
+    make_issuer,
+    row_counts,
+    status_entries,
+)
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -25,7 +33,7 @@ def _checks(report: dict[str, Any]) -> dict[str, str]:
 
 def _status_of(client: TestClient, credential: dict[str, Any], purpose: str) -> int:
     """Read the credential's bit from the served, signed status list with the library."""
-    entry = next(e for e in credential["credentialStatus"] if e["statusPurpose"] == purpose)
+    entry = next(e for e in status_entries(credential) if e["statusPurpose"] == purpose)
     path = entry["statusListCredential"].removeprefix("https://badges.test")
     response = client.get(path)
     assert response.status_code == 200
@@ -44,10 +52,9 @@ def test_issued_credential_is_served_byte_for_byte_and_verifies(
     assert credential["issuer"]["id"] == issuer.did
     assert credential["credentialSubject"]["identifier"][0]["identityHash"].startswith("sha256$")
     assert "Li Wei" not in json.dumps(credential, ensure_ascii=False)  # the name is not signed
-    assert [e["statusPurpose"] for e in credential["credentialStatus"]] == [
-        "revocation",
-        "suspension",
-    ]
+    # OB 3.0: credentialStatus [0..1], one object (the issuer did not enable suspension).
+    assert isinstance(credential["credentialStatus"], dict)
+    assert credential["credentialStatus"]["statusPurpose"] == "revocation"
 
     first = client.get(f"/credentials/{created['id']}.json")
     second = client.get(
@@ -85,11 +92,18 @@ def test_revoke_shows_in_the_status_list_at_once(
     assert_problem(again, 409)
 
 
-def test_suspend_and_unsuspend(
-    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
-) -> None:
+def test_suspend_and_unsuspend(client: TestClient, admin_headers: dict[str, str]) -> None:
+    issuer = make_issuer(client, admin_headers, suspensionEnabled=True)
+    assert client.get(f"/api/v1/issuers/{issuer.id}", headers=admin_headers).json()[
+        "suspensionEnabled"
+    ]
+    achievement = make_achievement(client, issuer)
     created = issue(client, issuer, achievement["id"])
     credential = created["credential"]
+    assert [e["statusPurpose"] for e in credential["credentialStatus"]] == [
+        "revocation",
+        "suspension",
+    ]
     path = f"/api/v1/credentials/{created['id']}"
     assert (
         client.post(
@@ -224,3 +238,36 @@ def test_expired_credential(
     report = _verify(client, created["credential"])
     assert report["verified"] is False
     assert _checks(report)["validity"] == "invalid"
+
+
+def test_suspending_a_credential_without_a_suspension_entry_is_a_conflict(
+    client: TestClient,
+    issuer: IssuerHandle,
+    achievement: dict[str, Any],
+    admin_headers: dict[str, str],
+) -> None:
+    assert (
+        client.get(f"/api/v1/issuers/{issuer.id}", headers=admin_headers).json()[
+            "suspensionEnabled"
+        ]
+        is False
+    )
+    created = issue(client, issuer, achievement["id"])
+    path = f"/api/v1/credentials/{created['id']}"
+    for action in ("suspend", "unsuspend"):
+        problem = assert_problem(client.post(f"{path}/{action}", headers=issuer.headers), 409)
+        assert "without a suspension status entry" in problem["detail"]
+    assert client.get(path, headers=issuer.headers).json()["status"] == "active"
+    # Revocation still works, and verification reads the single entry.
+    assert client.post(f"{path}/revoke", headers=issuer.headers).json()["status"] == "revoked"
+    assert _status_of(client, created["credential"], "revocation") == 1
+    checks = _checks(_verify(client, created["credential"]))
+    assert (checks["revocation"], checks["suspension"]) == ("invalid", "valid")
+
+
+def test_suspension_enabled_must_be_a_boolean(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = {"name": {"en": "Strict"}, "suspensionEnabled": "yes"}
+    response = client.post("/api/v1/issuers", json=body, headers=admin_headers)
+    assert_problem(response, 422, "$.suspensionEnabled")

@@ -124,7 +124,7 @@ def test_production_accepts_a_kek_file(tmp_path: Path) -> None:
         environment="production",
         data_dir=tmp_path,
         base_url="https://badges.example.edu",
-        admin_token="a" * 32,
+        admin_token=secrets.token_urlsafe(32),
         keys_dir=keys_dir,
         _env_file=None,  # type: ignore[call-arg]
     )

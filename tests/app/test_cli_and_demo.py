@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,9 @@ def demo(
     factory = make_sessionmaker(application.state.engine, AppContext.from_settings(settings))
     with session_scope(factory) as session:
         summary = load_demo(session, settings)
-    yield settings, TestClient(application, raise_server_exceptions=False), summary
+    # https like BASE: the learner link's session cookie is Secure
+    client = TestClient(application, base_url="https://testserver", raise_server_exceptions=False)
+    yield settings, client, summary
     application.state.engine.dispose()
 
 
@@ -175,3 +178,23 @@ def test_cli_refuses_production_without_secrets(cli_env: dict[str, str]) -> None
     result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
     assert result.exit_code != 0
     assert "BADGES_KEY_ENCRYPTION_KEY" in result.output
+
+
+def test_cli_bad_input_is_one_line_naming_the_field(cli_env: dict[str, str]) -> None:
+    """Over-long names, bad URLs and unknown issuers end with exit 2 and no traceback."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"], env=cli_env).exit_code == 0
+    created = runner.invoke(cli, ["issuer", "create", "--name", "en=Uni"], env=cli_env)
+    issuer = re.search(r"issuer ([0-9a-f-]{36})", created.output)
+    assert issuer is not None
+    cases = [
+        (["apikey", "create", issuer.group(1), "--name", "k" * 201], "$.name"),
+        (["issuer", "create", "--name", "en=Uni", "--url", "not a url"], "$.url"),
+        (["keys", "rotate", str(uuid.UUID(int=0))], "No such issuer"),
+    ]
+    for args, expected in cases:
+        result = runner.invoke(cli, args, env=cli_env)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert expected in result.output
+        assert "Traceback" not in result.output

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import IssuerHandle, assert_problem, issue, make_achievement, make_issuer
+from api_support import (
+    IssuerHandle,
+    assert_problem,
+    issue,
+    make_achievement,
+    make_issuer,
+    status_entries,
+)
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
@@ -125,7 +132,7 @@ def test_revocation_shows_at_once_on_the_page_the_status_list_and_the_api(
     client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
 ) -> None:
     issued = issue(client, issuer, achievement["id"])
-    ident, entry = issued["id"], issued["credential"]["credentialStatus"][0]
+    ident, entry = issued["id"], status_entries(issued["credential"])[0]
     list_path = entry["statusListCredential"].removeprefix("https://badges.test")
     before = client.get(f"/credentials/{ident}", headers=HTML)
     assert "Revoked" not in before.text

@@ -141,6 +141,8 @@ def test_too_many_blank_nodes() -> None:
         ({"a": list(range(50))}, Limits(max_nodes=40), "too_many_nodes", None),
         ({"a": "x" * 200}, Limits(max_bytes=100), "too_large", "$"),
         ({"a": "é" * 60}, Limits(max_bytes=100), "too_large", "$"),  # counted in UTF-8 bytes
+        ({"@context": [V2] * 17}, Limits(), "too_many_contexts", '$["@context"]'),
+        ({"a": {"@context": [V2] * 5}}, Limits(max_contexts=4), "too_many_contexts", None),
     ],
 )
 def test_structure_limits(doc: Any, limits: Limits, code: str, path: str | None) -> None:

@@ -499,7 +499,9 @@ def test_an_endorsement_verified_on_its_own(new_issuer: Callable[..., Any]) -> N
         endorsement, resolver=accreditor.resolver(), now=NOW, expected="endorsement"
     )
     assert as_endorsement.verified is True
-    as_badge = verify(endorsement, resolver=accreditor.resolver(), now=NOW)
+    detected = verify(endorsement, resolver=accreditor.resolver(), now=NOW)
+    assert detected.verified is True  # the kind comes from its type (issue 9, item 10)
+    as_badge = verify(endorsement, resolver=accreditor.resolver(), now=NOW, expected="credential")
     assert statuses(as_badge)["structure"] == "invalid"
 
 

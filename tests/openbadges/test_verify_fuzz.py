@@ -8,9 +8,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from conftest import Issuer, make_credential
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from verifier_builders import Issuer, make_credential
 
 from openbadges.verify import VerificationReport, verify
 

@@ -52,9 +52,11 @@ def embedded_in(credential: Any) -> list[dict[str, Any]]:
     return list(achievement.get("endorsement", []))
 
 
-def listed_states(client: TestClient, target: str) -> set[str]:
-    """The states ``GET /api/v1/endorsements`` reports for a target."""
-    response = client.get("/api/v1/endorsements", params={"target": target})
+def listed_states(
+    client: TestClient, target: str, headers: dict[str, str] | None = None
+) -> set[str]:
+    """The states ``GET /api/v1/endorsements`` reports for a target (to ``headers``' issuer)."""
+    response = client.get("/api/v1/endorsements", params={"target": target}, headers=headers)
     assert response.status_code == 200, response.text
     return {row["state"] for row in response.json()}
 
@@ -85,7 +87,9 @@ def test_partner_endorsement_is_signed_by_the_partner(
         rows[0]["credential"], ensure_ascii=False, separators=(",", ":")
     )
     listed = client.get(
-        "/api/v1/endorsements", params={"target": achievement_url(BASE_URL, module, 1)}
+        "/api/v1/endorsements",
+        params={"target": achievement_url(BASE_URL, module, 1)},
+        headers=api_key(session, partner),  # pending: listed to its endorser (and the owner)
     )
     assert {r["id"] for r in listed.json()} == {r["id"] for r in rows}
 
@@ -140,7 +144,8 @@ def test_a_pending_endorsement_is_listed_but_not_embedded(
     assert {(r["state"], r["acceptedAt"], r["declinedAt"]) for r in rows} == {
         ("pending", None, None)
     }
-    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"pending"}
+    owner = api_key(session, university)
+    assert listed_states(client, achievement_url(BASE_URL, module, 1), owner) == {"pending"}
     assert embedded_in(issue(session, context, university, module)) == []
 
 
@@ -193,7 +198,8 @@ def test_a_declined_endorsement_is_never_embedded(
     assert all(r["declinedAt"] and r["acceptedAt"] is None for r in declined.json())
     reversed_ = decide(client, rows[1]["id"], "accept", owner)
     assert (reversed_.status_code, reversed_.json()["status"]) == (409, 409)
-    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"declined"}
+    assert listed_states(client, achievement_url(BASE_URL, module, 1), owner) == {"declined"}
+    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == set()
     assert embedded_in(issue(session, context, university, module)) == []
 
 
@@ -212,7 +218,7 @@ def test_only_the_owner_can_accept_or_decline(
         assert decide(client, rows[0]["id"], decision, {}).status_code == 401
     missing = decide(client, str(uuid.uuid4()), "accept", api_key(session, university))
     assert missing.status_code == 404
-    assert listed_states(client, achievement_url(BASE_URL, module, 1)) == {"pending"}
+    assert listed_states(client, achievement_url(BASE_URL, module, 1), endorser) == {"pending"}
     assert embedded_in(issue(session, context, university, module)) == []
 
 
@@ -228,3 +234,49 @@ def test_endorsements_of_one_credential_need_its_issuers_acceptance(
     accepted = decide(client, rows[0]["id"], "accept", api_key(session, university))
     assert accepted.status_code == 200, accepted.text
     assert {r["state"] for r in accepted.json()} == {"accepted"}
+
+
+def test_undecided_endorsements_are_listed_only_to_endorser_and_owner(
+    client: TestClient, session: Session, context: AppContext, university: Issuer, partner: Issuer
+) -> None:
+    """Issue 9 item 6: a third issuer (or anyone) must not see what awaits the owner's decision."""
+    third = make_issuer(session, context, name="Third College", zh="第三学院")
+    module = make_module(session, university, "Literary translation")
+    credential = issue(session, context, university, module)
+    owner, endorser, bystander = (api_key(session, i) for i in (university, partner, third))
+    pending = endorse(client, endorser, module)["response"].json()
+    on_credential = endorse(client, endorser, credential.id, targetType="credential")["response"]
+    declined = on_credential.json()
+    assert decide(client, declined[0]["id"], "decline", owner).status_code == 200
+    for target in (achievement_url(BASE_URL, module, 1), str(module)):
+        assert listed_states(client, target, owner) == {"pending"}
+        assert listed_states(client, target, endorser) == {"pending"}
+        assert listed_states(client, target, bystander) == set()
+        assert listed_states(client, target) == set()
+    public_id = declined[0]["credential"]["credentialSubject"]["id"]
+    for target in (public_id, str(credential.id)):
+        assert listed_states(client, target, owner) == {"declined"}
+        assert listed_states(client, target, endorser) == {"declined"}
+        assert listed_states(client, target, bystander) == set()
+        assert listed_states(client, target) == set()
+    # the third issuer's own endorsement: it sees its own pending one, not the partner's
+    own = endorse(client, bystander, module)["response"].json()
+    listed = client.get("/api/v1/endorsements", params={"target": str(module)}, headers=bystander)
+    assert {r["id"] for r in listed.json()} == {r["id"] for r in own}
+    # the limit counts only what the caller may see (the partner's two rows come first)
+    limited = client.get(
+        "/api/v1/endorsements", params={"target": str(module), "limit": 2}, headers=bystander
+    )
+    assert {r["id"] for r in limited.json()} == {r["id"] for r in own}
+    # once accepted, everyone sees it (as before)
+    assert decide(client, pending[0]["id"], "accept", owner).status_code == 200
+    for headers in (owner, endorser, bystander, None):
+        assert "accepted" in listed_states(client, str(module), headers)
+    assert listed_states(client, str(module)) == {"accepted"}
+    # an API key that is not valid is refused rather than treated as anonymous
+    bad = client.get(
+        "/api/v1/endorsements",
+        params={"target": str(module)},
+        headers={"Authorization": "Bearer obk_00000000_nope"},
+    )
+    assert bad.status_code == 401

@@ -100,7 +100,8 @@ def client(settings: Settings, session: Session) -> Iterator[TestClient]:
         yield session
 
     app.dependency_overrides[get_session] = _session
-    with TestClient(app) as test_client:
+    # https like BASE_URL, so the learner page's Secure cookie is sent back
+    with TestClient(app, base_url="https://testserver") as test_client:
         yield test_client
 
 
@@ -110,12 +111,15 @@ def make_issuer(
     name: str = "Northwest Applied University",
     zh: str = "西北应用大学",
     default_language: str = "zh-CN",
+    *,
+    suspension: bool = False,
 ) -> Issuer:
-    """An issuer with keys and status lists."""
+    """An issuer with keys and status lists (``suspension``: its credentials can be suspended)."""
     data = IssuerCreate(
         name={"zh-CN": zh, "en": name},
         default_language=default_language,
         url="https://nwau.example.edu",
+        suspension_enabled=suspension,
     )
     return issuers.create_issuer(session, context, data, actor="test")
 

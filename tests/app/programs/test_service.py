@@ -46,7 +46,7 @@ def make_program(
 
 @pytest.fixture
 def issuer(session: Session, context: AppContext) -> Issuer:
-    return make_issuer(session, context)
+    return make_issuer(session, context, suspension=True)  # some tests suspend modules
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from web_support import MODULES, ProgramData, Site, issue_program
 
 from app.web import i18n
@@ -237,8 +238,9 @@ def test_learner_page_shows_progress_rule_award_and_clr(site: Site, program: Pro
     statuses = re.findall(r'class="module module--(\w+)"', page)
     assert statuses == ["counts", "counts", "missing"]
     assert _modules(page) == [("en", english) for english, _ in MODULES]
-    clr = f"/api/v1/learner/programs/{program.program_id}/clr?token={program.token}&amp;language=en"
-    assert clr in page
+    # the CLR download goes by the page's cookie: no token anywhere in the page
+    assert f'href="/api/v1/learner/programs/{program.program_id}/clr?language=en"' in page
+    assert program.token not in page
     assert page.count('class="ccard ccard--ok"') == 3
     assert page.count("Issued by</dt><dd>Northwest Applied University") == 3
 
@@ -254,10 +256,11 @@ def test_learner_page_in_chinese_names_modules_in_chinese(site: Site, program: P
 
 
 def test_hide_and_show_from_the_learner_page(site: Site, program: ProgramData) -> None:
-    action = f"/learners/{program.token}/credentials/{program.module_en}/visibility?lang=en"
+    site.client.get(f"/learners/{program.token}?lang=en")  # the link sets the session cookie
+    action = f"/learners/me/credentials/{program.module_en}/visibility?lang=en"
     hidden = site.client.post(action, data={"hidden": "true"}, follow_redirects=False)
     assert hidden.status_code == 303
-    assert hidden.headers["location"].endswith(f"?lang=en#credential-{program.module_en}")
+    assert hidden.headers["location"] == f"/learners/me?lang=en#credential-{program.module_en}"
     try:
         page = site.client.get(f"/learners/{program.token}?lang=en").text
         card = page[page.index(f'id="credential-{program.module_en}"') :]
@@ -274,3 +277,62 @@ def test_hide_and_show_from_the_learner_page(site: Site, program: ProgramData) -
 
 def test_learner_page_needs_a_valid_link(site: Site, program: ProgramData) -> None:
     assert site.client.get(f"/learners/{program.token[:-3]}xyz").status_code == 401
+
+
+def test_the_link_swaps_its_token_for_a_cookie_and_a_token_free_url(
+    site: Site, program: ProgramData
+) -> None:
+    """Issue 9 item 2: after the first request the token is in no URL (log, history, bar)."""
+    opened = site.client.get(f"/learners/{program.token}?lang=zh-CN", follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == "/learners/me?lang=zh-CN"
+    assert (opened.headers["cache-control"], opened.headers["referrer-policy"]) == (
+        "no-store",
+        "no-referrer",
+    )
+    cookies = opened.headers.get_list("set-cookie")
+    assert sorted(c.split("; Path=")[1].split(";")[0] for c in cookies) == [
+        "/api/v1/learner",
+        "/learners",
+    ]
+    for cookie in cookies:
+        assert program.token not in cookie  # a session token of its own, not the link's
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "secure", "samesite=lax"} <= attributes
+        max_age = int(next(a for a in attributes if a.startswith("max-age=")).split("=")[1])
+        assert 0 < max_age <= 4 * 3600
+    page = site.client.get("/learners/me?lang=zh-CN")
+    assert page.status_code == 200
+    assert "我的证书" in page.text
+    assert program.token not in page.text
+    clr = site.client.get(f"/api/v1/learner/programs/{program.program_id}/clr?language=en")
+    assert clr.status_code == 200  # the page's download link, by the cookie
+    assert clr.headers["cache-control"] == "no-store"
+    bearer = {"Authorization": f"Bearer {program.token}"}
+    fresh = TestClient(site.app, base_url=site.base)  # no cookie: 401, then bearer works
+    assert fresh.get("/learners/me").status_code == 401
+    assert fresh.get("/api/v1/learner").status_code == 401
+    assert fresh.get("/api/v1/learner", headers=bearer).json()["learner"] == program.learner
+    session_cookie = cookies[0].split(";")[0].split("=", 1)[1]
+    as_link = fresh.get(f"/learners/{session_cookie}", follow_redirects=False)
+    assert as_link.status_code == 401  # a session token is no link
+
+
+def test_a_cookie_change_from_another_origin_is_refused(site: Site, program: ProgramData) -> None:
+    site.client.get(f"/learners/{program.token}")
+    action = f"/learners/me/credentials/{program.module_en}/visibility"
+    foreign = {"Origin": "https://evil.testserver"}
+    refused = site.client.post(action, data={"hidden": "true"}, headers=foreign)
+    assert refused.status_code == 403
+    api = f"/api/v1/learner/credentials/{program.module_en}/visibility"
+    assert site.client.put(api, json={"hidden": True}, headers=foreign).status_code == 403
+    assert site.client.get(f"/credentials/{program.module_en}.json").status_code == 200
+    sibling = {"Sec-Fetch-Site": "same-site"}  # a sibling sub-domain's page: cookie sent
+    assert site.client.post(action, data={"hidden": "true"}, headers=sibling).status_code == 403
+    assert site.client.get(f"/credentials/{program.module_en}.json").status_code == 200
+    same = site.client.put(api, json={"hidden": False}, headers={"Origin": site.base})
+    assert same.status_code == 204
+    # Chromium's form post from the no-referrer learner page: Origin null, same-origin fetch
+    page_form = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    shown = site.client.post(action, data={"hidden": "false"}, headers=page_form)
+    assert shown.status_code == 200  # 303 back to the page, followed

@@ -71,6 +71,7 @@ class Issuer:
                 json={
                     "name": name or {"en": "Example University", "zh-CN": "示例大学"},
                     "url": "https://university.example",
+                    "suspensionEnabled": True,  # the pages show a suspended credential
                 },
                 headers=admin,
             )

@@ -1,0 +1,127 @@
+"""This worker's memo of verification results for its own credentials' pages.
+
+Implements :class:`openbadges.verification.memo.VerificationMemo` for the credential page
+(``app.web.credential_page``), which verifies our own credentials when a page is not cached:
+without it every such page re-verified the credential's two status lists (a canonicalisation,
+a signature and a DID document each), about 8 ms of CPU per page.
+
+What is kept, and why it cannot show a wrong verdict:
+
+* our status list documents themselves (:func:`kept_list`), for the list's ``ttl``
+  (``BADGES_STATUS_LIST_TTL_SECONDS``, at most :data:`MAX_LIST_TTL_S`, never past its
+  ``validUntil``): the page compares the verdict they give with the credential's row
+  (``revoked_at``/``suspended_at``, written in the same transaction as the bit) and reads the
+  lists again when they disagree, so a revocation shows as soon as the row says so (at once in
+  the revoking worker, within ``published.STATE_TTL_S`` in the others), as before;
+* a status list's verification, keyed by the list's whole content: a revocation or suspension
+  re-signs the list, so the changed list is a new key and is verified afresh. Kept as long as
+  the list document may be;
+* a credential's ``proof`` and ``issuer_key`` checks, keyed by its content, for
+  :data:`PROOF_TTL_S`: the same bytes verify the same way under keys that are never deleted;
+* only positive results: a failure is recomputed every time, so nothing here can make a bad
+  answer stick. The page re-verifies without the memo whenever the verdict is not "verified"
+  (``app.verification.service.verify_own``).
+
+Every cache here is bounded in entries (the kept lists also in bytes); memo keys are digests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+from app.core.cache import TtlLru
+from openbadges.verification.memo import MemoKind
+
+T = TypeVar("T")
+
+MAX_LIST_TTL_S = 300.0
+"""The longest a status list's verification is reused, whatever its ``ttl`` says."""
+PROOF_TTL_S = 600.0
+"""How long a credential's proof checks are reused."""
+
+
+class PageMemo:
+    """Status list verifications and proof checks kept by this worker (bounded)."""
+
+    def __init__(self, *, lists: int = 256, proofs: int = 4096) -> None:
+        self._lists: TtlLru[bytes, Any] = TtlLru(lists)
+        self._proofs: TtlLru[bytes, Any] = TtlLru(proofs)
+
+    def recall(
+        self, kind: MemoKind, key: bytes, document: dict[str, Any], compute: Callable[[], T]
+    ) -> T:
+        """The kept result for ``key`` or ``compute()``, kept when positive."""
+        cache = self._lists if kind == "status_list" else self._proofs
+        hit = cache.get(key)
+        if hit is not None:
+            return cast(T, hit)
+        result = compute()
+        if kind == "status_list":
+            if getattr(result, "verified", False):
+                cache.put(key, result, _list_ttl_s(document))
+        elif all(getattr(check, "status", None) == "valid" for check in cast(Any, result)):
+            cache.put(key, result, PROOF_TTL_S)
+        return result
+
+    def sizes(self) -> tuple[int, int]:
+        """How many list verifications and proof checks are kept (tests watch the bounds)."""
+        return len(self._lists), len(self._proofs)
+
+    def clear(self) -> None:
+        """Forget everything, kept status lists included (tests)."""
+        self._lists.clear()
+        self._proofs.clear()
+        forget_lists()
+
+
+def _list_ttl_s(document: dict[str, Any], now: datetime | None = None) -> float:
+    """How long a status list's verification may be reused: its ``ttl``, not past its end."""
+    subject = document.get("credentialSubject")
+    ttl_ms = subject.get("ttl") if isinstance(subject, dict) else None
+    ttl = MAX_LIST_TTL_S
+    if isinstance(ttl_ms, int | float) and not isinstance(ttl_ms, bool):
+        ttl = min(ttl, max(0.0, ttl_ms / 1000))
+    until = document.get("validUntil")
+    if isinstance(until, str):
+        try:
+            end = datetime.fromisoformat(until.replace("Z", "+00:00"))
+        except ValueError:
+            return 0.0
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        ttl = min(ttl, (end - (now or datetime.now(UTC))).total_seconds())
+    return ttl
+
+
+PAGE_MEMO = PageMemo()
+"""The one memo of this worker (used by the credential page)."""
+
+KEPT_LIST_BYTES = 16_000_000
+"""The status list documents one worker keeps in all (a full list's document is ~22 KB)."""
+_kept_lists: TtlLru[uuid.UUID, tuple[dict[str, Any], int]] = TtlLru(
+    512, weigh=lambda hit: hit[1], max_weight=KEPT_LIST_BYTES
+)
+
+
+def kept_list(list_id: uuid.UUID) -> dict[str, Any] | None:
+    """Our status list document as this worker read it within its ``ttl``, or None.
+
+    Only for a caller that checks the answer against the credential's own row (revoked_at /
+    suspended_at, written in the same transaction as the list's bit) and reads the list again
+    when they disagree (``app.verification.service.verify_own``): a kept list may be older than
+    the database's, never older than its ``ttl``.
+    """
+    hit = _kept_lists.get(list_id)
+    return None if hit is None else hit[0]
+
+
+def keep_list(list_id: uuid.UUID, document: dict[str, Any], size: int) -> None:
+    """Keep a list document just read from the database (``size``: its JSON length)."""
+    _kept_lists.put(list_id, (document, size), _list_ttl_s(document))
+
+
+def forget_lists() -> None:
+    """Forget every kept list (tests)."""
+    _kept_lists.clear()

@@ -1,0 +1,302 @@
+"""Column lengths and API limits agree (issue 9, item 17): one source, ``app.models.lengths``.
+
+PostgreSQL refuses a value longer than its ``VARCHAR(n)`` where SQLite stores it, so every API
+field and path parameter that lands in a ``String(n)`` column is tested at its limit (stored,
+2xx, on both databases) and one character over (422 naming the field, never a 500). CJK text
+checks that the limits count characters, as PostgreSQL does, not bytes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from api_support import IssuerHandle, make_achievement, make_issuer
+from fastapi.testclient import TestClient
+from sqlalchemy import String
+
+from app.models import Base, lengths
+
+
+def text(n: int) -> str:
+    return "码" * n
+
+
+def email(n: int) -> str:
+    return "a" * (n - len("@example.com")) + "@example.com"
+
+
+def url(n: int) -> str:
+    return "https://example.com/" + "a" * (n - len("https://example.com/"))
+
+
+def did(n: int) -> str:
+    return "did:example:" + "a" * (n - len("did:example:"))
+
+
+def ext_term(n: int) -> str:
+    return "ext:" + "A" * (n - 4)
+
+
+def language_tag(n: int) -> str:
+    """A well-formed BCP 47 tag of exactly ``n`` characters."""
+    tag = "en"
+    while len(tag) + 9 <= n:
+        tag += "-abcdefgh"
+    rest = n - len(tag)
+    if rest == 1:
+        return "enx" + tag[2:]
+    return tag + ("-" + "a" * (rest - 1) if rest else "")
+
+
+@dataclass(frozen=True)
+class World:
+    client: TestClient
+    admin: dict[str, str]
+    issuer: IssuerHandle
+    achievement_id: str
+    program_id: str
+
+
+@pytest.fixture(scope="module")
+def world(app: Any) -> World:
+    client = TestClient(app, raise_server_exceptions=False)
+    admin = {"Authorization": f"Bearer {app.state.settings.admin_token_value()}"}
+    issuer = make_issuer(client, admin)
+    achievement = make_achievement(client, issuer)
+    program = client.post(
+        "/api/v1/programs",
+        json={
+            "name": {"en": "Program"},
+            "description": {"en": "A program."},
+            "modules": [achievement["id"]],
+            "achievement": {"criteria": {"narrative": "All modules."}},
+        },
+        headers=issuer.headers,
+    )
+    assert program.status_code == 201, program.text
+    return World(client, admin, issuer, achievement["id"], program.json()["id"])
+
+
+def _issuer(field: str) -> Callable[[World, str], httpx.Response]:
+    def send(w: World, value: str) -> httpx.Response:
+        body: dict[str, Any] = {"name": {"en": "Length University"}, field: value}
+        if field == "defaultLanguage":
+            body["name"] = {value: "Length University"}
+        return w.client.post("/api/v1/issuers", json=body, headers=w.admin)
+
+    return send
+
+
+def _api_key(w: World, value: str) -> httpx.Response:
+    return w.client.post(
+        f"/api/v1/issuers/{w.issuer.id}/api-keys", json={"name": value}, headers=w.admin
+    )
+
+
+def _achievement(field: str) -> Callable[[World, str], httpx.Response]:
+    def send(w: World, value: str) -> httpx.Response:
+        body = {
+            "name": "Lengths",
+            "description": "Tests column lengths.",
+            "criteria": {"narrative": "Exist."},
+            field: value,
+        }
+        return w.client.post("/api/v1/achievements", json=body, headers=w.issuer.headers)
+
+    return send
+
+
+def _program(field: str) -> Callable[[World, str], httpx.Response]:
+    def send(w: World, value: str) -> httpx.Response:
+        body = {
+            "name": {"en": "P"},
+            "description": {"en": "P."},
+            "modules": [w.achievement_id],
+            "achievement": {"criteria": {"narrative": "All."}, field: value},
+        }
+        return w.client.post("/api/v1/programs", json=body, headers=w.issuer.headers)
+
+    return send
+
+
+def _credential(field: str) -> Callable[[World, str], httpx.Response]:
+    def send(w: World, value: str) -> httpx.Response:
+        recipient = {"email": "learner@example.com", field: value}
+        body = {"achievementId": w.achievement_id, "recipient": recipient}
+        return w.client.post("/api/v1/credentials", json=body, headers=w.issuer.headers)
+
+    return send
+
+
+def _idempotency_key(w: World, value: str) -> httpx.Response:
+    body = {"achievementId": w.achievement_id, "recipient": {"email": "learner@example.com"}}
+    headers = {**w.issuer.headers, "Idempotency-Key": value}
+    return w.client.post("/api/v1/credentials", json=body, headers=headers)
+
+
+def _learner(suffix: str) -> Callable[[World, str], httpx.Response]:
+    def send(w: World, value: str) -> httpx.Response:
+        path = f"/api/v1/programs/{w.program_id}/learners/{value}{suffix}"
+        method = "POST" if suffix == "/evaluate" else "GET"
+        return w.client.request(method, path, headers=w.issuer.headers)
+
+    return send
+
+
+CASES: list[tuple[str, Callable[[World, str], httpx.Response], Callable[[int], str], int, str]] = [
+    ("issuer email", _issuer("email"), email, lengths.EMAIL, "$.email"),
+    ("issuer url", _issuer("url"), url, lengths.URL, "$.url"),
+    ("issuer image", _issuer("image"), url, lengths.URL, "$.image"),
+    (
+        "issuer defaultLanguage",
+        _issuer("defaultLanguage"),
+        language_tag,
+        lengths.LANGUAGE_TAG,
+        "$.defaultLanguage",
+    ),
+    ("API-key name", _api_key, text, lengths.API_KEY_NAME, "$.name"),
+    ("achievement name", _achievement("name"), text, lengths.NAME, "$.name"),
+    ("humanCode", _achievement("humanCode"), text, lengths.HUMAN_CODE, "$.humanCode"),
+    ("fieldOfStudy", _achievement("fieldOfStudy"), text, lengths.FIELD_OF_STUDY, "$.fieldOfStudy"),
+    (
+        "achievementType",
+        _achievement("achievementType"),
+        ext_term,
+        lengths.ACHIEVEMENT_TYPE,
+        "$.achievementType",
+    ),
+    (
+        "achievement inLanguage",
+        _achievement("inLanguage"),
+        language_tag,
+        lengths.LANGUAGE_TAG,
+        "$.inLanguage",
+    ),
+    (
+        "program humanCode",
+        _program("humanCode"),
+        text,
+        lengths.HUMAN_CODE,
+        "$.achievement.humanCode",
+    ),
+    (
+        "program fieldOfStudy",
+        _program("fieldOfStudy"),
+        text,
+        lengths.FIELD_OF_STUDY,
+        "$.achievement.fieldOfStudy",
+    ),
+    ("recipient email", _credential("email"), email, lengths.EMAIL, "$.recipient.email"),
+    ("recipient name", _credential("name"), text, lengths.NAME, "$.recipient.name"),
+    ("recipient did", _credential("did"), did, lengths.DID, "$.recipient.did"),
+    (
+        "Idempotency-Key",
+        _idempotency_key,
+        lambda n: uuid.uuid4().hex + "k" * (n - 32),
+        lengths.IDEMPOTENCY_KEY,
+        "header.Idempotency-Key",
+    ),
+    ("learner e-mail in a path", _learner(""), email, lengths.EMAIL, "path.learner"),
+    ("learner DID in a path", _learner("/evaluate"), did, lengths.LEARNER, "path.learner"),
+]
+
+
+@pytest.mark.parametrize(
+    ("send", "make", "limit", "field"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_a_value_at_the_column_limit_is_stored_and_one_more_character_is_a_422(
+    world: World,
+    send: Callable[[World, str], httpx.Response],
+    make: Callable[[int], str],
+    limit: int,
+    field: str,
+) -> None:
+    at_limit = make(limit)
+    assert len(at_limit) == limit
+    accepted = send(world, at_limit)
+    assert accepted.status_code in (200, 201), accepted.text
+
+    refused = send(world, make(limit + 1))
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert field in [error["field"] for error in problem["errors"]], problem
+
+
+def test_a_3000_character_email_in_a_learner_path_is_a_422(world: World) -> None:
+    for suffix in ("", "/evaluate", "/clr"):
+        response = _learner(suffix)(world, email(3000))
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "path.learner"
+
+
+API_COLUMNS = {
+    "issuers.default_language": lengths.LANGUAGE_TAG,
+    "issuers.url": lengths.URL,
+    "issuers.email": lengths.EMAIL,
+    "issuers.image": lengths.URL,
+    "achievements.name": lengths.NAME,
+    "achievements.achievement_type": lengths.ACHIEVEMENT_TYPE,
+    "achievements.in_language": lengths.LANGUAGE_TAG,
+    "achievements.human_code": lengths.HUMAN_CODE,
+    "achievements.field_of_study": lengths.FIELD_OF_STUDY,
+    "api_keys.name": lengths.API_KEY_NAME,
+    "credentials.recipient_email": lengths.EMAIL,
+    "credentials.recipient_name": lengths.NAME,
+    "credentials.recipient_did": lengths.DID,
+    "credentials.idempotency_key": lengths.IDEMPOTENCY_KEY,
+    "endorsements.language": lengths.LANGUAGE_TAG,
+    "programs.default_language": lengths.LANGUAGE_TAG,
+    "program_learners.learner": lengths.LEARNER,
+}
+"""Columns that API input lands in, each tested above (or through its shared type)."""
+
+SERVICE_COLUMNS = {
+    "api_keys.prefix": "generated token prefix",
+    "api_keys.token_hash": "sha256 hex",
+    "audit_events.actor": "admin, cli or api-key:<prefix>",
+    "audit_events.action": "a fixed verb",
+    "audit_events.subject_type": "a fixed noun",
+    "audit_events.subject_id": "a uuid or a URL of this service",
+    "credentials.proof_format": "a Literal of the schema",
+    "credentials.request_hash": "sha256 hex",
+    "endorsements.target_type": "a Literal of the schema",
+    "endorsements.target_id": "a uuid",
+    "endorsements.subject_uri": "a URL of this service",
+    "programs.on_module_revoked": "a Literal of the schema",
+    "signing_keys.key_type": "Ed25519, P-256 or RSA",
+    "signing_keys.purpose": "data-integrity or jwt",
+    "signing_keys.state": "active or retired",
+    "signing_keys.verification_method": "a DID URL of this service",
+    "signing_keys.public_multibase": "a multibase public key",
+    "signing_keys.kek_id": "a KEK fingerprint",
+    "status_allocations.purpose": "revocation or suspension",
+    "status_events.kind": "a fixed word",
+    "status_events.actor": "admin, cli or api-key:<prefix>",
+    "status_lists.purpose": "revocation or suspension",
+    "status_lists.permutation_key": "hex of a generated key",
+}
+"""Columns only the service writes, with what goes in them."""
+
+
+def test_every_bounded_column_is_either_fed_by_a_checked_api_field_or_written_by_the_service() -> (
+    None
+):
+    bounded = {
+        f"{table.name}.{column.name}": column.type.length
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length is not None
+    }
+    unclassified = set(bounded) - set(API_COLUMNS) - set(SERVICE_COLUMNS)
+    assert not unclassified, (
+        f"classify these columns here and bound their API fields: {unclassified}"
+    )
+    assert {name: bounded[name] for name in API_COLUMNS} == API_COLUMNS

@@ -1,0 +1,76 @@
+"""Status index allocation: a counter through the list's keyed permutation (issue 9, 18b).
+
+Indexes come in random order without ever being drawn twice, so nothing is retried or scanned
+however full a list is; a list whose counter reaches its size is full and issuance moves on.
+Runs on SQLite (one position per transaction) and on PostgreSQL (blocks per worker).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from api_support import IssuerHandle, issue, status_entries
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+
+from app.models import StatusList
+from app.status import service as status_service
+from openbadges.status_list import permuted_index
+
+
+def _list_of(credential: dict[str, Any]) -> tuple[uuid.UUID, int]:
+    entry = status_entries(credential["credential"])[0]
+    list_id = uuid.UUID(entry["statusListCredential"].rsplit("/", 1)[1])
+    return list_id, int(entry["statusListIndex"])
+
+
+def _row(engine: Engine, list_id: uuid.UUID) -> Any:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(
+                StatusList.permutation_key,
+                StatusList.size,
+                StatusList.next_position,
+                StatusList.is_full,
+            ).where(StatusList.id == list_id)
+        ).one()
+
+
+def test_indexes_are_the_lists_permutation_of_its_counter(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any], engine: Engine
+) -> None:
+    status_service.forget_reservations()
+    issued = [_list_of(issue(client, issuer, achievement["id"])) for _ in range(6)]
+    (list_id,) = {list_id for list_id, _ in issued}
+    row = _row(engine, list_id)
+    key = bytes.fromhex(row.permutation_key)
+    expected = [permuted_index(key, row.size, position) for position in range(6)]
+    assert [index for _, index in issued] == expected  # positions 0…5, in issue order
+    assert len(set(expected)) == 6
+    assert sorted(expected) != expected or max(expected) - min(expected) > 6  # not a run
+
+
+def test_the_last_positions_are_used_then_a_new_list_opens(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any], engine: Engine
+) -> None:
+    list_id, _ = _list_of(issue(client, issuer, achievement["id"]))
+    status_service.forget_reservations()
+    with engine.begin() as connection:
+        connection.execute(
+            update(StatusList)
+            .where(StatusList.id == list_id)
+            .values(next_position=StatusList.size - 2)
+        )
+    row = _row(engine, list_id)
+    key, size = bytes.fromhex(row.permutation_key), row.size
+    last = [_list_of(issue(client, issuer, achievement["id"])) for _ in range(2)]
+    assert last == [(list_id, permuted_index(key, size, size - 2 + n)) for n in range(2)]
+    assert _row(engine, list_id).is_full
+    moved_list, _ = _list_of(moved := issue(client, issuer, achievement["id"]))
+    assert moved_list != list_id
+    assert _row(engine, moved_list).is_full is False
+    revoked = client.post(f"/api/v1/credentials/{moved['id']}/revoke", headers=issuer.headers)
+    assert revoked.status_code == 200, revoked.text
+    report = client.post("/api/v1/verify", json=moved["credential"]).json()
+    assert {c["id"]: c["status"] for c in report["checks"]}["revocation"] == "invalid"

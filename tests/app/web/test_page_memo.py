@@ -1,0 +1,166 @@
+"""A page not yet cached reuses this worker's status list verifications and proof checks, and
+still shows a revocation at once (issue 9, item 18d)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from web_support import TEST_BASE, Issuer, make_app, make_settings
+
+from app.signing_keys import service as signing_keys
+from app.verification import memo as page_memo
+from app.verification.memo import PageMemo
+from app.web import credential_page
+from openbadges.verification import pipeline
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> Iterator[Issuer]:
+    app = make_app(make_settings(tmp_path, TEST_BASE))
+    client = TestClient(app, base_url=TEST_BASE)
+    yield Issuer(client)
+    client.close()
+    app.state.engine.dispose()
+
+
+def _banner(issuer: Issuer, credential_id: str) -> str:
+    response = issuer.client.get(f"/credentials/{credential_id}", headers=HTML)
+    assert response.status_code == 200, response.text
+    return str(re.findall(r'data-banner="([a-z_]+)"', response.text)[0])
+
+
+class _Counting:
+    """Counts what the verifier computes afresh: status list verifications and proof checks."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lists = 0
+        self.proofs = 0
+        real_verify, real_proofs = pipeline._verify, pipeline.check_proofs
+
+        def verify(data: Any, requested: Any, run: Any, recipient: Any) -> Any:
+            self.lists += requested == "status_list"
+            return real_verify(data, requested, run, recipient)
+
+        def check_proofs(*args: Any) -> Any:
+            self.proofs += 1
+            return real_proofs(*args)
+
+        monkeypatch.setattr(pipeline, "_verify", verify)
+        monkeypatch.setattr(pipeline, "check_proofs", check_proofs)
+
+
+def _forget_pages() -> None:
+    """Drop the rendered pages and reports, not the memo: the next view is a cold page."""
+    credential_page._reports.clear()
+    credential_page._pages.clear()
+
+
+def test_cold_pages_reuse_the_status_list_verification(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    achievement = issuer.achievement("Statistics")
+    first, second = issuer.issue(achievement), issuer.issue(achievement, name="Grace")
+    counting = _Counting(monkeypatch)
+    assert _banner(issuer, first) == "verified"
+    lists_after_first = counting.lists
+    assert lists_after_first >= 1
+    assert _banner(issuer, second) == "verified"  # another credential on the same lists
+    assert counting.lists == lists_after_first
+    _forget_pages()
+    proofs = counting.proofs
+    assert _banner(issuer, first) == "verified"  # its page expired: nothing is re-verified
+    assert counting.proofs == proofs
+    assert counting.lists == lists_after_first
+
+
+def test_revocation_shows_at_once_and_the_changed_list_is_verified_afresh(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    achievement = issuer.achievement("Statistics")
+    revoked, other, third = (issuer.issue(achievement, name=n) for n in ("Ada", "Grace", "Alan"))
+    counting = _Counting(monkeypatch)
+    assert _banner(issuer, revoked) == "verified"  # keeps the list and its verification
+    issuer.change(revoked, "revoke")  # the kept list is now older than the database's
+    assert _banner(issuer, revoked) == "revoked"
+    lists = counting.lists
+    assert _banner(issuer, other) == "verified"
+    assert counting.lists > lists  # the changed list: its verification is not reused
+    lists = counting.lists
+    assert _banner(issuer, third) == "verified"
+    assert counting.lists == lists  # the changed list's own verification is
+
+
+def test_a_kept_list_older_than_the_row_is_read_again(issuer: Issuer) -> None:
+    """Another worker revoked: this worker's kept list still has the bit clear."""
+    achievement = issuer.achievement("Statistics")
+    revoked = issuer.issue(achievement)
+    assert _banner(issuer, revoked) == "verified"
+    kept = dict(page_memo._kept_lists._entries)
+    issuer.change(revoked, "revoke")
+    for list_id, (_expires, (document, size)) in kept.items():
+        page_memo.keep_list(list_id, document, size)  # as a worker that did not revoke
+    _forget_pages()
+    assert _banner(issuer, revoked) == "revoked"
+
+
+def test_a_kept_did_document_without_a_new_key_does_not_fail_the_page(
+    issuer: Issuer,
+) -> None:
+    """Another worker rotated the keys: this worker's kept DID document lacks the new key."""
+    achievement = issuer.achievement("Statistics")
+    before = issuer.issue(achievement)
+    assert _banner(issuer, before) == "verified"  # keeps the issuer's DID document
+    did = issuer.client.get(f"/credentials/{before}.json").json()["issuer"]["id"]
+    issuer_id = uuid.UUID(did.rsplit(":", 1)[1])
+    kept = signing_keys._did_documents.get(issuer_id)
+    assert kept is not None
+    rotated = issuer.client.post("/api/v1/keys/rotate", headers=issuer.headers)
+    assert rotated.status_code == 200, rotated.text
+    signing_keys._did_documents.put(issuer_id, kept, 60)  # as a worker that did not rotate
+    after = issuer.issue(achievement, name="Grace")
+    assert _banner(issuer, after) == "verified"
+
+
+def test_the_memo_keeps_only_positive_results_and_stays_bounded() -> None:
+    memo = PageMemo(lists=2, proofs=2)
+    calls: list[int] = []
+
+    def compute(value: Any) -> Any:
+        calls.append(1)
+        return value
+
+    class Report:
+        def __init__(self, verified: bool) -> None:
+            self.verified = verified
+
+    doc = {"credentialSubject": {"ttl": 300_000}}
+    for n in range(5):
+        memo.recall("status_list", bytes([n]), doc, lambda: compute(Report(True)))
+    assert memo.sizes() == (2, 0)
+    memo.recall("status_list", b"bad", doc, lambda: compute(Report(False)))
+    memo.recall("status_list", b"bad", doc, lambda: compute(Report(False)))
+    assert len(calls) == 7  # a failure is never kept
+
+    class Check:
+        def __init__(self, status: str) -> None:
+            self.status = status
+
+    pair = (Check("valid"), Check("invalid"))
+    memo.recall("proof", b"p", {}, lambda: compute(pair))
+    memo.recall("proof", b"p", {}, lambda: compute(pair))
+    assert len(calls) == 9
+    assert memo.sizes() == (2, 0)
+
+
+def test_a_list_past_its_valid_until_is_not_kept() -> None:
+    assert page_memo._list_ttl_s({"validUntil": "2000-01-01T00:00:00Z"}) <= 0
+    assert page_memo._list_ttl_s({"credentialSubject": {"ttl": 5000}}) == 5.0
+    assert page_memo._list_ttl_s({}) == page_memo.MAX_LIST_TTL_S
