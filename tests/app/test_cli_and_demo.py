@@ -140,18 +140,6 @@ def test_loading_the_demo_twice_changes_nothing(
     assert again.program_id == summary.program_id
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, database_url_factory: Callable[[Path, str], str]) -> dict[str, str]:
-    """Environment for the CLI: a fresh database and explicit secrets."""
-    return {
-        "BADGES_DATABASE_URL": database_url_factory(tmp_path, "_cli"),
-        "BADGES_DATA_DIR": str(tmp_path),
-        "BADGES_BASE_URL": BASE,
-        "BADGES_ADMIN_TOKEN": "cli-admin-" + "z" * 24,
-        "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    }
-
-
 def test_cli_creates_an_issuer_a_key_and_rotates(cli_env: dict[str, str]) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["db", "upgrade"], env=cli_env)

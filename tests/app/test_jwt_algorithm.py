@@ -9,9 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import secrets
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,16 +101,8 @@ def test_sub_names_the_learner_did_and_is_absent_for_an_email_only_subject(
     assert subject["identifier"][0]["identityType"] == "emailAddress"
 
 
-def test_the_cli_takes_the_jwt_algorithm(
-    tmp_path: Path, database_url_factory: Callable[[Path, str], str]
-) -> None:
-    env = {
-        "BADGES_DATABASE_URL": database_url_factory(tmp_path, "_jwtalg"),
-        "BADGES_DATA_DIR": str(tmp_path),
-        "BADGES_BASE_URL": "https://demo.badges.test",
-        "BADGES_ADMIN_TOKEN": "cli-admin-" + "z" * 24,
-        "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    }
+def test_the_cli_takes_the_jwt_algorithm(cli_env: dict[str, str]) -> None:
+    env = cli_env
     runner = CliRunner()
     assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
     refused = runner.invoke(

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import re
-import secrets
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
@@ -16,16 +12,8 @@ from app.cli import app as cli
 from app.models import Issuer, StatusList
 
 
-def test_the_cli_creates_an_issuer_with_suspension_on_request(
-    tmp_path: Path, database_url_factory: Callable[[Path, str], str]
-) -> None:
-    env = {
-        "BADGES_DATABASE_URL": database_url_factory(tmp_path, "_cli_suspension"),
-        "BADGES_DATA_DIR": str(tmp_path),
-        "BADGES_BASE_URL": "https://demo.badges.test",
-        "BADGES_ADMIN_TOKEN": "cli-admin-" + "z" * 24,
-        "BADGES_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    }
+def test_the_cli_creates_an_issuer_with_suspension_on_request(cli_env: dict[str, str]) -> None:
+    env = cli_env
     runner = CliRunner()
     assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
     created = {}

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from shared_corpus import CONFORMANCE_SCHEMAS, OB30_CORPUS
+from verifier_builders import make_credential
 
 from openbadges import schemas
 from openbadges.baking import unbake_png, unbake_svg
@@ -102,31 +103,6 @@ CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
-
-
-def make_credential(**overrides: Any) -> dict[str, Any]:
-    """An unsigned, minimal OpenBadgeCredential (as in tests/openbadges/conftest.py)."""
-    credential: dict[str, Any] = {
-        "@context": list(CONTEXTS),
-        "id": "urn:uuid:1b6c7a4e-3f0f-4b8e-9a52-1f1e7d0c9a11",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": "did:web:badges.example.edu:issuers:42", "type": ["Profile"]},
-        "validFrom": "2026-01-01T00:00:00Z",
-        "name": "Data Literacy",
-        "credentialSubject": {
-            "id": "did:example:learner-7",
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": "https://badges.example.edu/achievements/data-literacy",
-                "type": ["Achievement"],
-                "name": "Data Literacy",
-                "description": "Reads, cleans and charts a data set.",
-                "criteria": {"narrative": "Pass the final project."},
-            },
-        },
-    }
-    credential.update(copy.deepcopy(overrides))
-    return credential
 
 
 def _credential(**overrides: Any) -> dict[str, Any]:
