@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, NoReturn, get_args
 
 from openbadges.errors import ResolutionError
 from openbadges.resolver import OfflineResolver, Resolver, parse_json_object
@@ -161,10 +161,16 @@ def _parse_now(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: error: message`` on one line and exit with :data:`EXIT_UNUSABLE`."""
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m openbadges", description=__doc__.split("\n")[0]
-    )
+    parser = _Parser(prog="python -m openbadges", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("verify", help="verify a credential file (JSON, JWT, PNG, SVG)")
     command.add_argument("file", help="the credential file")

@@ -11,6 +11,7 @@ from app.achievements import service
 from app.achievements.schemas import AchievementCreate, AchievementRead, AchievementUpdate
 from app.core.context import ContextDep
 from app.core.db import SessionDep
+from app.core.schemas import MAX_OFFSET
 from app.core.security import IssuerAuth
 
 router = APIRouter(prefix="/api/v1/achievements", tags=["achievements"])
@@ -31,7 +32,7 @@ def list_achievements(
     session: SessionDep,
     context: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AchievementRead]:
     """The issuer's achievements (current versions)."""
     rows = service.list_achievements(session, principal.issuer_id, limit=limit, offset=offset)

@@ -56,7 +56,8 @@ class TtlLru(Generic[K, V]):
             return
         weight = 0 if self._weigh is None else self._weigh(value)
         if self._weigh is not None and weight > self._max_weight:
-            return  # larger than the whole budget: not kept
+            self.discard(key)  # larger than the whole budget: not kept, nor the old value
+            return
         with self._lock:
             self._pop(key)
             self._entries[key] = (self._clock() + ttl_s, value)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.db_errors import describe, is_unavailable
+from app.core.methods import allowed_methods
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://openbadges.local/problems/"
@@ -179,6 +180,12 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     error = AppError(str(exc.detail), headers=dict(exc.headers or {}))
+    if exc.status_code == 405:
+        # Routing names the methods of the first route of the path only; every method of
+        # the path (as ``OPTIONS`` lists them) belongs in ``Allow`` (RFC 9110 §15.5.6).
+        methods = allowed_methods(request.app, request.scope)
+        if methods:
+            error.headers["Allow"] = ", ".join(methods)
     error.status, error.title, error.code = exc.status_code, str(exc.detail), "http_error"
     return problem_response(error, request)
 

@@ -34,6 +34,9 @@ _KEY_BY_HASH = (
     "SELECT id, issuer_id, prefix FROM api_keys WHERE token_hash = %s AND revoked_at IS NULL"
 )
 CONNECT_TIMEOUT_S = 5
+QUERY_TIMEOUT_S = 10.0
+"""A server that accepts but never answers (a hung host, a network that drops packets) would
+hold the request and one of the few connections for good; past this the check is a 503."""
 
 
 class AsyncKeyReader:
@@ -67,7 +70,12 @@ class AsyncKeyReader:
             attempts = 2 if self._idle else 1  # an idle connection may have been ended
             for attempt in range(attempts):
                 try:
-                    return await self._query(token_hash)
+                    async with asyncio.timeout(QUERY_TIMEOUT_S):
+                        return await self._query(token_hash)
+                except TimeoutError:
+                    self._drop_idle()
+                    logger.warning("database unavailable (API-key check timed out)")
+                    raise ServiceUnavailable() from None
                 except psycopg.OperationalError as error:
                     self._drop_idle()  # a restarted server ended every idle connection
                     if attempt + 1 < attempts:

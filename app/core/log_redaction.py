@@ -19,19 +19,33 @@ from typing import Any
 
 REDACTED = "[redacted]"
 
-_LEARNER_PATH = re.compile(r"(/learners/)(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+")
+
+def _encoded(literal: str) -> str:
+    """A pattern for ``literal`` with any of its characters possibly percent-encoded: uvicorn
+    logs the path as sent (``raw_path``) and the query string undecoded, while the router
+    and the query parser decode them, so ``/%6Cearners%2F<token>`` opens the link."""
+    return "".join(
+        f"(?:{re.escape(c)}|%{ord(c) >> 4:X}[{ord(c) & 15:X}{ord(c) & 15:x}])" for c in literal
+    )
+
+
+_LEARNER_PATH = re.compile(
+    rf"({_encoded('/learners/')})(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+"
+)
 """A path segment after ``/learners/`` (the link token), except the token-free ``me`` page
 and the issuers' ``/api/v1/learners/link`` endpoint."""
-_TOKEN_QUERY = re.compile(r"(\btoken=)[^&#\s\"']+")
-"""A ``token=`` query (or form) value."""
+_TOKEN_QUERY = re.compile(rf"((?<!\w){_encoded('token=')})[^&#\s\"']+")
+"""A ``token=`` query (or form) value, the name's letters possibly percent-encoded
+(``tok%65n=``: the query parser decodes names, so the service reads that as ``token``; uvicorn
+logs the query string as sent)."""
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
     """``text`` with learner tokens in ``/learners/…`` paths and ``token=`` values replaced."""
-    if "token=" not in text and "/learners/" not in text:
-        return text  # the common case costs two substring searches
+    if "=" not in text and "earners" not in text and "%" not in text:
+        return text  # the common case costs three substring searches
     return _TOKEN_QUERY.sub(rf"\g<1>{REDACTED}", _LEARNER_PATH.sub(rf"\g<1>{REDACTED}", text))
 
 

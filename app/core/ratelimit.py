@@ -118,3 +118,26 @@ def address_key(host: str | None) -> str:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return f"addr:{address.ipv4_mapped}"
     return f"addr:{address}"
+
+
+NETWORK_PREFIX_V6 = 48
+"""What one IPv6 site is usually given (RFC 6177 suggests /48 to /56): a sender cycling through
+its /64s shares this network's bucket."""
+
+
+def network_key(host: str | None) -> str | None:
+    """The wider bucket an address also draws from: its IPv6 /48, or None (IPv4, unknown).
+
+    :func:`address_key` gives each IPv6 /64 its own bucket, but a site holds 65,536 of them:
+    cycling through them would be an unlimited allowance. IPv4 addresses are scarce and often
+    shared behind NAT, so they get no wider bucket.
+    """
+    if not host:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not isinstance(address, ipaddress.IPv6Address) or address.ipv4_mapped is not None:
+        return None
+    return f"net:{ipaddress.IPv6Network((address, NETWORK_PREFIX_V6), strict=False)}"

@@ -25,6 +25,10 @@ _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 
+MAX_OFFSET = 2**31 - 1
+"""The largest ``offset`` of a paged list: larger numbers overflow the databases' integers
+(SQLite binds at most 64 bits, a 500), and no list is that long."""
+
 
 def _has_nul(value: Any) -> bool:
     """True when a string anywhere in ``value`` (keys included) holds a NUL character."""

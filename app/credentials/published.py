@@ -56,8 +56,16 @@ class PublicState:
     suspended_at: datetime | None
 
 
-_published: TtlLru[uuid.UUID, PublishedCredential] = TtlLru(4096)
-"""At most a few MB per worker (signed JSON is ~3 KB; shared links concentrate on few ids)."""
+PUBLISHED_CACHE_BYTES = 32_000_000
+"""The signed forms one worker keeps in all: signed JSON is ~3 KB, but a credential carries its
+achievement's image (a ``data:`` URI up to the request body limit), so a count alone could
+hold gigabytes."""
+_published: TtlLru[uuid.UUID, PublishedCredential] = TtlLru(
+    4096,
+    weigh=lambda hit: len(hit.json or b"") + len(hit.jwt or ""),
+    max_weight=PUBLISHED_CACHE_BYTES,
+)
+"""Shared links concentrate on few ids; bounded in entries and in bytes."""
 
 
 def cached(credential_id: uuid.UUID) -> PublishedCredential | None:

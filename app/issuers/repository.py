@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 from app.models import Issuer
 
 
-def get(session: Session, issuer_id: uuid.UUID) -> Issuer | None:
-    """An issuer by id."""
+def get(session: Session, issuer_id: uuid.UUID, *, for_update: bool = False) -> Issuer | None:
+    """An issuer by id; ``for_update`` takes its row lock (PostgreSQL) and re-reads it, so
+    concurrent profile edits apply one after the other instead of overwriting each other.
+    ``FOR NO KEY UPDATE``: the foreign-key checks of concurrent issuances do not wait for it."""
+    if for_update:
+        return session.get(
+            Issuer, issuer_id, with_for_update={"key_share": True}, populate_existing=True
+        )
     return session.get(Issuer, issuer_id)
 
 

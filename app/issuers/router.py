@@ -12,6 +12,7 @@ from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
+from app.core.schemas import MAX_OFFSET
 from app.core.security import (
     AdminAuth,
     AdminPrincipal,
@@ -40,7 +41,7 @@ def list_issuers(
     session: SessionDep,
     context: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[IssuerRead]:
     """List issuers."""
     return [

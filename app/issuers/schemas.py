@@ -45,10 +45,11 @@ class IssuerCreate(ApiModel):
 class IssuerUpdate(ApiModel):
     """A change to an issuer's profile (``PATCH``), with JSON Merge Patch semantics (RFC 7396).
 
-    Members left out stay as they are; ``null`` clears ``url``, ``email``, ``image`` or a
-    language's ``description``; ``name`` and ``description`` merge per language tag (a tag
-    set to ``null`` is removed). Values are checked as on creation. The keys cannot change
-    here: ``jwtAlgorithm`` is not accepted (rotate the keys instead).
+    Members left out stay as they are; ``null`` clears ``url``, ``email``, ``image``, a
+    language's ``description`` or (``"description": null``) every description; ``name`` and
+    ``description`` merge per language tag (a tag set to ``null`` is removed). Values are
+    checked as on creation. The keys cannot change here: ``jwtAlgorithm`` is not accepted
+    (rotate the keys instead).
     """
 
     name: dict[LanguageTag, ShortText | None] | None = None

@@ -71,9 +71,9 @@ def create_issuer(
     return issuer
 
 
-def get_issuer(session: Session, issuer_id: uuid.UUID) -> Issuer:
-    """An issuer or 404."""
-    issuer = repository.get(session, issuer_id)
+def get_issuer(session: Session, issuer_id: uuid.UUID, *, for_update: bool = False) -> Issuer:
+    """An issuer or 404 (``for_update``: locked until the transaction ends, for a change)."""
+    issuer = repository.get(session, issuer_id, for_update=for_update)
     if issuer is None:
         raise IssuerNotFound("No such issuer.")
     return issuer
@@ -88,9 +88,14 @@ def update_issuer(
     one (this worker at once, others within :data:`PROFILE_CACHE_SECONDS`). The public
     profile ``/issuers/{id}`` is read from the row and changes at once.
     """
-    issuer = get_issuer(session, issuer_id)
+    # Locked: two edits read-modify-write the translations; unlocked, the later commit would
+    # drop the earlier one's change.
+    issuer = get_issuer(session, issuer_id, for_update=True)
     given = data.model_fields_set
     translations = copy.deepcopy(issuer.translations)
+    if "description" in given and data.description is None:  # RFC 7396: null removes it all
+        for entry in translations.values():
+            entry.pop("description", None)
     for field in ("name", "description"):
         if field in given:
             for tag, text in (getattr(data, field) or {}).items():

@@ -10,7 +10,8 @@ The page, its hide/show form and its CLR download then go by the cookie, which i
 ``/learners`` and ``/api/v1/learner``. The JSON API takes the link's token as
 ``Authorization: Bearer`` (or the cookie; ``?token=`` still works and is redacted from the
 access log, :mod:`app.core.log_redaction`). The page is private to the link holder, so it is
-never cached, never indexed and never sends a referrer.
+never cached, never indexed and sends no referrer to another site (``same-origin``: its own
+URL holds no token, and its form then carries its real ``Origin``).
 """
 
 from __future__ import annotations
@@ -61,22 +62,36 @@ class CrossOriginRefused(AppError):
     status, title, code = 403, "Forbidden", "cross_origin"
 
 
+def _origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url`` as a browser's ``Origin`` header spells it: lower
+    case, without the scheme's default port (a base URL may be written otherwise)."""
+    parts = urlsplit(url)
+    scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
 def _check_origin(request: Request, context: AppContext) -> None:
     """Refuse a cookie-authorised change that another page (origin) made the browser send.
 
     SameSite=Lax already keeps the cookie off cross-site posts; this also covers a sibling
     sub-domain (same site, other origin). ``Sec-Fetch-Site`` (Fetch Metadata) must then be
     ``same-origin`` (or ``none``: typed by the user) when the browser sends it, and an
-    ``Origin`` must be this service's. ``Origin: null`` is what Chromium sends for a form on a
-    ``no-referrer`` page like the learner page, so it passes on that header alone. Requests
-    with neither header (not from a browser page) pass: they cannot carry the learner's cookie
-    without the learner's browser.
+    ``Origin`` must be this service's. ``Origin: null`` (an opaque origin: a sandboxed frame, a
+    ``data:`` document, a cross-origin redirect, a ``no-referrer`` page anywhere) proves
+    nothing by itself, so it passes only with ``Sec-Fetch-Site: same-origin``; the learner
+    page's ``same-origin`` referrer policy makes browsers send its real origin anyway.
+    Requests with neither header (not from a browser page) pass: they cannot carry the
+    learner's cookie without the learner's browser.
     """
     site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
-    base = urlsplit(context.settings.base_url)
-    if (site is not None and site not in ("same-origin", "none")) or (
-        origin not in (None, "null", f"{base.scheme}://{base.netloc}")
+    if (
+        (site is not None and site not in ("same-origin", "none"))
+        or (origin == "null" and site != "same-origin")
+        or (origin not in (None, "null", _origin_of(context.settings.base_url)))
     ):
         raise CrossOriginRefused("This change must come from the learner page itself.")
 
@@ -174,13 +189,14 @@ def download_clr(
 def learner_home(
     scope: PageSession, request: Request, session: SessionDep, context: ContextDep
 ) -> Response:
-    """The learner's page, by the session cookie (no cache, no referrer, no token in it)."""
+    """The learner's page, by the session cookie (no cache, no referrer to other sites, no
+    token in it)."""
     view = learners.learner_view(session, context, scope)
     t = i18n.translator_for(request)
     page = build_learner_page(session, context, view, t)
     body = _templates.get_template("learner.html").render(t=t, page=page)
     response = html_page(request, body.encode("utf-8"), locale=t.locale, cache_control="no-store")
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -11,6 +11,7 @@ wants one place for every issuer's credentials needs their own sign-in, not an i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -153,6 +154,19 @@ def learner_view(session: Session, context: AppContext, scope: LinkClaims) -> Le
     return LearnerView(learner=learner, credentials=items, programs=programs)
 
 
+AUDIT_ACTOR_LENGTH = 200
+"""``audit_events.actor``'s column length (shorter than a learner's: 320 or 2,048)."""
+
+
+def _actor(learner: str) -> str:
+    """``learner:<e-mail or DID>``, or ``learner:sha256:<hex>`` when that would not fit its
+    column (the credential audited names its recipient in full)."""
+    actor = f"learner:{learner}"
+    if len(actor) <= AUDIT_ACTOR_LENGTH:
+        return actor
+    return "learner:sha256:" + hashlib.sha256(learner.encode()).hexdigest()
+
+
 def set_visibility(
     session: Session, scope: LinkClaims, credential_id: uuid.UUID, *, hidden: bool
 ) -> None:
@@ -164,7 +178,7 @@ def set_visibility(
             row.hidden = hidden
             audit.record(
                 session,
-                actor=f"learner:{learner}",
+                actor=_actor(learner),
                 action="credential.hide" if hidden else "credential.show",
                 subject_type="credential",
                 subject_id=row.id,

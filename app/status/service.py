@@ -106,7 +106,15 @@ def forget_reservations() -> None:
         _blocks.clear()
 
 
-os.register_at_fork(after_in_child=forget_reservations)
+def _forget_reservations_in_child() -> None:
+    """After a fork: a fresh lock (another thread of the parent may have held the old one, and
+    it would never be released in the child), then no blocks."""
+    global _blocks_lock
+    _blocks_lock = threading.Lock()
+    forget_reservations()
+
+
+os.register_at_fork(after_in_child=_forget_reservations_in_child)
 
 
 def _take(list_id: uuid.UUID) -> int | None:

@@ -13,9 +13,10 @@ on other servers. Three guards keep that from starving issuing and pages:
   Threads share the interpreter lock, so a busy verify lane still takes a share of a worker's
   CPU (at most its thread count out of the running threads), but it cannot take its threads.
 * **Rate limits per client** (:mod:`app.core.ratelimit`): anonymous callers by remote address
-  (IPv6 by /64; behind a proxy, uvicorn's ``--forwarded-allow-ips`` decides which address that
-  is), callers with an issuer API key by issuer, the admin token as one client.
-  ``429`` problem JSON with ``Retry-After`` when the bucket is empty.
+  (IPv6 by /64; behind a proxy, uvicorn's ``FORWARDED_ALLOW_IPS`` environment variable, default
+  ``127.0.0.1``, names the proxies whose ``X-Forwarded-For`` is believed: ``badges serve`` has no
+  option for it, and nothing here reads that header itself), callers with an issuer API key
+  by issuer, the admin token as one client. ``429`` problem JSON with ``Retry-After`` when the bucket is empty.
 * **Tighter limits for anonymous input** (:data:`ANONYMOUS_LIMITS`), checked before any
   JSON-LD work: a document over them is refused with ``413`` (see :class:`TooLargeToVerify`).
   Authenticated callers get the library's own bounds (:data:`AUTHENTICATED_LIMITS`).
@@ -31,7 +32,7 @@ from fastapi import Depends, Request
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.lanes import BoundedLane, LaneFull
-from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key
+from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key, network_key
 from app.core.security import API_KEY_PREFIX, require_admin, require_issuer
 from openbadges.errors import OpenBadgesError
 from openbadges.jsonld.limits import DEFAULT_LIMITS, Limits, check_structure
@@ -96,6 +97,10 @@ class VerifierBusy(AppError):
         )
 
 
+NETWORK_FACTOR = 8
+"""How many addresses' allowance one IPv6 /48 gets in all."""
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyCaller:
     """Who asked for a verification, as far as limits are concerned."""
@@ -103,6 +108,8 @@ class VerifyCaller:
     key: str
     """The rate-limit bucket: ``addr:<address>``, ``issuer:<uuid>`` or ``admin``."""
     authenticated: bool
+    network: str | None = None
+    """The wider bucket an anonymous IPv6 caller also draws from (``net:<its /48>``)."""
 
     @property
     def limits(self) -> Limits:
@@ -117,6 +124,8 @@ class VerifyGuards:
     lane: BoundedLane
     anonymous: TokenBucketLimiter
     authenticated: TokenBucketLimiter
+    network: TokenBucketLimiter
+    """Anonymous IPv6 networks (/48): ``NETWORK_FACTOR`` times one address's rate and burst."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VerifyGuards:
@@ -127,6 +136,10 @@ class VerifyGuards:
             authenticated=TokenBucketLimiter(
                 settings.verify_authenticated_rate_per_minute,
                 settings.verify_authenticated_burst,
+            ),
+            network=TokenBucketLimiter(
+                settings.verify_rate_per_minute * NETWORK_FACTOR,
+                settings.verify_burst * NETWORK_FACTOR,
             ),
         )
 
@@ -150,7 +163,8 @@ async def identify(request: Request) -> VerifyCaller:
     """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":  # none, or a proxy's Basic credentials: not ours to judge
-        return VerifyCaller(address_key(request.client.host if request.client else None), False)
+        host = request.client.host if request.client else None
+        return VerifyCaller(address_key(host), False, network_key(host))
     token = token.strip()
     if token.startswith(API_KEY_PREFIX):
         principal = await require_issuer(request)
@@ -165,8 +179,17 @@ async def admit(request: Request) -> VerifyCaller:
     guards = guards_of(request)
     limiter = guards.authenticated if caller.authenticated else guards.anonymous
     wait = limiter.take(caller.key)
+    if wait <= 0 and caller.network is not None:
+        limiter = guards.network
+        wait = limiter.take(caller.network)
     if wait > 0:
-        who = "this API key's issuer" if caller.authenticated else "one address"
+        who = (
+            "this API key's issuer"
+            if caller.authenticated
+            else "one IPv6 network (/48)"
+            if limiter is guards.network
+            else "one address"
+        )
         hint = "" if caller.authenticated else " An issuer API key gets a higher limit."
         raise RateLimited(
             f"Verification is limited to {limiter.rate_per_minute:g} requests a minute from "

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.achievements import service as achievements
 from app.core.context import AppContext
+from app.core.db_errors import is_unavailable
 from app.core.errors import NotFound
 from app.credentials import service as credentials
 from app.issuers import service as issuers
@@ -110,6 +112,8 @@ class DatabaseResolver:
         self._reuse_did_documents = reuse_did_documents
         self._reuse_status_lists = reuse_status_lists
         self._keep_status_lists = keep_status_lists or reuse_status_lists
+        self.outage: SQLAlchemyError | None = None
+        """The first database outage met while resolving (see :meth:`fetch_json`)."""
         self._routes: list[
             tuple[re.Pattern[str], Callable[[uuid.UUID, re.Match[str]], dict[str, Any]]]
         ] = [
@@ -126,7 +130,25 @@ class DatabaseResolver:
         return self._fallback is not None
 
     def fetch_json(self, url: str) -> dict[str, Any]:
-        """The document at ``url`` (``ResolutionError`` when it cannot be had)."""
+        """The document at ``url`` (``ResolutionError`` when it cannot be had).
+
+        A database outage met here is remembered (:meth:`raise_outage`): the library turns
+        every exception inside a check into an "unknown" check, and an outage is not a
+        verdict on the credential but the client's 503.
+        """
+        try:
+            return self._fetch_json(url)
+        except SQLAlchemyError as exc:
+            if self.outage is None and is_unavailable(exc):
+                self.outage = exc
+            raise
+
+    def raise_outage(self) -> None:
+        """Raise the database outage :meth:`fetch_json` met, if any (call after verifying)."""
+        if self.outage is not None:
+            raise self.outage
+
+    def _fetch_json(self, url: str) -> dict[str, Any]:
         path = own_path(self._context.settings.base_url, url)
         if path == "/.well-known/jwks.json":
             return keys.jwks(self._session)

@@ -89,6 +89,7 @@ def verify_own(
         reuse_status_lists=True,
     )
     report = ob_verify.verify(data, resolver=resolver, memo=PAGE_MEMO)
+    resolver.raise_outage()  # a database outage is a 503, never a verdict
     expected = {"revocation": revoked, "suspension": suspended}
     stands = all(
         check.status == "valid" or (check.id in expected and check.status == "invalid")
@@ -102,7 +103,9 @@ def verify_own(
     if stands:
         return report
     fresh = DatabaseResolver(session, context, _safe_fetcher(context), keep_status_lists=True)
-    return ob_verify.verify(data, resolver=fresh)
+    report = ob_verify.verify(data, resolver=fresh)
+    fresh.raise_outage()
+    return report
 
 
 def verify_document(
@@ -115,9 +118,10 @@ def verify_document(
 ) -> ob_verify.VerificationReport:
     """Verify a credential (JSON, dict or VC-JWT) and return the per-check report; ``limits``
     bound every parse and canonicalisation of it (the library's defaults when None)."""
-    return ob_verify.verify(
-        data, resolver=resolver_for(session), now=now, recipient=recipient, limits=limits
-    )
+    resolver = resolver_for(session)
+    report = ob_verify.verify(data, resolver=resolver, now=now, recipient=recipient, limits=limits)
+    resolver.raise_outage()  # a database outage is a 503, never a verdict
+    return report
 
 
 class UrlNotFetched(Unprocessable):

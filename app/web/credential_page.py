@@ -38,7 +38,12 @@ from app.web.view import CredentialView, credential_view
 log = logging.getLogger(__name__)
 
 MAX_TTL_S = 60.0
-_reports: TtlLru[tuple[Any, ...], tuple[Any, datetime]] = TtlLru(4096)
+REPORT_CACHE_BYTES = 32_000_000
+"""The credentials the kept reports hold, in all (a report holds the credential it verified,
+as large as its achievement's image: ~3 KB usually, up to the request body limit)."""
+_reports: TtlLru[tuple[Any, ...], tuple[Any, datetime, int]] = TtlLru(
+    4096, weigh=lambda hit: hit[2], max_weight=REPORT_CACHE_BYTES
+)
 PAGE_CACHE_BYTES = 32_000_000
 """The rendered pages one worker keeps in all (a page is ~12 KB; 8,192 of them ~100 MB)."""
 _pages: TtlLru[tuple[Any, ...], tuple[bytes, str]] = TtlLru(
@@ -160,16 +165,17 @@ def cached_report(request: Request, session: Any, credential: Any) -> tuple[Any,
     key = cache_key(credential)
     hit = _reports.get(key)
     if hit is not None:
-        return hit
+        return hit[0], hit[1]
     # Single flight: when an entry expires under load, one request verifies, the rest wait.
     with _lock_for(key):
         hit = _reports.get(key)
         if hit is not None:
-            return hit
+            return hit[0], hit[1]
         now = datetime.now(UTC)
-        result = (_verify(session, credential), now)
-        _reports.put(key, result, cache_ttl(request, credential, now))
-        return result
+        report = _verify(session, credential)
+        size = len(credential.document or "") + len(getattr(credential, "jwt", None) or "")
+        _reports.put(key, (report, now, size), cache_ttl(request, credential, now))
+        return report, now
 
 
 def _lock_for(key: tuple[Any, ...]) -> threading.Lock:

@@ -122,7 +122,7 @@ def resolve_verification_method(
         )
     if "kty" in document or "keys" in document:
         return _bind_jwk_document(document, vm_url, issuer_id, resolver, policy)
-    return _bind_from_document(document, vm_url, base, fragment_key, issuer_id)
+    return _bind_from_document(document, vm_url, base, fragment_key, issuer_id, resolver)
 
 
 def resolve_jwt_key(
@@ -270,8 +270,16 @@ def _bind_from_document(
     base: str,
     fragment_key: PublicKey | None,
     issuer_id: str | None,
+    resolver: Resolver,
 ) -> ResolvedKey:
-    """Find the method in the fetched document and check that its controller is the issuer."""
+    """Find the method in the fetched document and check that its controller is the issuer.
+
+    A method's ``controller`` is believed only in the controller's own document, the one at
+    the issuer's address (Controlled Identifiers 1.0 §3.3 "Retrieve Verification Method": the
+    method's controller must be the id of the document it was retrieved from). Anyone can
+    publish a document elsewhere naming the issuer as controller of their own key, so a method
+    found at another address is bound only when the issuer's documents list its key.
+    """
     method = _find_method(document, vm_url, base, fragment_key)
     if method is None:
         if fragment_key is not None:
@@ -285,11 +293,15 @@ def _bind_from_document(
         )
     if issuer_id is None:
         return _no_issuer(method.public_key)
-    if method.controller == issuer_id:
+    if method.controller == issuer_id and base == issuer_id:
         return ResolvedKey(
             method.public_key,
             "valid",
             f"The key {method.id} is published by the issuer {issuer_id} in its own document.",
+        )
+    if method.controller == issuer_id:
+        return _bind_to_published(
+            method.public_key, issuer_id, resolver, f"The key {method.id} (described at {base})"
         )
     return ResolvedKey(
         method.public_key,

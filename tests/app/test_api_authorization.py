@@ -48,14 +48,41 @@ def world(app: FastAPI) -> World:
     spare_key = client.post(f"/api/v1/issuers/{a.id}/api-keys", headers=admin).json()["id"]
     entry = status_entries(credential["credential"])[0]
     status_list = entry["statusListCredential"].rsplit("/", 1)[1]
+    # a program of A with a module the learner holds; two endorsements of A's achievement by B
+    module = make_achievement(client, a, achievementType="Course")
+    issue(client, a, module["id"])
+    program = client.post("/api/v1/programs", json=program_body([module["id"]]), headers=a.headers)
+    assert program.status_code == 201, program.text
+    endorsements = [
+        client.post("/api/v1/endorsements", json=endorsement_body(achievement["id"]), headers=h)
+        for h in (b.headers, b.headers)
+    ]
+    assert all(e.status_code == 201 for e in endorsements), endorsements[0].text
     ids = {
         "issuer": a.id,
         "achievement": achievement["id"],
         "credential": credential["id"],
         "key": spare_key,
         "status": status_list,
+        "module": module["id"],
+        "program": program.json()["id"],
+        "endorsement": endorsements[0].json()[0]["id"],
+        "endorsement2": endorsements[1].json()[0]["id"],
     }
     return World(client, a, b, ids, token)
+
+
+def program_body(modules: list[str]) -> dict[str, Any]:
+    return {
+        "name": {"en": "Program"},
+        "description": {"en": "A program"},
+        "modules": modules,
+        "achievement": {"achievementType": "Certificate", "criteria": {"narrative": "All."}},
+    }
+
+
+def endorsement_body(achievement_id: str) -> dict[str, Any]:
+    return {"targetType": "achievement", "targetId": achievement_id, "comment": {"en": "Good."}}
 
 
 ALL = ("admin", "issuer_a", "issuer_b", "anonymous")
@@ -142,6 +169,45 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
         dict.fromkeys(ALL, UNAUTH),
     ),
     ("GET", "/api/v1/endorsements?target={achievement}", None, PUBLIC),
+    # endorsements: a partner endorses another's work; only the endorsed owner decides, and
+    # the endorser too gets 404 (issue 9, item 6)
+    (
+        "POST",
+        "/api/v1/endorsements",
+        lambda w: endorsement_body(w.ids["achievement"]),
+        {"admin": UNAUTH, "issuer_a": 422, "issuer_b": OK, "anonymous": UNAUTH},
+    ),
+    ("POST", "/api/v1/endorsements/{endorsement}/accept", None, ISSUER_OWNED),
+    ("POST", "/api/v1/endorsements/{endorsement2}/decline", None, ISSUER_OWNED),
+    ("GET", "/endorsements/{endorsement}", None, PUBLIC),
+    # programs (A's; B's key sees none of them)
+    (
+        "POST",
+        "/api/v1/programs",
+        lambda w: program_body([w.ids["module"]]),
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    ("GET", "/api/v1/programs", None, ISSUER_COLLECTION),
+    ("GET", "/api/v1/programs/{program}", None, ISSUER_OWNED),
+    ("GET", "/api/v1/programs/{program}/learners/learner@example.org", None, ISSUER_OWNED),
+    (
+        "POST",
+        "/api/v1/programs/{program}/learners/learner@example.org/evaluate",
+        None,
+        ISSUER_OWNED,
+    ),
+    ("GET", "/api/v1/programs/{program}/learners/learner@example.org/clr", None, ISSUER_OWNED),
+    # the other public pages and documents
+    ("GET", "/credentials/{credential}", None, PUBLIC),
+    ("GET", "/credentials/{credential}/qr.svg", None, PUBLIC),
+    ("GET", "/credentials/{credential}/qr.png", None, PUBLIC),
+    ("GET", "/credentials/{credential}/badge.png", None, PUBLIC),
+    ("GET", "/credentials/{credential}/badge.svg", None, PUBLIC),
+    ("GET", "/achievements/{achievement}/v1", None, PUBLIC),
+    ("GET", "/verify", None, PUBLIC),
+    ("GET", "/openapi.json", None, PUBLIC),
+    # a learner link's page opens by its own token only: no API key or admin token opens it
+    ("GET", "/learners/not-a-valid-token", None, dict.fromkeys(ALL, UNAUTH)),
     ("GET", "/healthz", None, PUBLIC),
     ("GET", "/readyz", None, PUBLIC),
     # pages and documentation (issue 9, item 23); OPTIONS and HEAD need no token either

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.core import fetch
 from app.core.cache import TtlLru
 from app.core.fetch import Fetched
@@ -36,3 +38,62 @@ def test_the_fetch_cache_holds_at_most_its_byte_budget() -> None:
 def test_pages_and_baked_badges_are_bounded_in_bytes() -> None:
     assert credential_page._pages._max_weight == credential_page.PAGE_CACHE_BYTES
     assert downloads._baked._max_weight == downloads.BAKED_CACHE_BYTES
+    assert credential_page._pages._weigh is not None  # without it the budget counts nothing
+    assert downloads._baked._weigh is not None
+
+
+def test_published_credentials_are_bounded_in_bytes() -> None:
+    """A credential carries its achievement's image (a ``data:`` URI of up to the body limit),
+    so 4,096 of them counted alone could hold gigabytes in one worker."""
+    import uuid
+
+    from app.credentials import published
+
+    published._published.clear()
+    try:
+        for _ in range(200):
+            ident = uuid.uuid4()
+            big = published.PublishedCredential(ident, b"x" * 1_000_000, "y" * 1_300_000)
+            published._published.put(ident, big, 60)
+        kept = list(published._published._entries.values())
+        assert sum(len(v.json or b"") + len(v.jwt or "") for _, v in kept) <= 64_000_000
+        assert kept, "the newest credentials are still kept"
+    finally:
+        published._published.clear()
+
+
+def test_verification_reports_of_pages_are_bounded_in_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each kept report holds the credential it verified (as large as its image)."""
+    import uuid
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(credential_page, "_verify", lambda _session, credential: credential)
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
+    credential_page._reports.clear()
+    try:
+        for _ in range(200):
+            credential = SimpleNamespace(
+                id=uuid.uuid4(),
+                revoked_at=None,
+                suspended_at=None,
+                valid_from=None,
+                valid_until=None,
+                document="x" * 1_000_000,
+            )
+            credential_page.cached_report(request, None, credential)  # type: ignore[arg-type]
+        kept = [hit[0] for _, hit in credential_page._reports._entries.values()]
+        assert sum(len(c.document) for c in kept) <= 64_000_000
+        assert kept
+    finally:
+        credential_page._reports.clear()
+
+
+def test_a_value_too_large_to_keep_replaces_the_old_one_all_the_same() -> None:
+    """Not keeping the new value must not leave the old one answering for the key."""
+    cache: TtlLru[str, bytes] = TtlLru(10, weigh=len, max_weight=100)
+    cache.put("list", b"old", 60)
+    cache.put("list", b"n" * 101, 60)
+    assert cache.get("list") is None
+    assert cache._weight == 0

@@ -261,7 +261,7 @@ API_COLUMNS = {
 SERVICE_COLUMNS = {
     "api_keys.prefix": "generated token prefix",
     "api_keys.token_hash": "sha256 hex",
-    "audit_events.actor": "admin, cli or api-key:<prefix>",
+    "audit_events.actor": "admin, cli, api-key:<prefix>, learner:<learner or its digest>",
     "audit_events.action": "a fixed verb",
     "audit_events.subject_type": "a fixed noun",
     "audit_events.subject_id": "a uuid or a URL of this service",
@@ -300,3 +300,37 @@ def test_every_bounded_column_is_either_fed_by_a_checked_api_field_or_written_by
         f"classify these columns here and bound their API fields: {unclassified}"
     )
     assert {name: bounded[name] for name in API_COLUMNS} == API_COLUMNS
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "limit"), [("email", email, lengths.EMAIL), ("did", did, lengths.DID)]
+)
+def test_a_learner_at_the_column_limit_can_hide_a_credential(
+    world: World, kind: str, make: Callable[[int], str], limit: int
+) -> None:
+    """The learner link's own actions are audited: a learner as long as its column allows
+    (an e-mail of 320, a DID of 2,048 characters) must fit ``audit_events.actor`` too."""
+    learner = make(limit)
+    body = {"achievementId": world.achievement_id, "recipient": {kind: learner}}
+    issued = world.client.post("/api/v1/credentials", json=body, headers=world.issuer.headers)
+    assert issued.status_code == 201, issued.text
+    link = world.client.post(
+        "/api/v1/learners/link", json={kind: learner}, headers=world.issuer.headers
+    )
+    assert link.status_code == 201, link.text
+    hide = world.client.put(
+        f"/api/v1/learner/credentials/{issued.json()['id']}/visibility",
+        json={"hidden": True},
+        headers={"Authorization": f"Bearer {link.json()['token']}"},
+    )
+    assert hide.status_code == 204, hide.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/achievements", "/api/v1/issuers"])
+def test_an_offset_larger_than_a_database_integer_is_a_422(world: World, path: str) -> None:
+    """SQLite binds at most a signed 64-bit integer and PostgreSQL's OFFSET is a bigint."""
+    headers = world.admin if path == "/api/v1/issuers" else world.issuer.headers
+    assert world.client.get(f"{path}?offset=2147483647", headers=headers).status_code == 200
+    response = world.client.get(f"{path}?offset={2**64}", headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "query.offset"

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_support import ACHIEVEMENT
+from api_support import ACHIEVEMENT, issue
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from live_server import thread_server
@@ -209,3 +209,42 @@ def test_an_outage_inside_the_signing_lane_is_503(
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == str(RETRY_AFTER_S)
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+
+
+def test_an_outage_while_verifying_is_503_and_no_verdict_is_kept(
+    client: TestClient,
+    issuer: Any,
+    achievement: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database fails while our own DID document and status list are read for a verdict.
+
+    The library's checks turn any exception into an "unknown" check, so an outage there used
+    to be a 200 "not verified" report from ``POST /api/v1/verify`` and a credential page saying
+    "could not be checked", kept for a minute after the database was back.
+    """
+    from app.signing_keys import service as signing_keys
+    from app.status import service as status_service
+    from app.web import credential_page
+
+    issued = issue(client, issuer, achievement["id"])
+    credential_page.clear_caches()
+    signing_keys._did_documents.clear()
+
+    def refused(*_args: object, **_kwargs: object) -> object:
+        raise OperationalError("SELECT FROM status_lists", {}, ConnectionRefusedError(111))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(status_service, "published_document", refused)
+        patch.setattr(signing_keys, "did_document", refused)
+        verified = client.post("/api/v1/verify", json=issued["credential"])
+        page = client.get(f"/credentials/{issued['id']}", headers={"Accept": "text/html"})
+    assert verified.status_code == 503, verified.text
+    assert verified.headers["retry-after"] == str(RETRY_AFTER_S)
+    assert page.status_code == 503, page.text[:300]
+    assert page.headers["retry-after"] == str(RETRY_AFTER_S)
+    # the database is back: the page shows the true verdict, not one kept from the outage
+    page = client.get(f"/credentials/{issued['id']}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'data-banner="verified"' in page.text
+    assert client.post("/api/v1/verify", json=issued["credential"]).json()["verified"] is True

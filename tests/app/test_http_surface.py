@@ -96,6 +96,19 @@ def test_options_on_a_few_paths_by_hand(client: TestClient) -> None:
     assert client.options("/no/such/path").status_code == 404
 
 
+def test_a_405_allows_what_options_lists(client: TestClient) -> None:
+    """RFC 9110 §15.5.6: a 405's ``Allow`` lists the resource's methods. Routing alone named
+    only the first route of the path (``PUT /api/v1/credentials`` said "Allow: POST")."""
+    key = f"/api/v1/issuers/{uuid.uuid4()}/api-keys/{uuid.uuid4()}"
+    paths = ("/api/v1/credentials", f"/api/v1/issuers/{uuid.uuid4()}", "/verify", key)
+    for path in paths:
+        refused = client.put(path)
+        assert refused.status_code == 405, path
+        assert refused.headers["allow"] == client.options(path).headers["allow"], path
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert client.get("/api/v1/verify").headers["allow"] == "OPTIONS, POST"
+
+
 # --- OpenAPI: error responses ----------------------------------------------------------------
 
 

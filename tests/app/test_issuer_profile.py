@@ -62,6 +62,9 @@ def test_an_issuer_changes_its_profile_and_new_credentials_carry_it(
         "image": {"id": "https://renamed.example/logo.png", "type": "Image"},
     }
     assert before["issuer"]["name"] != "Renamed University"  # signed before: unchanged
+    for credential in (before, after):  # both verify: the profile is inside the signature
+        report = client.post("/api/v1/verify", json=credential).json()
+        assert report["verified"], report
     public = client.get(f"/issuers/{issuer.id}").json()
     assert public["name"] == "Renamed University"
     with engine.connect() as connection:

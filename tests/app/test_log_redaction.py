@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from uvicorn.logging import AccessFormatter
 
 from app.core.log_redaction import REDACTED, RedactSecrets, redact
@@ -56,6 +57,14 @@ def access_record(path: str, status: int = 200) -> logging.LogRecord:
             f"/api/v1/learner/programs/p/clr?language=en&token={TOKEN}&x=1",
             f"/api/v1/learner/programs/p/clr?language=en&token={REDACTED}&x=1",
         ),
+        # uvicorn logs the raw path; Starlette routes the decoded one, so these open the link
+        (f"/%6Cearners/{TOKEN}", f"/%6Cearners/{REDACTED}"),
+        (f"/learners%2F{TOKEN}?lang=en", f"/learners%2F{REDACTED}?lang=en"),
+        (f"/%6c%65arners%2f{TOKEN}", f"/%6c%65arners%2f{REDACTED}"),
+        # the query's name percent-encoded: Starlette decodes it and reads the token
+        (f"/api/v1/learner?tok%65n={TOKEN}", f"/api/v1/learner?tok%65n={REDACTED}"),
+        (f"/api/v1/learner?%74%6F%6b%65%6e={TOKEN}", f"/api/v1/learner?%74%6F%6b%65%6e={REDACTED}"),
+        (f"/api/v1/learner?lang=en&%74oken={TOKEN}", f"/api/v1/learner?lang=en&%74oken={REDACTED}"),
     ],
 )
 def test_the_access_log_record_loses_the_token(path: str, expected: str) -> None:
@@ -158,3 +167,19 @@ def test_badges_serve_workers_write_no_token_to_the_access_log(tmp_path: Path) -
     assert TOKEN not in text
     assert f"/learners/{REDACTED}?lang=en" in text
     assert f"/api/v1/learner?token={REDACTED}" in text
+
+
+def test_an_encoded_learner_path_opens_the_link(client: TestClient) -> None:
+    """Why the encoded paths above matter: the link opens by them, and uvicorn's access log
+    writes the path as sent (``raw_path``)."""
+    for path in ("/%6Cearners/", "/learners%2F"):
+        opened = client.get(path + "not-a-real-token.x", follow_redirects=False)
+        assert opened.status_code == 401  # routed to the link, not a 404
+        assert opened.json()["detail"].startswith("This learner link is invalid")
+
+
+def test_a_percent_encoded_token_name_is_what_the_service_reads() -> None:
+    """Why the encoded names above matter: the learner API takes them as ``token``."""
+    from starlette.datastructures import QueryParams
+
+    assert QueryParams(f"tok%65n={TOKEN}").get("token") == TOKEN

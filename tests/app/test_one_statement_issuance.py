@@ -7,6 +7,7 @@ that every stale hint sends the request down that path instead of issuing someth
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -213,3 +214,43 @@ def test_a_suspension_setting_changed_after_warm_up_is_followed_at_once(
     assert suspended.status_code == 200, suspended.text
     report = client.post("/api/v1/verify", json=third["credential"]).json()
     assert {c["id"]: c["status"] for c in report["checks"]}["suspension"] == "invalid"
+
+
+@pytest.mark.parametrize("wrong", ["another issuer's list", "a suspension list"])
+def test_a_hint_naming_a_list_not_the_issuers_revocation_list_is_refused(
+    client: TestClient,
+    issuer: IssuerHandle,
+    other_issuer: IssuerHandle,
+    achievement: dict[str, Any],
+    wrong: str,
+) -> None:
+    issue(client, issuer, achievement["id"])  # warm: the one-statement path is next
+    if wrong == "a suspension list":
+        # The issuer's own suspension list: enable, issue, disable (the list stays).
+        entry: dict[str, Any] = {}
+        for enabled in (True, False):
+            response = client.patch(
+                f"/api/v1/issuers/{issuer.id}",
+                json={"suspensionEnabled": enabled},
+                headers=issuer.headers,
+            )
+            assert response.status_code == 200, response.text
+            if enabled:
+                status = issue(client, issuer, achievement["id"])["credential"]["credentialStatus"]
+                entry = status[1]
+        issue(client, issuer, achievement["id"])  # warm again with the revocation list
+    else:
+        entry = issue(client, other_issuer, make_achievement(client, other_issuer)["id"])[
+            "credential"
+        ]["credentialStatus"]
+    wrong_list = uuid.UUID(entry["statusListCredential"].rsplit("/", 1)[1])
+    status_service._open_lists.put(
+        uuid.UUID(issuer.id), (("revocation", wrong_list),), status_service.OPEN_LIST_HINT_SECONDS
+    )
+    issued = issue(client, issuer, achievement["id"])["credential"]["credentialStatus"]
+    assert issued["statusPurpose"] == "revocation"
+    assert issued["statusListCredential"] != entry["statusListCredential"]
+    served = client.get(issued["statusListCredential"].removeprefix("https://badges.test"))
+    list_credential = served.json()
+    assert list_credential["issuer"] == issuer.did
+    assert list_credential["credentialSubject"]["statusPurpose"] == "revocation"

@@ -43,6 +43,15 @@ def _production(tmp_path: Path, **overrides: object) -> Settings:
         "abababababababababababababababab",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",  # no period, but 2 distinct characters
         "cli-admin-" + "z" * 24,  # no period, 9 distinct, ~59 bits
+        # a pattern with a character added or changed is still a pattern (they passed)
+        "changeme-changeme-changeme!",
+        "Xchangeme-changeme-changeme-changeme",
+        "changemechangemechangemechangeme1",
+        "changeme-chanGeme-changeme-changeme",
+        # runs of consecutive characters have many distinct symbols but no randomness
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
+        "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQ",
     ],
 )
 def test_made_up_admin_tokens_are_refused(tmp_path: Path, token: str) -> None:
@@ -62,6 +71,11 @@ def test_made_up_admin_tokens_are_refused(tmp_path: Path, token: str) -> None:
         b"\x01\x02" * 16,
         bytes(range(16)) * 2,  # a 16-byte pattern twice
         b"\x00" * 31 + b"\x01",  # 2 distinct bytes
+        bytes(range(32)),  # consecutive bytes (passed: 32 distinct, 160 "bits")
+        bytes(range(31, -1, -1)),
+        bytes(range(0, 64, 2)),
+        bytes(range(31)) + b"x",
+        b"secret-key-secret-key-secret-key",  # 3 repeats and a bit (passed)
     ],
 )
 @pytest.mark.parametrize("encoding", ["base64url", "hex"])
@@ -110,3 +124,18 @@ def test_shannon_estimate() -> None:
     assert shannon_bits("aaaa") == 0
     assert shannon_bits("abcd") == pytest.approx(8.0)  # 4 symbols × 2 bits
     assert shannon_bits("changeme-changeme-changeme") < MIN_TOKEN_BITS
+
+
+def test_a_near_pattern_is_not_a_false_alarm_on_short_random_values() -> None:
+    """The tolerant rules look at whole values: random ones of any generator length pass."""
+    for _ in range(2000):
+        for size in (12, 16, 24):
+            assert weakness(secrets.token_urlsafe(size), min_bits=0) is None
+        assert weakness(secrets.token_hex(16), min_bits=0) is None
+        assert weakness(secrets.token_bytes(16), min_bits=0, unit="byte") is None
+
+
+def test_a_long_random_secret_passes_and_a_long_pattern_does_not() -> None:
+    """Only the first symbols are searched for a pattern; that must not flag a long value."""
+    assert weakness(secrets.token_urlsafe(3000), min_bits=MIN_TOKEN_BITS) is None
+    assert weakness("changeme-" * 500, min_bits=MIN_TOKEN_BITS) is not None

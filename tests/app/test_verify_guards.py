@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
-from app.core.ratelimit import TokenBucketLimiter, address_key
+from app.core.ratelimit import TokenBucketLimiter, address_key, network_key
 from app.main import create_app
-from app.verification import service
+from app.verification import admission, service
 from app.verification.admission import ANONYMOUS_LIMITS, count_blank_nodes
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -123,6 +123,27 @@ def test_rate_limit_is_429_with_retry_after_per_client(
     # Another scheme (a proxy's Basic credentials) is the anonymous caller, already refused.
     basic = client.post("/api/v1/verify", json=body, headers={"Authorization": "Basic eDp5"})
     assert_problem(basic, 429)
+
+
+def test_an_ipv6_site_cycling_through_its_64s_shares_one_wider_bucket(
+    make_app: Any, admin_headers: dict[str, str]
+) -> None:
+    app = make_app(verify_rate_per_minute=1, verify_burst=1)
+    setup = TestClient(app, raise_server_exceptions=False)
+    _, created = _credential(setup, admin_headers)
+    body = {"url": created["url"]}
+
+    def from_host(host: str) -> int:
+        client = TestClient(app, raise_server_exceptions=False, client=(host, 50000))
+        return client.post("/api/v1/verify", json=body).status_code
+
+    # Each /64 has a bucket of one; the /48 holds NETWORK_FACTOR of them in all.
+    answers = [from_host(f"2001:db8:7:{n:x}::1") for n in range(admission.NETWORK_FACTOR + 4)]
+    assert answers == [200] * admission.NETWORK_FACTOR + [429] * 4
+    assert from_host("2001:db8:8::1") == 200  # another site
+    assert from_host("192.0.2.1") == 200  # IPv4 addresses draw on their own bucket only
+    assert network_key("192.0.2.1") is None
+    assert network_key("2001:db8:7:ffff::1") == "net:2001:db8:7::/48"
 
 
 def _many_blank_nodes(document: dict[str, Any], count: int) -> dict[str, Any]:

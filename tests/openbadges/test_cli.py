@@ -154,3 +154,16 @@ def test_url_resolver_failures_are_resolution_errors(server: str, path: str, cod
 def test_url_resolver_refuses_other_schemes(tmp_path: Path) -> None:
     with pytest.raises(ResolutionError, match="not an http"):
         UrlResolver().fetch_json((tmp_path / "x.json").as_uri())
+
+
+@pytest.mark.parametrize(
+    "args", [("--expect", "diploma"), ("--now", "yesterday"), ("--policy", "lax"), ()]
+)
+def test_a_bad_argument_is_one_line_and_exit_2(badge_file: Path, args: tuple[str, ...]) -> None:
+    """docs/design.md: bad arguments are one line (naming the problem), exit 2."""
+    result = run_cli(*((str(badge_file), *args) if args else ()))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "error:" in lines[0]
+    assert "Traceback" not in result.stderr

@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from verifier_builders import make_credential
 
+from openbadges.did import VerificationMethod, did_document, did_web_to_url
+from openbadges.keys import KeyType, SigningKey
+from openbadges.proofs import jwt as vc_jwt
+from openbadges.proofs.data_integrity import sign
 from openbadges.status_list import Bitstring, status_entry, status_list_credential
 from openbadges.verify import VerificationReport, verify
 
@@ -132,3 +137,118 @@ def test_an_endorsement_must_be_about_the_thing_that_carries_it(
     report = verify(issuer.sign(credential), resolver=issuer.resolver(), now=NOW)
     assert statuses(report)["endorsements"] == status
     assert report.verified is (status == "valid")
+
+
+# --- a key document that claims the issuer as its controller ------------------------------
+
+
+def _foreign_key_credential(
+    issuer: Any, vm_url: str, documents: dict[str, Any], *, publish: bool = False
+) -> tuple[dict[str, Any], Any]:
+    """A credential in ``issuer``'s name signed with a key someone else's document describes."""
+    key = SigningKey.generate(KeyType.ED25519)
+    for url, make in documents.items():
+        issuer.documents[url] = make(key)
+    if publish:  # the issuer's own DID document lists the key: the legitimate case
+        did_doc = next(iter(v for k, v in issuer.documents.items() if k.endswith("/did.json")))
+        entry = {
+            "id": vm_url,
+            "type": "Multikey",
+            "controller": issuer.did,
+            "publicKeyMultibase": key.public_key.multibase,
+        }
+        did_doc["verificationMethod"].append(entry)
+        did_doc["assertionMethod"].append(entry)
+    credential = sign(
+        make_credential(issuer.did), key, verification_method=vm_url, created="2026-01-01T00:00:00Z"
+    )
+    return credential, key
+
+
+def test_a_did_document_of_another_host_cannot_name_the_issuer_as_controller(
+    issuer: Any,
+) -> None:
+    """did:web:evil.example publishes a key whose ``controller`` says the victim: not bound.
+
+    The controller document of a verification method is the one at the method's own address
+    (Controlled Identifiers 1.0 §3.3, "Retrieve Verification Method": the method's controller
+    must be that document's id); a claim in an attacker's document says nothing about the issuer.
+    """
+
+    def evil_did_document(key: Any) -> dict[str, Any]:
+        method = {
+            "id": "did:web:evil.example#k",
+            "type": "Multikey",
+            "controller": issuer.did,
+            "publicKeyMultibase": key.public_key.multibase,
+        }
+        return {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": "did:web:evil.example",
+            "verificationMethod": [method],
+            "assertionMethod": ["did:web:evil.example#k"],
+        }
+
+    credential, _ = _foreign_key_credential(
+        issuer,
+        "did:web:evil.example#k",
+        {"https://evil.example/.well-known/did.json": evil_did_document},
+    )
+    report = verify(credential, resolver=issuer.resolver(), now=NOW)
+    assert statuses(report)["issuer_key"] == "invalid", report.checks
+    assert report.verified is False
+
+
+def test_a_key_document_at_another_url_cannot_name_the_issuer_as_controller(
+    issuer: Any,
+) -> None:
+    """A stand-alone Multikey document at an attacker's URL, ``controller`` = the issuer."""
+    url = "https://evil.example/key"
+
+    def evil_key(key: Any) -> dict[str, Any]:
+        return {
+            "id": url,
+            "type": "Multikey",
+            "controller": issuer.did,
+            "publicKeyMultibase": key.public_key.multibase,
+        }
+
+    credential, _ = _foreign_key_credential(issuer, url, {url: evil_key})
+    report = verify(credential, resolver=issuer.resolver(), now=NOW)
+    assert statuses(report)["issuer_key"] == "invalid", report.checks
+    assert report.verified is False
+
+
+def test_a_key_document_elsewhere_is_bound_when_the_issuer_publishes_the_key(
+    issuer: Any,
+) -> None:
+    """The legitimate form the rule above keeps: the issuer's own document lists that key."""
+    url = "https://keys.example.edu/key"
+
+    def key_document(key: Any) -> dict[str, Any]:
+        return {
+            "id": url,
+            "type": "Multikey",
+            "controller": issuer.did,
+            "publicKeyMultibase": key.public_key.multibase,
+        }
+
+    credential, _ = _foreign_key_credential(issuer, url, {url: key_document}, publish=True)
+    report = verify(credential, resolver=issuer.resolver(), now=NOW)
+    assert statuses(report)["issuer_key"] == "valid", report.checks
+    assert report.verified is True
+
+
+def test_a_jwt_kid_in_another_hosts_did_document_cannot_name_the_issuer(issuer: Any) -> None:
+    """The same forgery through a VC-JWT ``kid``: the token's signature verifies, the key is
+    not the issuer's."""
+    key = SigningKey.generate(KeyType.RSA)
+    evil = "did:web:evil.example"
+    issuer.documents[did_web_to_url(evil)] = did_document(
+        evil, [VerificationMethod("#k", issuer.did, key.public_key)]
+    )
+    token = vc_jwt.encode(make_credential(issuer.did), key, kid=f"{evil}#k")
+    report = verify(token, resolver=issuer.resolver(), now=NOW)
+    assert statuses(report)["proof"] == "valid"
+    assert statuses(report)["issuer_key"] == "invalid", report.checks
+    assert report.verified is False

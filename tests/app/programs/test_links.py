@@ -91,3 +91,36 @@ def test_identities_are_normalised() -> None:
     for bad in ["nobody", "did:x", "a b@example.edu", "@example.edu"]:
         with pytest.raises(InvalidIdentity):
             normalise_learner(bad)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "origin", "allowed"),
+    [
+        ("https://badges.example.edu", "https://badges.example.edu", True),
+        # browsers send the origin lower-case and without the scheme's default port
+        ("https://Badges.Example.EDU", "https://badges.example.edu", True),
+        ("https://badges.example.edu:443", "https://badges.example.edu", True),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000", True),
+        ("https://badges.example.edu", "https://badges.example.edu:8443", False),
+        ("https://badges.example.edu", "http://badges.example.edu", False),
+        ("https://badges.example.edu", "https://evil.example.edu", False),
+        ("https://badges.example.edu", "null", False),
+    ],
+)
+def test_the_page_origin_is_compared_as_browsers_send_it(
+    base_url: str, origin: str, allowed: bool
+) -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from starlette.requests import Request
+
+    from app.programs.learner_router import CrossOriginRefused, _check_origin
+
+    request = Request({"type": "http", "headers": [(b"origin", origin.encode())]})
+    context = cast(Any, SimpleNamespace(settings=SimpleNamespace(base_url=base_url)))
+    if allowed:
+        _check_origin(request, context)
+    else:
+        with pytest.raises(CrossOriginRefused):
+            _check_origin(request, context)

@@ -217,7 +217,7 @@ def test_learner_page_uses_the_site_look_and_is_private(site: Site, program: Pro
     response = site.client.get(f"/learners/{program.token}?lang=en")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"  # none to other sites
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["content-language"] == "en"
     page = response.text
@@ -332,7 +332,31 @@ def test_a_cookie_change_from_another_origin_is_refused(site: Site, program: Pro
     assert site.client.get(f"/credentials/{program.module_en}.json").status_code == 200
     same = site.client.put(api, json={"hidden": False}, headers={"Origin": site.base})
     assert same.status_code == 204
-    # Chromium's form post from the no-referrer learner page: Origin null, same-origin fetch
+    # a same-origin form post under a no-referrer policy: Origin null, Sec-Fetch-Site same-origin
     page_form = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
     shown = site.client.post(action, data={"hidden": "false"}, headers=page_form)
     assert shown.status_code == 200  # 303 back to the page, followed
+
+
+def test_an_opaque_origin_without_fetch_metadata_is_refused(
+    site: Site, program: ProgramData
+) -> None:
+    """``Origin: null`` is also what a sandboxed frame, a ``data:`` document, a cross-origin
+    307 or a ``no-referrer`` page elsewhere sends, so on its own it proves nothing: a browser
+    without Fetch Metadata (Safari before 16.4) on a sibling sub-domain's page would pass.
+    The learner page's policy (``same-origin``) makes every browser send its real origin."""
+    site.client.get(f"/learners/{program.token}")
+    action = f"/learners/me/credentials/{program.module_en}/visibility"
+    api = f"/api/v1/learner/credentials/{program.module_en}/visibility"
+    opaque = {"Origin": "null"}
+    assert site.client.post(action, data={"hidden": "true"}, headers=opaque).status_code == 403
+    assert site.client.put(api, json={"hidden": True}, headers=opaque).status_code == 403
+    sibling = {"Origin": "null", "Sec-Fetch-Site": "same-site"}
+    assert site.client.post(action, data={"hidden": "true"}, headers=sibling).status_code == 403
+    assert site.client.get(f"/credentials/{program.module_en}.json").status_code == 200
+    page = site.client.get("/learners/me")
+    assert page.headers["referrer-policy"] == "same-origin"  # no referrer leaves the site
+    assert '<meta name="referrer" content="same-origin">' in page.text
+    own = {"Origin": site.base}  # what the page's form sends under that policy
+    shown = site.client.post(action, data={"hidden": "false"}, headers=own)
+    assert shown.status_code == 200
