@@ -78,6 +78,17 @@ def reserve(
     return None if row is None else (row[0], row[1], row[2])
 
 
+def is_full(connection: Connection, list_id: uuid.UUID) -> bool:
+    """True when trying to reserve in the list again cannot succeed: no position left, or the
+    list is not visible here (created by a transaction not yet committed). A plain read: it
+    never waits for the row's lock."""
+    table = StatusList.__table__
+    row = connection.execute(
+        select(table.c.is_full, table.c.next_position, table.c.size).where(table.c.id == list_id)
+    ).first()
+    return row is None or bool(row[0]) or row[1] >= row[2]
+
+
 def _allocation_statement(dialect: str) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of one allocation."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

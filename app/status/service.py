@@ -25,6 +25,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -140,14 +141,30 @@ def _block(reserved: tuple[int, int, str], count: int) -> _Block:
     return _Block(bytes.fromhex(key), size, end - count, min(end, size))
 
 
-def _reserve_durably(engine: Engine, list_id: uuid.UUID) -> bool:
+LOCKED_RETRIES_S = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032)
+"""Pauses between tries when a list's row is locked. Another worker's reservation holds it for
+one short statement, a transactional issuance for its transaction (a few ms): giving up at
+once sent every issuance that met a lock down the transactional path, which holds the row
+longer still, so one collision cascaded (measured: 210-250 credentials/s with a p99 over
+130 ms against 300+ and 90 ms without)."""
+
+
+def _reserve_durably(engine: Engine, list_id: uuid.UUID, *, patient: bool = False) -> bool:
     """Reserve a block for this worker on an autocommit connection; False if none was taken.
 
     False when the list is full, unknown to other transactions (created by an uncommitted
-    one) or its row is locked (``SKIP LOCKED``: never wait here, the caller may hold it).
+    one) or its row stays locked. Never waits on the lock itself (``SKIP LOCKED``: the caller's
+    own transaction may hold it); ``patient`` callers, which hold no lock, try again after the
+    short pauses of :data:`LOCKED_RETRIES_S` instead.
     """
+    pauses = LOCKED_RETRIES_S if patient else ()
     with engine.connect() as connection:
         reserved = repository.reserve(connection, list_id, RESERVE_BLOCK, skip_locked=True)
+        for pause in pauses:
+            if reserved is not None or repository.is_full(connection, list_id):
+                break
+            time.sleep(pause)
+            reserved = repository.reserve(connection, list_id, RESERVE_BLOCK, skip_locked=True)
     if reserved is None:
         return False
     block = _block(reserved, RESERVE_BLOCK)
@@ -216,7 +233,7 @@ def hinted_slots(session: Session, issuer_id: uuid.UUID) -> list[Allocation] | N
     slots = []
     for purpose, list_id in hint:
         index = _take(list_id)
-        if index is None and _reserve_durably(engine, list_id):
+        if index is None and _reserve_durably(engine, list_id, patient=True):
             index = _take(list_id)
         if index is None:
             forget_open_lists(issuer_id)

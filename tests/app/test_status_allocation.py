@@ -74,3 +74,42 @@ def test_the_last_positions_are_used_then_a_new_list_opens(
     assert revoked.status_code == 200, revoked.text
     report = client.post("/api/v1/verify", json=moved["credential"]).json()
     assert {c["id"]: c["status"] for c in report["checks"]}["revocation"] == "invalid"
+
+
+def test_a_reservation_meeting_a_briefly_locked_list_waits_its_turn(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any], engine: Engine
+) -> None:
+    """A list row locked for a moment (another worker's reservation, a transactional issuance)
+    is tried again after a short pause; giving up at once sent issuance down the slow path,
+    whose longer lock made the next ones give up too."""
+    import threading
+    import time
+
+    import pytest
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks and blocks reserved on autocommit connections are PostgreSQL's")
+    list_id, _ = _list_of(issue(client, issuer, achievement["id"]))
+    autocommit = client.app.state.autocommit_engine  # type: ignore[attr-defined]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                select(StatusList.id).where(StatusList.id == list_id).with_for_update()
+            )
+            locked.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    locked.wait(5)
+    try:
+        assert status_service._reserve_durably(autocommit, list_id) is False  # impatient
+        threading.Timer(0.01, release.set).start()
+        started = time.monotonic()
+        assert status_service._reserve_durably(autocommit, list_id, patient=True) is True
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        holder.join(5)
