@@ -44,7 +44,11 @@ def _reserve_statement(dialect: str, *, skip_locked: bool) -> Update:
         table.c.id == bindparam("list_id", type_=table.c.id.type), *has_room
     )
     if skip_locked and dialect == "postgresql":
-        match = match.with_for_update(skip_locked=True)
+        # FOR NO KEY UPDATE, the lock the UPDATE itself takes: FOR UPDATE would also conflict
+        # with the FOR KEY SHARE lock every concurrent allocation insert holds on the list row
+        # (its foreign key check) until it commits, so under load nearly every reservation
+        # found the row "locked" and was skipped.
+        match = match.with_for_update(skip_locked=True, key_share=True)
     return (
         update(table)  # type: ignore[arg-type]
         # Room is checked again on the row itself: after waiting for a concurrent reservation

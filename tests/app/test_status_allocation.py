@@ -113,3 +113,24 @@ def test_a_reservation_meeting_a_briefly_locked_list_waits_its_turn(
     finally:
         release.set()
         holder.join(5)
+
+
+def test_an_uncommitted_allocation_does_not_block_reserving_in_its_list(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any], engine: Engine
+) -> None:
+    """Every issuance's allocation insert holds FOR KEY SHARE on its list row (the foreign key
+    check) until it commits; a reservation must not count that as the row being locked, or
+    under load nearly every reservation is skipped."""
+    import pytest
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks and blocks reserved on autocommit connections are PostgreSQL's")
+    list_id, _ = _list_of(issue(client, issuer, achievement["id"]))
+    autocommit = client.app.state.autocommit_engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(
+            select(StatusList.id)
+            .where(StatusList.id == list_id)
+            .with_for_update(read=True, key_share=True)  # FOR KEY SHARE, as an FK check takes
+        )
+        assert status_service._reserve_durably(autocommit, list_id) is True
