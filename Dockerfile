@@ -1,5 +1,5 @@
 # Open Badges 3.0 service: python:3.11-slim, non-root, migrations then uvicorn with workers
-# (`badges serve`: one listening socket per worker process, see app/core/serving.py).
+# (`badges serve`: one listening socket per worker process, see app/serving/workers.py).
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.achievements import public as achievements_public
 from app.achievements import router as achievements_router
+from app.api_keys import router as api_keys_router
 from app.core import problem_docs as errors
 from app.credentials import public as credentials_public
 from app.credentials import router as credentials_router
@@ -17,7 +18,7 @@ from app.health import router as health_router
 from app.issuers import own as issuers_own
 from app.issuers import public as issuers_public
 from app.issuers import router as issuers_router
-from app.programs import learner_router as programs_learners
+from app.learners import router as learners_router
 from app.programs import router as programs_router
 from app.signing_keys import public as keys_public
 from app.signing_keys import router as keys_router
@@ -27,7 +28,7 @@ from app.verification import router as verification_router
 PUBLIC = (
     credentials_public,
     status_public,
-    keys_public,  # /issuers/{id}/did.json before /issuers/{id}
+    keys_public,
     issuers_public,
     achievements_public,
     endorsements_public,
@@ -36,11 +37,12 @@ API = (
     credentials_router,
     verification_router,
     issuers_router,
+    api_keys_router,
     issuers_own,
     keys_router,
     achievements_router,
     programs_router,
-    programs_learners,
+    learners_router,
     endorsements_router,
 )
 

@@ -18,6 +18,7 @@ from app.core.errors import AppError, json_path
 from app.core.migrations import downgrade as migrate_down
 from app.core.migrations import upgrade as migrate_up
 from app.core.pipes import quiet_broken_stdout
+from app.wiring import subscribe_all
 
 app = typer.Typer(help="Open Badges 3.0 issuing and verification service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -34,6 +35,7 @@ app.add_typer(keys_app, name="keys")
 def _main() -> None:
     """Open Badges 3.0 issuing and verification service."""
     quiet_broken_stdout()  # `badges … | head -1` ends quietly (app/core/pipes.py)
+    subscribe_all()  # domain events: program awards, per-worker memory (app/wiring.py)
 
 
 P = ParamSpec("P")
@@ -223,8 +225,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database, optionally load demo data, print the URLs, run uvicorn."""
-    from app.core.serving import Listen, check_address
-    from app.core.serving import serve as run_server
+    from app.serving.workers import Listen, check_address
+    from app.serving.workers import serve as run_server
 
     check_address(host, port)  # before anything is printed, for any number of workers
     development = os.environ.get("BADGES_ENVIRONMENT", "development").lower() == "development"
@@ -235,7 +237,7 @@ def serve(
     migrate_up(settings.database_url)
     summary = None
     if demo:
-        from app.demo import load_demo
+        from app.demo.loader import load_demo
 
         _, factory = _context_and_sessions(settings)
         with session_scope(factory) as session:  # type: ignore[arg-type]

@@ -16,14 +16,15 @@ from app.core.db import make_autocommit_engine, make_engine, make_sessionmaker
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.key_reader import make_key_reader
-from app.core.lanes import Lane
 from app.core.logging import configure_logging
 from app.core.methods import StandardMethods
 from app.core.middleware import BodySizeLimitMiddleware
 from app.core.problem_docs import install_problem_docs
-from app.core.serving import ConnectionRebalance
 from app.credentials.shortcut import PublicReadShortcut
+from app.serving.lanes import Lane
+from app.serving.workers import ConnectionRebalance
 from app.verification import admission
+from app.wiring import subscribe_all
 
 
 def _mount_web(app: FastAPI) -> None:
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings = get_settings()
     settings, _ = ensure_secrets(settings)
     configure_logging(settings.log_level)
+    subscribe_all()
     context = AppContext.from_settings(settings)
     engine = make_engine(settings.database_url)
     autocommit_engine = make_autocommit_engine(

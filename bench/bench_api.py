@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -30,29 +29,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _database import parser_with_database_url, recreate_database  # noqa: E402
 from _server import free_port, service_env, start_service  # noqa: E402
 
 from app.core.migrations import upgrade  # noqa: E402
 
 ADMIN_TOKEN = "bench-admin-" + secrets.token_urlsafe(24)
-
-
-def recreate_database(url: str) -> None:
-    """A fresh benchmark database (PostgreSQL) so runs are comparable."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def start_server(url: str, port: int, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
@@ -253,15 +240,7 @@ async def run(base: str, port: int, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BADGES_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/badges_bench"
-        ),
-    )
+    parser = parser_with_database_url(__doc__, env="BADGES_BENCH_DATABASE_URL", name="badges_bench")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--issues", type=int, default=3000)

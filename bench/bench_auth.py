@@ -20,11 +20,9 @@ own that is created and dropped).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import hashlib
-import os
 import secrets
 import sys
 import tempfile
@@ -34,13 +32,13 @@ from pathlib import Path
 
 import httpx
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _database import drop_database, parser_with_database_url, recreate_database  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
@@ -53,27 +51,6 @@ from app.core.security import (  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 ADMIN_TOKEN = "bench-admin-" + secrets.token_urlsafe(24)
-
-
-def _admin_engine(url: str):  # type: ignore[no-untyped-def]
-    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def create_pg_database(url: str) -> bool:
-    """A fresh PostgreSQL database for the run; False when the server is not reachable."""
-    name = make_url(url).database
-    try:
-        with _admin_engine(url).connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        return False
-    return True
-
-
-def drop_pg_database(url: str) -> None:
-    with _admin_engine(url).connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
 async def _mean_us(call: Callable[[], Awaitable[object]], calls: int) -> tuple[float, float]:
@@ -169,15 +146,8 @@ def report(name: str, costs: dict[str, tuple[float, float]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BADGES_BENCH_AUTH_DATABASE_URL",
-            "postgresql+psycopg://postgres@127.0.0.1:5432/badges_bench_auth",
-        ),
+    parser = parser_with_database_url(
+        __doc__, env="BADGES_BENCH_AUTH_DATABASE_URL", name="badges_bench_auth"
     )
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
@@ -185,17 +155,18 @@ def main() -> None:
         sqlite_url = f"sqlite:///{data_dir}/bench.db"
         upgrade(sqlite_url)
         report("SQLite", asyncio.run(measure(sqlite_url, Path(data_dir), args.calls)))
-        if create_pg_database(args.database_url):
-            try:
-                upgrade(args.database_url)
-                report(
-                    "PostgreSQL",
-                    asyncio.run(measure(args.database_url, Path(data_dir), args.calls)),
-                )
-            finally:
-                drop_pg_database(args.database_url)
-        else:
+        try:
+            recreate_database(args.database_url)
+        except OperationalError:
             print("PostgreSQL: not reachable, skipped")
+            return
+        try:
+            upgrade(args.database_url)
+            report(
+                "PostgreSQL", asyncio.run(measure(args.database_url, Path(data_dir), args.calls))
+            )
+        finally:
+            drop_database(args.database_url)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ HTTP so that 100,000 issuances take minutes, not an hour (the HTTP layer keeps n
 state; the caches under test are the issuing, canonicalising and verifying ones):
 
 1. warm-up: 2,000 issuances and 500 verifications;
-2. ``--issue`` issuances (default 100,000) through ``app.credentials.service.issue_credential``,
+2. ``--issue`` issuances (default 100,000) through ``app.credentials.issuing.issue_credential``,
    each to a different recipient (a new credential id and subject every time);
 3. ``--verify`` verifications (default 20,000) through ``app.verification.service.
    verify_document``, as ``POST /api/v1/verify`` makes them, of credentials each carrying ids
@@ -55,7 +55,7 @@ def main() -> None:
     from web_support import Issuer, make_app, make_settings
 
     from app.core.security import IssuerPrincipal, hash_token
-    from app.credentials import service as credentials
+    from app.credentials import issuing as credentials
     from app.credentials.schemas import CredentialIssue
     from app.models import ApiKey
     from app.verification.service import verify_document

@@ -230,8 +230,19 @@ class Bench:
             started = time.perf_counter()
             for credential_id in part:
                 with self.sessions() as session:
-                    taken = status.allocate(
-                        session, self.context, self.issuer_id, credential_id, suspension=False
+                    taken = status.take_slots(
+                        session, self.context, self.issuer_id, suspension=False
+                    )
+                    session.execute(  # the row the issuance's writer would insert
+                        insert(StatusAllocation),
+                        [
+                            {
+                                "list_id": taken[0].list_id,
+                                "index": taken[0].index,
+                                "credential_id": credential_id,
+                                "purpose": "revocation",
+                            }
+                        ],
                     )
                     session.commit()
                 lists.add(taken[0].list_id)

@@ -22,6 +22,10 @@ reports (see :mod:`openbadges.verify`).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+E = TypeVar("E", bound=BaseException)
+
 
 class OpenBadgesError(Exception):
     """Base class of every error raised by :mod:`openbadges`."""
@@ -110,3 +114,20 @@ class ModelError(OpenBadgesError):
     """A document that does not fit the Open Badges 3.0 data model."""
 
     default_code = "model_error"
+
+
+def find_in_chain(exc: BaseException, kind: type[E]) -> E | None:
+    """The first error of type ``kind`` in ``exc`` or what it was raised from or while handling.
+
+    Libraries wrap errors (pyld wraps ours in its own ``JsonLdError``; a handler may raise while
+    a database error is being handled), so the error that says what went wrong can sit anywhere
+    along ``__cause__``/``__context__``. The walk stops at a loop in the chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -21,9 +21,13 @@ from fastapi.testclient import TestClient
 from pg_test_databases import create_postgres_database, drop_created_databases
 from sqlalchemy import Engine
 
+from app import hot
 from app.core.config import Settings
 from app.core.migrations import upgrade
 from app.main import create_app
+from app.wiring import subscribe_all
+
+subscribe_all()  # before any fixture's session records a domain event
 
 ADMIN_TOKEN = "test-admin-token-" + "x" * 24
 TEST_BASE_URL = "https://badges.test"
@@ -83,6 +87,12 @@ def engine(app: FastAPI) -> Engine:
     """The application's engine, for counting rows and direct checks."""
     engine: Engine = app.state.engine
     return engine
+
+
+@pytest.fixture(autouse=True)
+def _cold_worker() -> None:
+    """Each test starts with this worker's caches and hints empty (see :mod:`app.hot`)."""
+    hot.clear_all()
 
 
 @pytest.fixture

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from app.achievements import repository
 from app.achievements.schemas import AchievementCreate, AchievementRead, AchievementUpdate
 from app.audit import service as audit
-from app.core.cache import TtlLru
+from app.core import events
 from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.core.urls import achievement_url
+from app.events import AchievementVersioned
+from app.hot.issuing import VERSION_CACHE_SECONDS, current_issued, issued_versions
 from app.models import Achievement
 
 _COLUMNS = (
@@ -37,23 +39,6 @@ _COLUMNS = (
     "human_code",
     "field_of_study",
 )
-
-
-VERSION_CACHE_SECONDS = 3600.0
-"""How long a worker keeps an issued achievement version (a memory bound only).
-
-A version is edited in place until its first credential and never afterwards, so only versions
-a committed credential was issued from are kept (:func:`remember_issued`). Every issuance still
-asks the database which version is current (one one-column query); only the row load is saved.
-"""
-
-_issued_versions: TtlLru[uuid.UUID, Achievement] = TtlLru(2048)
-_current_issued: TtlLru[tuple[uuid.UUID, uuid.UUID], Achievement] = TtlLru(2048)
-"""``(issuer_id, lineage_id)`` -> the version this worker last issued from, believed current.
-
-Only a hint: the one-statement issuance re-checks in its own snapshot that the version is
-still the current one (:func:`app.credentials.repository.insert_issued`).
-"""
 
 
 class AchievementNotFound(NotFound):
@@ -105,6 +90,7 @@ def create_achievement(
         subject_id=row.lineage_id,
         issuer_id=issuer_id,
     )
+    events.record(session, AchievementVersioned(issuer_id, row.lineage_id, row.version))
     session.commit()
     return row
 
@@ -122,7 +108,8 @@ def update_achievement(
     if row is None:
         raise AchievementNotFound("No such achievement.")
     changes = _with_result_ids(_values(data, only_set=True))
-    if repository.has_credentials(session, row.id):
+    versioned = repository.has_credentials(session, row.id)
+    if versioned:
         copy = {column: getattr(row, column) for column in _COLUMNS}
         row.is_current = False
         session.flush()
@@ -148,6 +135,8 @@ def update_achievement(
         issuer_id=issuer_id,
         details={"version": row.version},
     )
+    if versioned:  # an edit in place changes a version no credential was issued from
+        events.record(session, AchievementVersioned(issuer_id, lineage_id, row.version))
     session.commit()
     return row
 
@@ -175,7 +164,7 @@ def current_for_issuing(
     version_id = repository.current_id(session, issuer_id, lineage_id)
     if version_id is None:
         raise AchievementNotFound("No such achievement.")
-    cached = _issued_versions.get(version_id)
+    cached = issued_versions.get(version_id)
     if cached is not None:
         return repository.attach(session, cached)
     for _ in range(2):
@@ -187,12 +176,12 @@ def current_for_issuing(
 
 def remember_issued(row: Achievement) -> None:
     """Keep ``row`` for later issuances; call once a credential issued from it is committed."""
-    copy = _issued_versions.get(row.id)
+    copy = issued_versions.get(row.id)
     if copy is None:
         copy = repository.detached_copy(row)
-        _issued_versions.put(row.id, copy, VERSION_CACHE_SECONDS)
+        issued_versions.put(row.id, copy, VERSION_CACHE_SECONDS)
     if row.is_current:
-        _current_issued.put((row.issuer_id, row.lineage_id), copy, VERSION_CACHE_SECONDS)
+        current_issued.put((row.issuer_id, row.lineage_id), copy, VERSION_CACHE_SECONDS)
 
 
 def issued_current_hint(issuer_id: uuid.UUID, lineage_id: uuid.UUID) -> Achievement | None:
@@ -200,12 +189,12 @@ def issued_current_hint(issuer_id: uuid.UUID, lineage_id: uuid.UUID) -> Achievem
 
     The row is shared between requests: read it, never attach or change it.
     """
-    return _current_issued.get((issuer_id, lineage_id))
+    return current_issued.get((issuer_id, lineage_id))
 
 
 def forget_current_hint(issuer_id: uuid.UUID, lineage_id: uuid.UUID) -> None:
     """Drop the hint (it turned out stale: a newer version was made)."""
-    _current_issued.discard((issuer_id, lineage_id))
+    current_issued.discard((issuer_id, lineage_id))
 
 
 def list_achievements(

@@ -80,6 +80,12 @@ class TtlLru(Generic[K, V]):
         with self._lock:
             self._pop(key)
 
+    def discard_where(self, matches: Callable[[K], bool]) -> None:
+        """Forget every key ``matches`` accepts (an invalidation by part of a key)."""
+        with self._lock:
+            for key in [key for key in self._entries if matches(key)]:
+                self._pop(key)
+
     def clear(self) -> None:
         """Forget everything (tests, and settings changes)."""
         with self._lock:

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     status_list_ttl_seconds: int = Field(default=300, ge=0)
     signing_threads: int = Field(default=3, ge=1, le=64)
     """Threads per worker process that may issue (assemble, sign, store) at once; further
-    issuing requests wait their turn in order (see :mod:`app.core.lanes`)."""
+    issuing requests wait their turn in order (see :mod:`app.serving.lanes`)."""
     verify_threads: int = Field(default=2, ge=1, le=16)
     """Threads per worker that run public verification (``POST /api/v1/verify``, ``/verify``),
     apart from issuing's and pages' threads (see :mod:`app.verification.admission`)."""

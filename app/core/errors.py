@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.db_errors import describe, is_unavailable
 from app.core.methods import allowed_methods
+from openbadges.errors import find_in_chain
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://openbadges.local/problems/"
@@ -231,7 +232,7 @@ def _for_browser_or_problem(request: Request, error: AppError) -> Response:
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
-    cause = _database_cause(exc)
+    cause = find_in_chain(exc, StatementError)  # the database error behind it, if any
     if cause is None:
         logger.exception("unhandled error", extra={"path": request.url.path})
     else:  # the traceback would print the driver's message, which quotes values
@@ -242,18 +243,6 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     error = AppError("An unexpected error occurred; it has been logged.")
     error.status, error.title, error.code = 500, "Internal server error", "internal"
     return problem_response(error, request)
-
-
-def _database_cause(exc: BaseException) -> StatementError | None:
-    """The database error ``exc`` was raised from (or while handling), if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, StatementError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:

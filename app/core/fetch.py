@@ -37,6 +37,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 
 from app.core.cache import TtlLru
+from app.hot import verification as hot
 from openbadges.errors import ResolutionError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -45,10 +46,6 @@ Resolve = Callable[[str, int], list[str]]
 
 MAX_REDIRECTS = 3
 DEFAULT_MAX_BYTES = 1_000_000
-DEFAULT_TTL_S = 60.0
-CACHE_BYTES = 8_000_000
-"""The bodies one fetch cache keeps in all (512 entries of up to 1 MB each would be 512 MB
-per worker, filled by whatever URLs anonymous verification requests name)."""
 ACCEPT_JSON = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 USER_AGENT = "openbadges-service-verifier/0.1 (+https://www.imsglobal.org/spec/ob/v3p0)"
 
@@ -159,25 +156,25 @@ def _new_client(transport: httpx.BaseTransport | None, timeout_s: float) -> http
     )
 
 
-_SHARED: dict[tuple[bool, float], tuple[httpx.Client, TtlLru[str, Fetched]]] = {}
-_SHARED_LOCK = threading.Lock()
+_CLIENTS: dict[tuple[bool, float], httpx.Client] = {}
+"""The process-wide connection pools, per address policy and timeout (they hold no answers:
+the shared cache is :data:`app.hot.verification.fetched`)."""
+_CLIENTS_LOCK = threading.Lock()
 
 
-def _shared_state(
-    allow_private: bool, timeout_s: float
-) -> tuple[httpx.Client, TtlLru[str, Fetched]]:
-    """The process-wide client and cache for one policy (a cache must not cross policies)."""
-    with _SHARED_LOCK:
+def _shared_client(allow_private: bool, timeout_s: float) -> httpx.Client:
+    """The process-wide client for one policy."""
+    with _CLIENTS_LOCK:
         key = (allow_private, timeout_s)
-        if key not in _SHARED:
-            _SHARED[key] = (_new_client(None, timeout_s), _new_cache(time.monotonic))
-        return _SHARED[key]
+        if key not in _CLIENTS:
+            _CLIENTS[key] = _new_client(None, timeout_s)
+        return _CLIENTS[key]
 
 
-def _new_cache(clock: Callable[[], float]) -> TtlLru[str, Fetched]:
-    """A fetch cache bounded in entries and in bytes (:data:`CACHE_BYTES`)."""
-    return TtlLru[str, Fetched](
-        512, clock, weigh=lambda fetched: len(fetched.content), max_weight=CACHE_BYTES
+def _new_cache(clock: Callable[[], float]) -> TtlLru[tuple[bool, str], Fetched]:
+    """A fetch cache of one fetcher, bounded like the shared one (:data:`~app.hot.verification.FETCH_CACHE_BYTES`)."""
+    return TtlLru[tuple[bool, str], Fetched](
+        512, clock, weigh=lambda fetched: len(fetched.content), max_weight=hot.FETCH_CACHE_BYTES
     )
 
 
@@ -201,7 +198,7 @@ class SafeFetcher:
         transport: httpx.BaseTransport | None = None,
         resolve: Resolve = system_resolve,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        ttl_s: float = DEFAULT_TTL_S,
+        ttl_s: float = hot.FETCH_TTL_S,
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -214,7 +211,8 @@ class SafeFetcher:
         shared = transport is None and clock is time.monotonic
         if shared:
             # Callers may build a fetcher per verification: the pool and cache outlive them.
-            self._client, self._cache = _shared_state(self.allow_private, timeout_s)
+            self._client = _shared_client(self.allow_private, timeout_s)
+            self._cache = hot.fetched
             self._owns_client = False
         else:
             self._client = _new_client(transport, timeout_s)
@@ -245,11 +243,12 @@ class SafeFetcher:
 
     def fetch(self, url: str, *, accept: str = "*/*") -> Fetched:
         """Fetch ``url`` (following at most three checked redirects) and return the body."""
-        cached = self._cache.get(url)
+        key = (self.allow_private, url)  # an answer must not cross address policies
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         fetched = self._fetch_uncached(url, accept)
-        self._cache.put(url, fetched, self._ttl_for(fetched))
+        self._cache.put(key, fetched, self._ttl_for(fetched))
         return fetched
 
     def _ttl_for(self, fetched: Fetched) -> float:

@@ -2,8 +2,8 @@
 
 A signed credential never changes after issuance, so ``/credentials/{id}.json`` and ``.jwt``
 serve bytes cached per id without touching the database or the thread pool. What can change is
-visibility (a learner hides a credential): :func:`forget` drops the entry in this process at
-once (the visibility service calls it after its commit), and other worker processes keep
+visibility (a learner hides a credential): the entry is dropped in this process at once, after
+the change commits (:mod:`app.hot.subscribers`), and other worker processes keep
 answering for at most :data:`VISIBILITY_TTL_S`, the same trade-off the QR codes make.
 
 Revocation and suspension are not in these bytes: verifiers read them from the status list,
@@ -11,7 +11,8 @@ which is re-signed before a revoke call returns. The credential page shows them 
 :func:`public_state`, which asks the database at most once per :data:`STATE_TTL_S` per
 credential and worker: a popular page (a link shared on social media) is then answered from
 memory on the event loop, with no query and no thread hop, and a revocation shows at once in
-the worker that made it (:func:`forget`) and within a second in the others.
+the worker that made it and within a second in the others. The stores are declared in
+:mod:`app.hot.public`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.core.cache import TtlLru
 from app.credentials import repository
 from app.credentials.service import CredentialNotFound
+from app.hot import public as hot
+from app.hot.public import STATE_TTL_S, VISIBILITY_TTL_S
 
-VISIBILITY_TTL_S = 10.0
-"""How long another worker may keep serving a credential hidden since (this one: not at all)."""
-STATE_TTL_S = 1.0
-"""How long a worker shows a page for a status it read (the changing worker: not at all)."""
+__all__ = ["STATE_TTL_S", "VISIBILITY_TTL_S", "PublicState", "PublishedCredential"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +55,9 @@ class PublicState:
     suspended_at: datetime | None
 
 
-PUBLISHED_CACHE_BYTES = 32_000_000
-"""The signed forms one worker keeps in all: signed JSON is ~3 KB, but a credential carries its
-achievement's image (a ``data:`` URI up to the request body limit), so a count alone could
-hold gigabytes."""
-_published: TtlLru[uuid.UUID, PublishedCredential] = TtlLru(
-    4096,
-    weigh=lambda hit: len(hit.json or b"") + len(hit.jwt or ""),
-    max_weight=PUBLISHED_CACHE_BYTES,
-)
-"""Shared links concentrate on few ids; bounded in entries and in bytes."""
-
-
 def cached(credential_id: uuid.UUID) -> PublishedCredential | None:
     """The cached signed forms, or None (then call :func:`load`)."""
-    return _published.get(credential_id)
+    return hot.published.get(credential_id)
 
 
 def load(session: Session, credential_id: uuid.UUID) -> PublishedCredential:
@@ -84,36 +71,21 @@ def load(session: Session, credential_id: uuid.UUID) -> PublishedCredential:
         json=None if proof_format == "jwt" else document.encode("utf-8"),
         jwt=jwt,
     )
-    _published.put(credential_id, published, VISIBILITY_TTL_S)
+    hot.published.put(credential_id, published, VISIBILITY_TTL_S)
     return published
-
-
-_states: TtlLru[uuid.UUID, PublicState] = TtlLru(16384)
 
 
 def cached_state(credential_id: uuid.UUID) -> PublicState | None:
     """The state read less than :data:`STATE_TTL_S` ago, or None (then :func:`public_state`)."""
-    return _states.get(credential_id)
+    return hot.public_states.get(credential_id)
 
 
 def public_state(session: Session, credential_id: uuid.UUID) -> PublicState:
     """The small state of a visible credential, read now (404 when missing or hidden)."""
     row = repository.public_state(session, credential_id)
     if row is None:
-        _states.discard(credential_id)
+        hot.public_states.discard(credential_id)
         raise CredentialNotFound("No such credential.")
     state = PublicState(**row)
-    _states.put(credential_id, state, STATE_TTL_S)
+    hot.public_states.put(credential_id, state, STATE_TTL_S)
     return state
-
-
-def forget(credential_id: uuid.UUID) -> None:
-    """Drop what this worker keeps of a credential (after a status or visibility change)."""
-    _published.discard(credential_id)
-    _states.discard(credential_id)
-
-
-def clear() -> None:
-    """Forget everything (tests)."""
-    _published.clear()
-    _states.clear()

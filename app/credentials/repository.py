@@ -21,7 +21,6 @@ from sqlalchemy import (
     literal_column,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,45 +46,15 @@ class CredentialFilter:
     state: str | None = None
 
 
-_INSERT = insert(Credential.__table__)  # type: ignore[arg-type]
-_SIGNED = (
-    update(Credential.__table__)  # type: ignore[arg-type]
-    .where(Credential.__table__.c.id == bindparam("credential_id"))
-    .values(
-        document=bindparam("document"),
-        jwt=bindparam("jwt"),
-        signing_key_id=bindparam("signing_key_id"),
-        jwt_signing_key_id=bindparam("jwt_signing_key_id"),
-    )
+_INSERTS = tuple(
+    insert(table)  # type: ignore[arg-type]
+    for table in (Credential.__table__, StatusAllocation.__table__, AuditEvent.__table__)
 )
 """Built once: issuance is the hot path, and compiling through the ORM's unit of work cost
 more than the database round trips (see ``bench/bench_api.py``)."""
 
 CREDENTIAL_COLUMNS = tuple(c.key for c in Credential.__table__.c)
 """The ``credentials`` columns, each of which an insert sets."""
-
-
-def insert_row(session: Session, row: Credential) -> None:
-    """INSERT ``row`` (transient, every column set) with one Core statement.
-
-    The idempotency unique constraint raises ``IntegrityError`` here, as a flush would.
-    """
-    params = {name: getattr(row, name) for name in CREDENTIAL_COLUMNS}
-    session.connection().execute(_INSERT, params)
-
-
-def store_signed(session: Session, row: Credential) -> None:
-    """UPDATE the signed document and key ids of a row inserted by :func:`insert_row`."""
-    session.connection().execute(
-        _SIGNED,
-        {
-            "credential_id": row.id,
-            "document": row.document,
-            "jwt": row.jwt,
-            "signing_key_id": row.signing_key_id,
-            "jwt_signing_key_id": row.jwt_signing_key_id,
-        },
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,11 +230,41 @@ def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
         with single_statement_connection(session) as connection:
             found = _execute_issuance(connection, params)
     except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == _INDEX_CONSTRAINT:
-            raise StatusIndexTaken(constraint) from error
+        if _index_taken(error):
+            raise StatusIndexTaken(_INDEX_CONSTRAINT) from error
         raise
     return InsertOutcome(*found)
+
+
+def _index_taken(error: IntegrityError) -> bool:
+    """True when ``error`` is the unique ``(list_id, index)`` constraint of the allocations."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint is not None:
+        return bool(constraint == _INDEX_CONSTRAINT)
+    text = str(error.orig)  # SQLite names the columns, not the constraint
+    return "status_allocations.list_id, status_allocations.index" in text
+
+
+def write_issued(session: Session, batch: Sequence[IssuedRows]) -> None:
+    """Write signed credentials, their status allocations and audit rows in the session's
+    transaction: the writer's transactional form, one multi-row INSERT per table.
+
+    Raises :class:`StatusIndexTaken` when an index is held by another credential (never, but
+    for a bug), and ``IntegrityError`` for any other constraint (the Idempotency-Key one).
+    Either way the caller's transaction must roll back.
+    """
+    if not batch:
+        return
+    connection = session.connection()
+    credentials, allocations, audits = _INSERTS
+    try:
+        connection.execute(credentials, [rows.credential for rows in batch])
+        connection.execute(allocations, [a for rows in batch for a in rows.allocations])
+        connection.execute(audits, [rows.audit for rows in batch])
+    except IntegrityError as error:
+        if _index_taken(error):
+            raise StatusIndexTaken(_INDEX_CONSTRAINT) from error
+        raise
 
 
 def get_for_issuer(

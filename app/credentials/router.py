@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
-from app.core.lanes import SigningLane
 from app.core.security import IssuerAuth, IssuerPrincipal
-from app.credentials import published, service
+from app.credentials import issuing, service
 from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import (
     CredentialIssue,
@@ -22,6 +21,7 @@ from app.credentials.schemas import (
     StatusChange,
 )
 from app.models import lengths
+from app.serving.lanes import SigningLane
 
 router = APIRouter(prefix="/api/v1/credentials", tags=["credentials"])
 
@@ -51,7 +51,7 @@ def _issue(
     idempotency_key: str | None,
 ) -> Response:
     """The blocking part of :func:`issue_credential` (runs in a signing-lane thread)."""
-    outcome = service.issue_credential(
+    outcome = issuing.issue_credential(
         session, context, principal, data, idempotency_key=idempotency_key
     )
     headers = {"Location": f"/api/v1/credentials/{outcome.credential.id}"}
@@ -105,8 +105,8 @@ def _change(
     data: StatusChange | None,
 ) -> CredentialRead:
     reason = data.reason if data else None
+    # this worker's pages show the change at once: CredentialStatusChanged (app.hot.subscribers)
     row = service.change_status(session, context, principal, credential_id, kind, reason)
-    published.forget(row.id)  # this worker's pages show the change at once
     return service.read_one(session, context, row, with_document=False)
 
 

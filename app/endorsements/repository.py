@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Achievement, Endorsement
+from app.models import Achievement, Endorsement, Program
 
 
 def add(session: Session, endorsement: Endorsement) -> None:
@@ -79,6 +79,12 @@ def list_group(
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt).all()
+
+
+def program_lineage(session: Session, program_id: uuid.UUID) -> uuid.UUID | None:
+    """The achievement lineage a program is endorsed through, or None (no such program)."""
+    program = session.get(Program, program_id)
+    return program.achievement_lineage_id if program is not None else None
 
 
 def current_achievement(session: Session, lineage_id: uuid.UUID) -> Achievement | None:

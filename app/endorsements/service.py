@@ -23,29 +23,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.core.cache import TtlLru
+from app.core import events
 from app.core.context import AppContext
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.urls import achievement_url, credential_url, issuer_did
 from app.endorsements import repository
 from app.endorsements.assemble import assemble_endorsement
 from app.endorsements.schemas import EndorsementCreate, EndorsementRead
+from app.events import EndorsementDecided, EndorsementsRequested
+from app.hot import issuing as hot
 from app.issuers import service as issuers
 from app.models import Credential, Endorsement, Issuer
 from app.signing_keys import service as keys
 
 DEFAULT_NAMES = {"zh-CN": "{partner}的认可", "zh": "{partner}的认可"}
 DEFAULT_NAME = "Endorsement by {partner}"
-
-
-EMBED_CACHE_SECONDS = 5.0
-"""How long a worker reuses the endorsements it embeds in newly issued credentials.
-
-A new endorsement is embedded at once by the worker that stored it (the cache is cleared after
-its commit) and within this many seconds by the others; a credential issued in between simply
-lacks it, as one issued a moment before the endorsement would."""
-
-_embedded: TtlLru[tuple[str, str | None], list[str]] = TtlLru(4096)
 
 
 class EndorsementNotFound(NotFound):
@@ -83,10 +75,8 @@ def _resolve_target(
     """Return the target's public id and the issuer that owns it (or raise 422)."""
     base = context.settings.base_url
     lineage: uuid.UUID | None = target_id
-    if target_type == "program":
-        from app.programs import service as programs  # programs import endorsements' embedding
-
-        lineage = programs.find_program_lineage(session, target_id)
+    if target_type == "program":  # endorsed through the program's own achievement
+        lineage = repository.program_lineage(session, target_id)
     if target_type in ("achievement", "program") and lineage is not None:
         achievement = repository.current_achievement(session, lineage)
         if achievement is not None:
@@ -168,8 +158,10 @@ def create_endorsements(
         signing_key_id=key.id,
         details={"target": subject_uri, "languages": list(data.comment)},
     )
+    # The embedding cache is cleared after the commit (app.hot.subscribers), so a concurrent
+    # issuance cannot cache the old set.
+    events.record(session, EndorsementsRequested(endorsement_ids=tuple(row.id for row in rows)))
     session.commit()
-    _embedded.clear()  # after the commit, so a concurrent issuance cannot cache the old set
     return rows
 
 
@@ -229,8 +221,8 @@ def decide_endorsement(
             issuer_id=owner_id,
             details={"target": row.subject_uri, "endorser": str(row.issuer_id)},
         )
+        events.record(session, EndorsementDecided(endorsement_id=row.id, decision=wanted))
         session.commit()
-        _embedded.clear()  # after the commit, so a concurrent issuance cannot cache the old set
     return rows
 
 
@@ -307,9 +299,9 @@ def to_read(context: AppContext, row: Endorsement) -> EndorsementRead:
 def with_endorsements(session: Session, achievement: dict[str, Any]) -> dict[str, Any]:
     """``achievement`` plus the partner endorsements of it, for a credential being issued."""
     key = (str(achievement["id"]), achievement.get("inLanguage"))
-    texts = _embedded.get(key)
+    texts = hot.embedded_endorsements.get(key)
     if texts is None:
         texts = [json.dumps(e) for e in embedded_endorsements(session, *key)]
-        _embedded.put(key, texts, EMBED_CACHE_SECONDS)
+        hot.embedded_endorsements.put(key, texts, hot.EMBED_CACHE_SECONDS)
     found = [json.loads(text) for text in texts]
     return {**achievement, "endorsement": found} if found else achievement

@@ -1,4 +1,4 @@
-"""Admin API: issuers and their API keys."""
+"""Admin API: issuers (their API keys: :mod:`app.api_keys.router`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from app.api_keys import service as api_keys
-from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
@@ -58,39 +56,6 @@ def get_issuer(
     return service.to_read(context, service.get_issuer(session, issuer_id))
 
 
-@router.post(
-    "/{issuer_id}/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated
-)
-def create_api_key(
-    issuer_id: uuid.UUID, admin: AdminAuth, session: SessionDep, data: ApiKeyCreate | None = None
-) -> ApiKeyCreated:
-    """Create an API key for the issuer; the token is returned this once only."""
-    return api_keys.create_api_key(session, issuer_id, data or ApiKeyCreate(), actor=admin.actor)
-
-
-@router.get("/{issuer_id}/api-keys", response_model=list[ApiKeyRead])
-def list_api_keys(issuer_id: uuid.UUID, _admin: AdminAuth, session: SessionDep) -> list[ApiKeyRead]:
-    """The issuer's API keys (prefixes only)."""
-    return [ApiKeyRead.model_validate(k) for k in api_keys.list_api_keys(session, issuer_id)]
-
-
-@router.delete("/{issuer_id}/api-keys/{key_id}", response_model=ApiKeyRead)
-def revoke_api_key(
-    issuer_id: uuid.UUID, key_id: uuid.UUID, admin: AdminAuth, session: SessionDep
-) -> ApiKeyRead:
-    """Revoke an API key; it stops working at once."""
-    key = api_keys.revoke_api_key(session, issuer_id, key_id, actor=admin.actor)
-    return ApiKeyRead.model_validate(key)
-
-
-@router.post("/{issuer_id}/api-keys/{key_id}/revoke", response_model=ApiKeyRead)
-def revoke_api_key_post(
-    issuer_id: uuid.UUID, key_id: uuid.UUID, admin: AdminAuth, session: SessionDep
-) -> ApiKeyRead:
-    """Revoke an API key (POST form, for clients that cannot send DELETE)."""
-    return revoke_api_key(issuer_id, key_id, admin, session)
-
-
 async def admin_or_own_key(
     request: Request, context: ContextDep
 ) -> AdminPrincipal | IssuerPrincipal:
@@ -117,5 +82,5 @@ def update_issuer(
     """
     if isinstance(caller, IssuerPrincipal) and caller.issuer_id != issuer_id:
         raise service.IssuerNotFound("No such issuer.")
-    issuer = service.update_issuer(session, context, issuer_id, data, actor=caller.actor)
+    issuer = service.update_issuer(session, issuer_id, data, actor=caller.actor)
     return service.to_read(context, issuer)

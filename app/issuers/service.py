@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.core.cache import TtlLru
+from app.core import events
 from app.core.context import AppContext
 from app.core.errors import NotFound, Unprocessable
 from app.core.urls import issuer_did, issuer_profile_url
+from app.events import IssuerUpdated
+from app.hot.issuing import PROFILE_CACHE_SECONDS, issuer_profiles
 from app.issuers import repository
 from app.issuers.schemas import IssuerCreate, IssuerRead, IssuerUpdate
 from app.models import Issuer
@@ -22,15 +24,6 @@ from app.status import service as status
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-
-
-PROFILE_CACHE_SECONDS = 5.0
-"""How long a worker reuses the issuer object it embeds in new credentials.
-
-After a profile change (:func:`update_issuer`) the worker that made it embeds the new profile
-at once; the other workers may embed the previous one for up to this many seconds."""
-
-_profiles: TtlLru[tuple[str, uuid.UUID], dict[str, Any]] = TtlLru(1024)
 
 
 class IssuerNotFound(NotFound):
@@ -80,13 +73,15 @@ def get_issuer(session: Session, issuer_id: uuid.UUID, *, for_update: bool = Fal
 
 
 def update_issuer(
-    session: Session, context: AppContext, issuer_id: uuid.UUID, data: IssuerUpdate, *, actor: str
+    session: Session, issuer_id: uuid.UUID, data: IssuerUpdate, *, actor: str
 ) -> Issuer:
     """Apply a profile change (merge-patch semantics, see :class:`IssuerUpdate`), audited.
 
     Credentials already issued keep the profile they were signed with; new ones carry the new
-    one (this worker at once, others within :data:`PROFILE_CACHE_SECONDS`). The public
-    profile ``/issuers/{id}`` is read from the row and changes at once.
+    one (this worker at once, others within :data:`~app.hot.issuing.PROFILE_CACHE_SECONDS`).
+    The public profile ``/issuers/{id}`` is read from the row and changes at once. A changed
+    suspension setting also drops this worker's open-list hint, which names the purposes of
+    the old setting (both after the commit: :mod:`app.hot.subscribers`).
     """
     # Locked: two edits read-modify-write the translations; unlocked, the later commit would
     # drop the earlier one's change.
@@ -133,16 +128,10 @@ def update_issuer(
         issuer_id=issuer.id,
         details={"changed": changed},
     )
+    suspension_changed = "suspension_enabled" in changed
+    events.record(session, IssuerUpdated(issuer.id, suspension_changed=suspension_changed))
     session.commit()
-    forget_profile(context, issuer.id)
-    if "suspension_enabled" in changed:
-        status.forget_open_lists(issuer.id)  # the hint names the purposes of the old setting
     return issuer
-
-
-def forget_profile(context: AppContext, issuer_id: uuid.UUID) -> None:
-    """Drop this worker's cached embedded profile of the issuer (after a change commits)."""
-    _profiles.discard((context.settings.base_url, issuer_id))
 
 
 def suspension_enabled(session: Session, issuer_id: uuid.UUID) -> bool:
@@ -204,10 +193,10 @@ def cached_embedded_profile(
     returned because the caller builds a document around it.
     """
     key = (context.settings.base_url, issuer_id)
-    profile = _profiles.get(key)
+    profile = issuer_profiles.get(key)
     if profile is None:
         profile = embedded_profile(context, get_issuer(session, issuer_id))
-        _profiles.put(key, profile, PROFILE_CACHE_SECONDS)
+        issuer_profiles.put(key, profile, PROFILE_CACHE_SECONDS)
     return copy.deepcopy(profile)
 
 

@@ -1,1 +1,1 @@
-"""Micro-credential programs: stackable modules, completion rules, CLR 2.0, learner view."""
+"""Micro-credential programs: stackable modules, completion rules, awards, CLR 2.0."""

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.achievements import service as achievements
+from app.achievements.languages import pick_language
 from app.core.context import AppContext
 from app.core.errors import NotFound
 from app.credentials import service as credentials
 from app.issuers import service as issuers
 from app.models import Credential, Program
 from app.programs import repository, service
-from app.programs.bilingual import pick_language
 from app.programs.clr import assemble_clr, embedded_achievement
 from app.signing_keys import service as keys
 from openbadges.model import hash_identity

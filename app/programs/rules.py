@@ -9,7 +9,7 @@ either optionally with a minimum result: for the ResultDescription named ``resul
 (matched by id or by name, so one rule fits every module that reuses the "Final assessment"
 wording), the learner's Result must rank at least ``minimum`` on that description's scale
 (rubric level order, ``allowedValue`` order, or the number; see
-:func:`app.programs.results.result_rank`). A module whose achievement defines no such
+:func:`app.achievements.results.result_rank`). A module whose achievement defines no such
 ResultDescription counts on being earned alone: the rule cannot ask for an assessment the module
 never had.
 
@@ -26,7 +26,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from app.programs.results import result_descriptions, result_rank, threshold_rank
+from app.achievements.results import result_descriptions, result_rank, threshold_rank
 
 
 class MinimumResult(BaseModel):

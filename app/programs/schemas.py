@@ -1,4 +1,4 @@
-"""API shapes for programs, learner progress and the learner view."""
+"""API shapes for programs and a learner's progress in them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from pydantic import Field, model_validator
 from app.achievements.schemas import AlignmentIn, CriteriaIn, ImageIn, ResultDescriptionIn
 from app.core.schemas import (
     ApiModel,
-    Bool,
-    Email,
     FieldOfStudy,
     HumanCode,
     LanguageTag,
@@ -20,7 +18,6 @@ from app.core.schemas import (
     ShortText,
     Text,
 )
-from app.models import lengths
 from app.programs.rules import CompletionRule
 
 RevocationPolicy = Literal["flag", "suspend"]
@@ -117,56 +114,3 @@ class LearnerProgress(ReadModel):
     awarded_at: datetime | None
     needs_review: bool
     review_reason: str | None
-
-
-class LearnerLinkCreate(ApiModel):
-    """Ask for a signed learner link."""
-
-    email: Email | None = None
-    did: str | None = Field(default=None, max_length=lengths.DID, pattern=r"^did:[a-z0-9]+:\S+$")
-    valid_days: int = Field(default=30, ge=1, le=365)
-
-    @model_validator(mode="after")
-    def _one(self) -> LearnerLinkCreate:
-        if (self.email is None) == (self.did is None):
-            raise ValueError("give exactly one of email or did")
-        return self
-
-
-class LearnerLink(ReadModel):
-    """A signed learner link and when it stops working; it reaches only the issuing issuer's
-    credentials and programs."""
-
-    url: str = Field(description="The learner page; opening it swaps the token for a cookie.")
-    api_url: str = Field(description="The learner JSON API; send `Authorization: Bearer <token>`.")
-    token: str
-    expires_at: datetime
-
-
-class LearnerCredential(ReadModel):
-    """One of the learner's credentials in their view."""
-
-    id: uuid.UUID
-    url: str
-    name: str
-    achievement_id: uuid.UUID
-    language: str | None
-    issuer_name: str | None = Field(default=None, description="The issuer's name as signed.")
-    state: str
-    hidden: bool
-    valid_from: datetime
-    valid_until: datetime | None
-
-
-class LearnerView(ReadModel):
-    """Everything a learner sees: credentials and program progress."""
-
-    learner: str
-    credentials: list[LearnerCredential]
-    programs: list[LearnerProgress]
-
-
-class VisibilityChange(ApiModel):
-    """Hide a credential from public view, or show it again."""
-
-    hidden: Bool

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.achievements.languages import language_lineages, pick_language, related_versions
 from app.audit import service as audit
 from app.core.context import AppContext
 from app.core.errors import NotFound, Unprocessable
-from app.core.security import IssuerPrincipal
 from app.core.urls import achievement_url
+from app.credentials import issuing
 from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue, RecipientIn
 from app.models import (
@@ -34,7 +35,6 @@ from app.models import (
     StatusEvent,
 )
 from app.programs import repository
-from app.programs.bilingual import pick_language, related_versions
 from app.programs.identity import InvalidIdentity, normalise_learner
 from app.programs.rules import CompletionRule, EarnedCredential, Evaluation, evaluate
 from app.programs.schemas import (
@@ -48,8 +48,6 @@ from app.status import service as status
 
 PROGRAM_TYPES = frozenset({"Certificate", "LearningProgram"})
 MODULE_TYPES = frozenset({"MicroCredential", "Course"})
-SYSTEM_KEY_ID = uuid.UUID(int=0)
-"""Stand-in API key id for awards the service makes itself (audited as ``program:<id>``)."""
 
 
 class ProgramNotFound(NotFound):
@@ -446,24 +444,22 @@ def _issue_program_credential(
             email=None if is_did else learner, did=learner if is_did else None, name=name
         ),
     )
-    principal = IssuerPrincipal(
-        issuer_id=program.issuer_id, api_key_id=SYSTEM_KEY_ID, actor=f"program:{program.id}"
-    )
     digest = hashlib.sha256(f"{program.id}|{learner}".encode()).hexdigest()[:40]
     key = f"program-award:{digest}"
-    # H5's non-committing issuing step: same row, status slots, proof and audit as the API.
-    # A program that suspends its award when a module is revoked needs a suspension entry in
-    # the award whatever the issuer's setting (choosing that policy is the issuer's opt-in);
-    # otherwise the issuer's setting decides (None).
-    return credentials._build(
-        session,
-        context,
-        principal,
-        data,
-        key,
-        credentials._request_hash(data),
+    # The issuance pipeline's transactional form: same facts, proofs, rows and audit as the
+    # API. A program that suspends its award when a module is revoked needs a suspension
+    # entry in the award whatever the issuer's setting (choosing that policy is the issuer's
+    # opt-in); otherwise the issuer's setting decides (None).
+    request = issuing.IssueRequest(
+        issuer_id=program.issuer_id,
+        actor=f"program:{program.id}",
+        data=data,
+        idempotency_key=key,
+        request_hash=issuing.request_hash(data),
         suspension=True if program.on_module_revoked == "suspend" else None,
     )
+    (credential,) = issuing.issue_in_transaction(session, context, [request])
+    return credential
 
 
 def _suspend(
@@ -481,7 +477,7 @@ def _suspend(
     return True
 
 
-# --- hooks called by app.credentials.service inside its transaction -------------------------
+# --- reactions to module credentials (app.programs.subscribers, inside their transaction) ---
 
 
 def _credential_lineages(
@@ -491,14 +487,7 @@ def _credential_lineages(
     achievement = repository.achievement(session, credential.achievement_id)
     if achievement is None:
         return set()
-    return counting_lineages(context, achievement)
-
-
-def counting_lineages(context: AppContext, achievement: Achievement) -> set[uuid.UUID]:
-    """The lineages under which a credential of ``achievement`` counts as a program module:
-    its own and those of its other language versions."""
-    related = related_versions(context.settings.base_url, achievement.related).values()
-    return {achievement.lineage_id, *related}
+    return language_lineages(context.settings.base_url, achievement)
 
 
 def on_module_credential_issued(

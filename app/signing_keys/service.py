@@ -7,7 +7,6 @@ history: did-method-web#85).
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,10 +16,13 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.core.cache import TtlLru
+from app.core import events
 from app.core.context import AppContext
 from app.core.errors import Conflict
 from app.core.urls import issuer_did
+from app.events import KeysRotated
+from app.hot.issuing import ACTIVE_KEY_CACHE_SECONDS, active_keys, key_generations
+from app.hot.verification import DID_DOCUMENT_CACHE_SECONDS, did_documents
 from app.models import SigningKey
 from app.signing_keys import repository
 from openbadges import did as ob_did
@@ -43,21 +45,6 @@ JWT_ALGORITHMS: dict[str, KeyType] = {
     "EdDSA": KeyType.ED25519,
 }
 """The VC-JWT ``alg`` an issuer may choose at creation, and the key type each needs."""
-
-
-ACTIVE_KEY_CACHE_SECONDS = 5.0
-"""How long a worker signs new credentials with the active key it looked up last.
-
-Issuing asks for the active key on every credential; a worker remembers it for this long. The
-worker that rotates forgets at once (after its commit); another worker may go on signing with
-the just-retired key for up to this many seconds. Those credentials still verify, because a
-retired key stays in the issuer's DID document for good (keys are never deleted)."""
-
-_active_keys: TtlLru[tuple[uuid.UUID, str], ActiveKey] = TtlLru(1024)
-_forgotten: dict[uuid.UUID, int] = {}
-"""How many times this worker forgot each issuer's keys: a lookup that started before a
-rotation's ``forget_active_keys`` must not cache the key it read (it may be the retired one)."""
-_forgotten_lock = threading.Lock()
 
 
 class NoActiveKey(Conflict):
@@ -150,28 +137,21 @@ def require_active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> 
 def active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> ActiveKey:
     """The active key for ``purpose`` or 409, from this worker's short-lived cache when it can.
 
-    See :data:`ACTIVE_KEY_CACHE_SECONDS` for why a just-retired key is acceptable here.
+    See :data:`~app.hot.issuing.ACTIVE_KEY_CACHE_SECONDS` for why a just-retired key is
+    acceptable here.
     """
-    cached = _active_keys.get((issuer_id, purpose))
+    cached = active_keys.get((issuer_id, purpose))
     if cached is not None:
         return cached
-    generation = _forgotten.get(issuer_id, 0)
+    generation = key_generations.of(issuer_id)
     row = require_active_key(session, issuer_id, purpose)
     key = ActiveKey(row.id, row.verification_method, row.sealed_private_key, row.kek_id)
-    with _forgotten_lock:
-        # Under the lock that forget_active_keys takes: no forgetting between check and put.
-        if _forgotten.get(issuer_id, 0) == generation:
-            _active_keys.put((issuer_id, purpose), key, ACTIVE_KEY_CACHE_SECONDS)
+    with key_generations.lock:
+        # Under the lock a rotation's forgetting takes (app.hot.subscribers): no forgetting
+        # between check and put.
+        if key_generations.of(issuer_id) == generation:
+            active_keys.put((issuer_id, purpose), key, ACTIVE_KEY_CACHE_SECONDS)
     return key
-
-
-def forget_active_keys(issuer_id: uuid.UUID) -> None:
-    """Drop this worker's cached active keys of the issuer (after a rotation)."""
-    with _forgotten_lock:
-        _forgotten[issuer_id] = _forgotten.get(issuer_id, 0) + 1
-        for purpose in (DATA_INTEGRITY, JWT):
-            _active_keys.discard((issuer_id, purpose))
-        _did_documents.discard(issuer_id)
 
 
 def sign_data_integrity(
@@ -219,10 +199,10 @@ def rotate_keys(
             details={"purpose": purpose, "retired": str(old.id) if old else None},
         )
         created.append(new)
+    # Forgotten after the commit (app.hot.subscribers): forgetting earlier would let a
+    # concurrent issuance in this worker cache the old key again before the new one is visible.
+    events.record(session, KeysRotated(issuer_id=issuer_id))
     session.commit()
-    # After the commit: forgetting earlier would let a concurrent issuance in this worker cache
-    # the old key again before the new one is visible.
-    forget_active_keys(issuer_id)
     return created
 
 
@@ -245,30 +225,22 @@ def did_document(session: Session, context: AppContext, issuer_id: uuid.UUID) ->
     return ob_did.did_document(did, methods)
 
 
-DID_DOCUMENT_CACHE_SECONDS = 60.0
-"""How long the credential page's verifier reuses an issuer's DID document in one worker.
-
-Keys are never deleted, so a kept document can only lack a key added since (by a rotation in
-another worker; the rotating worker forgets at once): the page then re-verifies without any
-reuse before it shows anything but "verified" (``app.verification.service.verify_own``)."""
-_did_documents: TtlLru[uuid.UUID, dict[str, Any]] = TtlLru(1024)
-
-
 def cached_did_document(
     session: Session, context: AppContext, issuer_id: uuid.UUID
 ) -> dict[str, Any]:
-    """:func:`did_document` kept for :data:`DID_DOCUMENT_CACHE_SECONDS` (treat as read-only).
+    """:func:`did_document` kept for :data:`~app.hot.verification.DID_DOCUMENT_CACHE_SECONDS`
+    (treat as read-only).
 
     Only documents with keys are kept: an id without any (no such issuer) is not remembered.
     """
-    cached = _did_documents.get(issuer_id)
+    cached = did_documents.get(issuer_id)
     if cached is not None:
         return cached
-    generation = _forgotten.get(issuer_id, 0)
+    generation = key_generations.of(issuer_id)
     document = did_document(session, context, issuer_id)
-    with _forgotten_lock:
-        if document.get("verificationMethod") and _forgotten.get(issuer_id, 0) == generation:
-            _did_documents.put(issuer_id, document, DID_DOCUMENT_CACHE_SECONDS)
+    with key_generations.lock:
+        if document.get("verificationMethod") and key_generations.of(issuer_id) == generation:
+            did_documents.put(issuer_id, document, DID_DOCUMENT_CACHE_SECONDS)
     return document
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Insert, Integer, Update, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Integer, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.models import StatusAllocation, StatusList
-from app.models.base import utcnow
 
 
 def open_list(session: Session, issuer_id: uuid.UUID, purpose: str) -> StatusList | None:
@@ -91,44 +89,6 @@ def is_full(connection: Connection, list_id: uuid.UUID) -> bool:
         select(table.c.is_full, table.c.next_position, table.c.size).where(table.c.id == list_id)
     ).first()
     return row is None or bool(row[0]) or row[1] >= row[2]
-
-
-def _allocation_statement(dialect: str) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of one allocation."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(StatusAllocation.__table__)  # type: ignore[arg-type]
-        .on_conflict_do_nothing()
-        .returning(StatusAllocation.id)
-    )
-
-
-_statements: dict[str, Insert] = {}
-
-
-def insert_allocation(
-    session: Session, list_id: uuid.UUID, index: int, credential_id: uuid.UUID, purpose: str
-) -> bool:
-    """Record that the credential holds ``index`` of the list; False if the index is taken.
-
-    The unique ``(list_id, index)`` constraint is the safety net under the counter: with the
-    keyed permutation no two positions give one index, so False means something is wrong
-    (the caller takes the next position). The statement is built once per dialect.
-    """
-    dialect = session.get_bind().dialect.name
-    stmt = _statements.get(dialect)
-    if stmt is None:
-        stmt = _statements[dialect] = _allocation_statement(dialect)
-    params = {
-        "id": uuid.uuid4(),
-        "list_id": list_id,
-        "index": index,
-        "credential_id": credential_id,
-        "purpose": purpose,
-        "created_at": utcnow(),
-    }
-    # Core execution: through the ORM, a parameter dict on an INSERT means "rows to insert".
-    return session.connection().execute(stmt, params).first() is not None
 
 
 def get_list(

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,10 +32,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.core.cache import TtlLru
 from app.core.context import AppContext
 from app.core.errors import AppError, NotFound
 from app.core.urls import issuer_did, status_list_url
+from app.hot.issuing import OPEN_LIST_HINT_SECONDS, open_lists, reservations
 from app.models import StatusList
 from app.signing_keys import service as keys
 from app.status import repository
@@ -65,15 +63,6 @@ def purposes_for(suspension: bool) -> tuple[str, ...]:
     return PURPOSES if suspension else PURPOSES[:1]
 
 
-OPEN_LIST_HINT_SECONDS = 3600.0
-"""How long a worker remembers an issuer's open lists (a memory bound: the hint is re-checked
-by every issuance that uses it, and dropped when it fails)."""
-
-_open_lists: TtlLru[uuid.UUID, tuple[tuple[str, uuid.UUID], ...]] = TtlLru(4096)
-"""issuer id -> ``(purpose, open list)`` per purpose the issuer's credentials get (which also
-says whether the issuer had suspension enabled), as last allocated from."""
-
-
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """A credential's place in one list."""
@@ -84,7 +73,7 @@ class Allocation:
 
 
 @dataclass(slots=True)
-class _Block:
+class ReservedBlock:
     """Positions ``[next, end)`` of a list reserved by this worker, and the list's permutation."""
 
     key: bytes
@@ -93,35 +82,19 @@ class _Block:
     end: int
 
 
-_blocks: dict[uuid.UUID, list[_Block]] = {}
-_blocks_lock = threading.Lock()
-
-
 def forget_reservations() -> None:
     """Drop every block this worker reserved (their positions stay unused: a gap).
 
-    Run in a forked child (it must not hand out its parent's positions), and when a unique
-    violation says a position was handed out twice.
+    Run when a unique violation says a position was handed out twice; a forked child drops
+    its copy itself (:class:`app.hot.issuing.Reservations`).
     """
-    with _blocks_lock:
-        _blocks.clear()
-
-
-def _forget_reservations_in_child() -> None:
-    """After a fork: a fresh lock (another thread of the parent may have held the old one, and
-    it would never be released in the child), then no blocks."""
-    global _blocks_lock
-    _blocks_lock = threading.Lock()
-    forget_reservations()
-
-
-os.register_at_fork(after_in_child=_forget_reservations_in_child)
+    reservations.clear()
 
 
 def _take(list_id: uuid.UUID) -> int | None:
     """The index of the next reserved position of the list in this worker, if any is left."""
-    with _blocks_lock:
-        blocks = _blocks.get(list_id)
+    with reservations.lock:
+        blocks = reservations.blocks.get(list_id)
         while blocks:
             block = blocks[0]
             if block.next < block.end:
@@ -130,15 +103,15 @@ def _take(list_id: uuid.UUID) -> int | None:
                 break
             blocks.pop(0)
         else:
-            _blocks.pop(list_id, None)
+            reservations.blocks.pop(list_id, None)
             return None
     return ob_status.permuted_index(block.key, block.size, position)
 
 
-def _block(reserved: tuple[int, int, str], count: int) -> _Block:
+def _block(reserved: tuple[int, int, str], count: int) -> ReservedBlock:
     """The block a reservation returned (``next_position`` is the value after it)."""
     end, size, key = reserved
-    return _Block(bytes.fromhex(key), size, end - count, min(end, size))
+    return ReservedBlock(bytes.fromhex(key), size, end - count, min(end, size))
 
 
 LOCKED_RETRIES_S = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032)
@@ -168,8 +141,8 @@ def _reserve_durably(engine: Engine, list_id: uuid.UUID, *, patient: bool = Fals
     if reserved is None:
         return False
     block = _block(reserved, RESERVE_BLOCK)
-    with _blocks_lock:
-        _blocks.setdefault(list_id, []).append(block)
+    with reservations.lock:
+        reservations.blocks.setdefault(list_id, []).append(block)
     return block.next < block.end
 
 
@@ -206,14 +179,14 @@ def _remember_open_lists(issuer_id: uuid.UUID, allocations: list[Allocation]) ->
     names a list that does not exist, which the next one-statement issuance finds (no block
     can be reserved in it) and drops.
     """
-    _open_lists.put(
+    open_lists.put(
         issuer_id, tuple((a.purpose, a.list_id) for a in allocations), OPEN_LIST_HINT_SECONDS
     )
 
 
 def forget_open_lists(issuer_id: uuid.UUID) -> None:
     """Drop the hint (a list it names filled up, or the issuer's setting changed)."""
-    _open_lists.discard(issuer_id)
+    open_lists.discard(issuer_id)
 
 
 def hinted_slots(session: Session, issuer_id: uuid.UUID) -> list[Allocation] | None:
@@ -226,7 +199,7 @@ def hinted_slots(session: Session, issuer_id: uuid.UUID) -> list[Allocation] | N
     without a hint or an autocommit connection, or when a hinted list is full or unknown.
     The purposes are those of the hint: the issuance statement re-checks the issuer's setting.
     """
-    hint = _open_lists.get(issuer_id)
+    hint = open_lists.get(issuer_id)
     engine = _durable_engine(session)
     if hint is None or engine is None:
         return None
@@ -294,21 +267,18 @@ def create_initial_lists(
 
 def _hinted_list(issuer_id: uuid.UUID, purpose: str) -> uuid.UUID | None:
     """The open ``purpose`` list this worker last allocated from for the issuer."""
-    return dict(_open_lists.get(issuer_id) or ()).get(purpose)
+    return dict(open_lists.get(issuer_id) or ()).get(purpose)
 
 
-def _allocate_one(
-    session: Session,
-    context: AppContext,
-    issuer_id: uuid.UUID,
-    credential_id: uuid.UUID,
-    purpose: str,
+def _take_one(
+    session: Session, context: AppContext, issuer_id: uuid.UUID, purpose: str
 ) -> Allocation:
     """The next index of the issuer's open ``purpose`` list (opening a new list when needed).
 
-    Usually one statement (the allocation row; the position comes from a reserved block).
-    A list found full is passed over; a new list is created in this transaction and its first
-    position reserved in it (other transactions cannot see the list before the commit).
+    Usually no statement at all (the position comes from a reserved block). A list found full
+    is passed over; a new list is created in this transaction and its first position reserved
+    in it (other transactions cannot see the list before the commit). The allocation row is
+    written by the issuance's writer, with the credential.
     """
     list_id = _hinted_list(issuer_id, purpose)
     for _ in range(ALLOCATION_ATTEMPTS):
@@ -317,39 +287,33 @@ def _allocate_one(
             row = row or create_list(session, context, issuer_id, purpose)
             list_id = row.id
         index = _next_index(session, list_id)
-        if index is None:  # full (or a stale hint): look the open list up
-            list_id = None
-            continue
-        if repository.insert_allocation(session, list_id, index, credential_id, purpose):
+        if index is not None:
             return Allocation(purpose, list_id, index)
-        logger.warning(
-            "status index taken despite the permutation; taking the next position",
-            extra={"list_id": str(list_id), "index": index},
-        )
+        list_id = None  # full (or a stale hint): look the open list up
     raise RuntimeError(f"no {purpose} status index could be allocated")
 
 
-def allocate(
+def take_slots(
     session: Session,
     context: AppContext,
     issuer_id: uuid.UUID,
-    credential_id: uuid.UUID,
     *,
     suspension: bool,
     remember: bool = True,
 ) -> list[Allocation]:
     """One index in a revocation list, then (``suspension``) one in a suspension list.
 
-    Always in this order (no commit). ``remember`` keeps the lists as the issuer's hint for
-    the one-statement issuance: only when ``suspension`` is the issuer's own setting.
+    Always in this order (no commit). The indexes are the caller's for good: positions come
+    from the list's counter (reserved durably in blocks, or in this transaction, when a
+    rollback returns them). ``remember`` keeps the lists as the issuer's hint for the
+    one-statement issuance: only when ``suspension`` is the issuer's own setting.
     """
-    allocations = [
-        _allocate_one(session, context, issuer_id, credential_id, purpose)
-        for purpose in purposes_for(suspension)
+    slots = [
+        _take_one(session, context, issuer_id, purpose) for purpose in purposes_for(suspension)
     ]
     if remember:
-        _remember_open_lists(issuer_id, allocations)
-    return allocations
+        _remember_open_lists(issuer_id, slots)
+    return slots
 
 
 def has_entry(session: Session, credential_id: uuid.UUID, purpose: str) -> bool:

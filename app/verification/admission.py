@@ -4,7 +4,7 @@ Anyone may ask the service to verify a credential, and verifying costs CPU (cano
 61 KB document with 1,600 blank nodes took 0.37 s) and, for a URL or a foreign issuer, waits
 on other servers. Three guards keep that from starving issuing and pages:
 
-* **A lane of its own** (:class:`app.core.lanes.BoundedLane`, ``BADGES_VERIFY_THREADS``,
+* **A lane of its own** (:class:`app.serving.lanes.BoundedLane`, ``BADGES_VERIFY_THREADS``,
   default 2): public verification — ``POST /api/v1/verify``, the ``/verify`` page and the
   fetching of a ``{"url": …}`` — runs in at most that many threads per worker, never in the
   thread pool that pages and database hops use nor in the signing lane. Two, not one, so a
@@ -31,9 +31,9 @@ from fastapi import Depends, Request
 
 from app.core.config import Settings
 from app.core.errors import AppError
-from app.core.lanes import BoundedLane, LaneFull
 from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key, network_key
 from app.core.security import API_KEY_PREFIX, require_admin, require_issuer
+from app.serving.lanes import BoundedLane, LaneFull
 from openbadges.errors import OpenBadgesError
 from openbadges.jsonld.limits import DEFAULT_LIMITS, Limits, check_structure
 from openbadges.verification.sniff import open_envelope

@@ -23,6 +23,7 @@ What is kept, and why it cannot show a wrong verdict:
   (``app.verification.service.verify_own``).
 
 Every cache here is bounded in entries (the kept lists also in bytes); memo keys are digests.
+The stores are declared in :mod:`app.hot.verification`.
 """
 
 from __future__ import annotations
@@ -33,22 +34,21 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from app.core.cache import TtlLru
+from app.hot import verification as hot
+from app.hot.verification import MAX_LIST_TTL_S, PROOF_TTL_S
 from openbadges.verification.memo import MemoKind
 
 T = TypeVar("T")
 
-MAX_LIST_TTL_S = 300.0
-"""The longest a status list's verification is reused, whatever its ``ttl`` says."""
-PROOF_TTL_S = 600.0
-"""How long a credential's proof checks are reused."""
+__all__ = ["MAX_LIST_TTL_S", "PAGE_MEMO", "PROOF_TTL_S", "PageMemo"]
 
 
 class PageMemo:
-    """Status list verifications and proof checks kept by this worker (bounded)."""
+    """Status list verifications and proof checks kept in two bounded stores."""
 
-    def __init__(self, *, lists: int = 256, proofs: int = 4096) -> None:
-        self._lists: TtlLru[bytes, Any] = TtlLru(lists)
-        self._proofs: TtlLru[bytes, Any] = TtlLru(proofs)
+    def __init__(self, *, lists: TtlLru[bytes, Any], proofs: TtlLru[bytes, Any]) -> None:
+        self._lists = lists
+        self._proofs = proofs
 
     def recall(
         self, kind: MemoKind, key: bytes, document: dict[str, Any], compute: Callable[[], T]
@@ -95,14 +95,8 @@ def _list_ttl_s(document: dict[str, Any], now: datetime | None = None) -> float:
     return ttl
 
 
-PAGE_MEMO = PageMemo()
+PAGE_MEMO = PageMemo(lists=hot.memo_list_checks, proofs=hot.memo_proof_checks)
 """The one memo of this worker (used by the credential page)."""
-
-KEPT_LIST_BYTES = 16_000_000
-"""The status list documents one worker keeps in all (a full list's document is ~22 KB)."""
-_kept_lists: TtlLru[uuid.UUID, tuple[dict[str, Any], int]] = TtlLru(
-    512, weigh=lambda hit: hit[1], max_weight=KEPT_LIST_BYTES
-)
 
 
 def kept_list(list_id: uuid.UUID) -> dict[str, Any] | None:
@@ -113,15 +107,15 @@ def kept_list(list_id: uuid.UUID) -> dict[str, Any] | None:
     when they disagree (``app.verification.service.verify_own``): a kept list may be older than
     the database's, never older than its ``ttl``.
     """
-    hit = _kept_lists.get(list_id)
+    hit = hot.kept_lists.get(list_id)
     return None if hit is None else hit[0]
 
 
 def keep_list(list_id: uuid.UUID, document: dict[str, Any], size: int) -> None:
     """Keep a list document just read from the database (``size``: its JSON length)."""
-    _kept_lists.put(list_id, (document, size), _list_ttl_s(document))
+    hot.kept_lists.put(list_id, (document, size), _list_ttl_s(document))
 
 
 def forget_lists() -> None:
     """Forget every kept list (tests)."""
-    _kept_lists.clear()
+    hot.kept_lists.clear()

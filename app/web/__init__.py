@@ -1,4 +1,5 @@
-"""What people see: the credential page, QR codes, baked badge downloads and the /verify page.
+"""What people see: the credential page, QR codes, baked badge downloads, the /verify page and
+the learner page: every HTML page of the service.
 
 ``app.main.create_app`` calls :func:`mount` when this package is present.
 """
@@ -11,9 +12,10 @@ from fastapi import FastAPI
 def mount(app: FastAPI) -> None:
     """Add the page routes (``app.web.router.router``) and HTML error pages to ``app``."""
     from app.core.problem_docs import PAGE_ERRORS
-    from app.web import error_pages, home
+    from app.web import error_pages, home, learner_router
     from app.web.router import router
 
     app.include_router(router, responses=PAGE_ERRORS)
     app.include_router(home.router)
+    app.include_router(learner_router.router)
     error_pages.install(app)

@@ -10,6 +10,8 @@ rendered page are cached, keyed on what can change the verdict:
 * a time to live of at most 60 s and at most the status lists' ``ttl``, for everything
   the key does not see (a key removed from the DID document, a list changed by hand);
 * never past the next ``validFrom`` / ``validUntil`` boundary, so expiry shows on time.
+
+The stores are declared in :mod:`app.hot.public`.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.hot import public as hot
 from app.web import i18n
-from app.web.cache import TtlLru
 from app.web.downloads import signed_payload
 from app.web.languages import languages_of
 from app.web.panel import Panel, SimpleCheck, SimpleReport, build_panel
@@ -37,19 +39,6 @@ from app.web.view import CredentialView, credential_view
 
 log = logging.getLogger(__name__)
 
-MAX_TTL_S = 60.0
-REPORT_CACHE_BYTES = 32_000_000
-"""The credentials the kept reports hold, in all (a report holds the credential it verified,
-as large as its achievement's image: ~3 KB usually, up to the request body limit)."""
-_reports: TtlLru[tuple[Any, ...], tuple[Any, datetime, int]] = TtlLru(
-    4096, weigh=lambda hit: hit[2], max_weight=REPORT_CACHE_BYTES
-)
-PAGE_CACHE_BYTES = 32_000_000
-"""The rendered pages one worker keeps in all (a page is ~12 KB; 8,192 of them ~100 MB)."""
-_pages: TtlLru[tuple[Any, ...], tuple[bytes, str]] = TtlLru(
-    8192, weigh=lambda hit: len(hit[0]), max_weight=PAGE_CACHE_BYTES
-)
-_locks: dict[tuple[Any, ...], threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
@@ -121,7 +110,8 @@ def _aware(value: datetime | None) -> datetime | None:
 def cache_ttl(request: Request, credential: Any, now: datetime) -> float:
     """How long a verdict may be reused (see the module docstring)."""
     settings = settings_of(request)
-    ttl = min(MAX_TTL_S, float(getattr(settings, "status_list_ttl_seconds", MAX_TTL_S)))
+    ceiling = hot.PAGE_MAX_TTL_S
+    ttl = min(ceiling, float(getattr(settings, "status_list_ttl_seconds", ceiling)))
     for boundary in (_aware(credential.valid_from), _aware(credential.valid_until)):
         if boundary is not None and boundary > now:
             ttl = min(ttl, (boundary - now).total_seconds())
@@ -163,28 +153,28 @@ def _verify(session: Any, credential: Any) -> Any:
 def cached_report(request: Request, session: Any, credential: Any) -> tuple[Any, datetime]:
     """The verification report of ``credential`` and when it was made (cached)."""
     key = cache_key(credential)
-    hit = _reports.get(key)
+    hit = hot.page_reports.get(key)
     if hit is not None:
         return hit[0], hit[1]
     # Single flight: when an entry expires under load, one request verifies, the rest wait.
     with _lock_for(key):
-        hit = _reports.get(key)
+        hit = hot.page_reports.get(key)
         if hit is not None:
             return hit[0], hit[1]
         now = datetime.now(UTC)
         report = _verify(session, credential)
         size = len(credential.document or "") + len(getattr(credential, "jwt", None) or "")
-        _reports.put(key, (report, now, size), cache_ttl(request, credential, now))
+        hot.page_reports.put(key, (report, now, size), cache_ttl(request, credential, now))
         return report, now
 
 
 def _lock_for(key: tuple[Any, ...]) -> threading.Lock:
     with _locks_guard:
-        lock = _locks.get(key)
+        lock = hot.page_locks.get(key)
         if lock is None:
-            if len(_locks) > 4096:  # forget idle locks; a held one stays referenced by its holder
-                _locks.clear()
-            lock = _locks[key] = threading.Lock()
+            if len(hot.page_locks) > hot.PAGE_LOCKS_MAX:  # a held lock stays with its holder
+                hot.page_locks.clear()
+            lock = hot.page_locks[key] = threading.Lock()
         return lock
 
 
@@ -249,7 +239,7 @@ def cached_page(request: Request, state: Any) -> Response | None:
     minute ago) and calls this before loading the whole row: a hit costs no document.
     """
     t = i18n.translator_for(request)
-    hit = _pages.get((*cache_key(state), t.locale))
+    hit = hot.rendered_pages.get((*cache_key(state), t.locale))
     if hit is None:
         return None
     return html_page(request, hit[0], locale=t.locale, etag=hit[1])
@@ -259,14 +249,14 @@ def render_credential_page(request: Request, session: Any, credential: Any) -> R
     """Render the human page of one stored credential (cached; see the module docstring)."""
     t = i18n.translator_for(request)
     key = (*cache_key(credential), t.locale)
-    hit = _pages.get(key)
+    hit = hot.rendered_pages.get(key)
     if hit is None:
         body, checked_at = build_page(request, session, credential, t)
         hit = (body, etag_for(body))
         now = datetime.now(UTC)
         # Live no longer than the report the page shows.
         age = (now - checked_at).total_seconds()
-        _pages.put(key, hit, cache_ttl(request, credential, now) - age)
+        hot.rendered_pages.put(key, hit, cache_ttl(request, credential, now) - age)
     return html_page(request, hit[0], locale=t.locale, etag=hit[1])
 
 
@@ -274,6 +264,6 @@ def clear_caches() -> None:
     """Forget cached reports and pages (tests; a settings change)."""
     from app.verification.memo import PAGE_MEMO
 
-    _reports.clear()
-    _pages.clear()
+    hot.page_reports.clear()
+    hot.rendered_pages.clear()
     PAGE_MEMO.clear()

@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from app.hot.public import BAKED_TTL_S, baked_badges
 from app.web import badge_image
-from app.web.cache import TtlLru
 from app.web.responses import etag_for
 from app.web.view import image_url
 from openbadges.baking import bake_png, bake_svg
@@ -86,15 +86,6 @@ def _picture_svg(name: str, image: str | None) -> str:
     return badge_image.generated_svg(name)
 
 
-BAKED_CACHE_BYTES = 16_000_000
-"""The baked files one worker keeps in all: an issuer's picture may be 2 MB, so 512 entries
-counted alone could hold a gigabyte."""
-BAKED_TTL_S = 3600.0
-_baked: TtlLru[tuple[str, str], tuple[str, BakedFile]] = TtlLru(
-    512, weigh=lambda hit: len(hit[0]) + len(hit[1].body), max_weight=BAKED_CACHE_BYTES
-)
-
-
 def _bake(kind: str, document: str, payload: str) -> BakedFile:
     name, image = _achievement(document)
     if kind == "png":
@@ -115,9 +106,9 @@ def baked_badge(credential: Any, kind: str) -> BakedFile:
     """The baked PNG or SVG of a stored credential (cached per process, bounded in bytes)."""
     payload = signed_payload(credential)
     key = (str(credential.id), kind)
-    hit = _baked.get(key)
+    hit = baked_badges.get(key)
     if hit is not None and hit[0] == payload:
         return hit[1]
     baked = _bake(kind, str(credential.document), payload)
-    _baked.put(key, (payload, baked), BAKED_TTL_S)
+    baked_badges.put(key, (payload, baked), BAKED_TTL_S)
     return baked

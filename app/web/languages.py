@@ -1,7 +1,7 @@
 """Language versions of an achievement, as a page shows them.
 
 OB 3.0 keeps ``name`` a single string, so a bilingual achievement is one Achievement per language
-linked by ``related`` entries that carry ``inLanguage`` (see :mod:`app.programs.bilingual`). The
+linked by ``related`` entries that carry ``inLanguage`` (see :mod:`app.achievements.languages`). The
 ``related`` entry names no title, so the page looks the other version up among this service's
 stored achievements (read only) — and only among the same issuer's, so a credential cannot borrow
 another issuer's wording. Versions hosted elsewhere are named by their language alone.

@@ -15,7 +15,7 @@ from typing import Literal
 
 import segno
 
-from app.web.cache import TtlLru
+from app.hot.public import QR_CACHE_TTL_S, qr_images
 
 QrKind = Literal["svg", "png"]
 MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
@@ -42,13 +42,9 @@ def _encode(url: str, kind: QrKind) -> bytes:
     return buffer.getvalue()
 
 
-_cache: TtlLru[tuple[str, str], QrImage] = TtlLru(4096)
-CACHE_TTL_S = 24 * 3600.0
-
-
 def qr_image(url: str, kind: QrKind) -> QrImage | None:
     """The cached QR code for ``url``, or ``None`` when it has not been made yet."""
-    return _cache.get((url, kind))
+    return qr_images.get((url, kind))
 
 
 def render_qr(url: str, kind: QrKind) -> QrImage:
@@ -56,5 +52,5 @@ def render_qr(url: str, kind: QrKind) -> QrImage:
     body = _encode(url, kind)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     image = QrImage(body=body, media_type=MEDIA_TYPES[kind], etag=etag)
-    _cache.put((url, kind), image, CACHE_TTL_S)
+    qr_images.put((url, kind), image, QR_CACHE_TTL_S)
     return image

@@ -17,9 +17,9 @@ from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.ratelimit import RateLimited
 from app.credentials import service as credentials
+from app.hot.public import PUBLIC_ID_TTL_S, public_urls
 from app.verification import admission
 from app.web import i18n, static, verify_page
-from app.web.cache import TtlLru
 from app.web.credential_page import credential_url
 from app.web.downloads import baked_badge
 from app.web.qr import QrKind, qr_image, render_qr
@@ -40,11 +40,6 @@ def _cached_bytes(
     return Response(body, media_type=media_type, headers=headers)
 
 
-_public_urls: TtlLru[uuid.UUID, str] = TtlLru(16_384)
-PUBLIC_ID_TTL_S = 60.0
-"""How long "this id is a public credential" is trusted without asking the database again."""
-
-
 def _load_public(request: Request, credential_id: uuid.UUID) -> Any:
     factory = request.app.state.sessionmaker
     with factory() as session:
@@ -58,18 +53,18 @@ async def _public_url(request: Request, credential_id: uuid.UUID) -> str:
     neither the database nor the thread pool. A credential hidden since is still answered for
     at most a minute, which reveals nothing: the code only holds its URL.
     """
-    url = _public_urls.get(credential_id)
+    url = public_urls.get(credential_id)
     if url is None:
         credential = await run_in_threadpool(_load_public, request, credential_id)
         url = credential_url(request, credential.id)
-        _public_urls.put(credential_id, url, PUBLIC_ID_TTL_S)
+        public_urls.put(credential_id, url, PUBLIC_ID_TTL_S)
     return url
 
 
 def qr_from_memory(request: Request, credential_id: uuid.UUID, kind: QrKind) -> Response | None:
     """The QR response when this worker has both the URL and the image at hand, else None
     (for :class:`app.credentials.shortcut.PublicReadShortcut`, which answers before routing)."""
-    url = _public_urls.get(credential_id)
+    url = public_urls.get(credential_id)
     image = None if url is None else qr_image(url, kind)
     if image is None:
         return None

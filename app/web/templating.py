@@ -17,14 +17,10 @@ from app.web.i18n import SUPPORTED
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def make_env(*extra_dirs: Path) -> Environment:
-    """An environment over ``extra_dirs`` then this package's templates, with the same settings.
-
-    Other packages (the learner page in ``app.programs``) keep their templates next to their
-    code and still extend ``base.html`` and use ``_macros.html``.
-    """
+def _make_env() -> Environment:
+    """The environment over this package's templates (every HTML page lives here)."""
     environment = Environment(
-        loader=FileSystemLoader([*extra_dirs, TEMPLATES_DIR]),
+        loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=StrictUndefined,  # a typo in a template fails the tests instead of printing ""
         trim_blocks=True,
@@ -35,7 +31,7 @@ def make_env(*extra_dirs: Path) -> Environment:
     return environment
 
 
-env = make_env()
+env = _make_env()
 
 
 def render(name: str, **context: Any) -> str:

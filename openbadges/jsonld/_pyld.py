@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
 
-from openbadges.errors import CanonicalizationError, OpenBadgesError
+from openbadges.errors import CanonicalizationError, OpenBadgesError, find_in_chain
 from openbadges.jsonld.loader import document_loader
 
 _T = TypeVar("_T")
@@ -65,22 +65,10 @@ def run_pyld(operation: Callable[[], _T]) -> _T:
     except OpenBadgesError:
         raise
     except Exception as exc:  # pyld raises JsonLdError but also bare KeyError/TypeError
-        ours = _find_our_error(exc)
+        ours = find_in_chain(exc, OpenBadgesError)
         if ours is not None:
             raise ours from exc
         raise CanonicalizationError(f"JSON-LD processing failed: {_describe(exc)}") from exc
-
-
-def _find_our_error(exc: BaseException) -> OpenBadgesError | None:
-    """Follow ``__cause__``/``__context__`` to an error of ours, if pyld wrapped one."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, OpenBadgesError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def _describe(exc: BaseException) -> str:

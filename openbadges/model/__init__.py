@@ -34,7 +34,6 @@ from openbadges.model.common import (
     type_list,
 )
 from openbadges.model.credential import AchievementCredential, Evidence, OpenBadgeCredential
-from openbadges.model.endorsement import EndorsementCredential, EndorsementSubject
 from openbadges.model.enums import (
     AchievementType,
     AlignmentTargetType,
@@ -51,7 +50,7 @@ from openbadges.model.parsing import (
     validate_credential,
     validate_model,
 )
-from openbadges.model.profile import Address, GeoCoordinates, IdentifierEntry, Profile
+from openbadges.model.profile import Address, GeoCoordinates, IdentifierEntry
 from openbadges.model.proof import AnyProof, DataIntegrityProof, Proof
 from openbadges.model.status import (
     BitstringStatusListEntry,
@@ -75,6 +74,9 @@ from openbadges.model.vc import (
     VC_V1_CONTEXT,
     VC_V2_CONTEXT,
     CredentialSchema,
+    EndorsementCredential,
+    EndorsementSubject,
+    Profile,
     RefreshService,
     TermsOfUse,
     VerifiableCredential,
@@ -144,23 +146,3 @@ __all__ = [
     "validate_credential",
     "validate_model",
 ]
-
-
-def _rebuild() -> None:
-    """Resolve the Profile ↔ EndorsementCredential cycle once every class exists."""
-    namespace = {"EndorsementCredential": EndorsementCredential, "Profile": Profile}
-    for cls in (
-        Profile,
-        Achievement,
-        AchievementSubject,
-        EndorsementCredential,
-        AchievementCredential,
-        ClrSubject,
-        ClrCredential,
-        VerifiableCredential,
-        BitstringStatusListCredential,
-    ):
-        cls.model_rebuild(_types_namespace=namespace)
-
-
-_rebuild()

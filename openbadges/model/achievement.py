@@ -5,8 +5,6 @@ OB 3.0 §B.1 ``Achievement``: https://www.imsglobal.org/spec/ob/v3p0/#achievemen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from openbadges.model.common import (
     Image,
     LanguageCode,
@@ -23,10 +21,8 @@ from openbadges.model.enums import (
     AlignmentTargetTypeValue,
     ResultTypeValue,
 )
-from openbadges.model.profile import IdentifierEntry, Profile
-
-if TYPE_CHECKING:
-    from openbadges.model.endorsement import EndorsementCredential
+from openbadges.model.profile import IdentifierEntry
+from openbadges.model.vc import EndorsementCredential, Profile
 
 __all__ = [
     "Achievement",

@@ -15,7 +15,6 @@ from pydantic import Field, StrictBool
 from openbadges.model.achievement import Achievement
 from openbadges.model.common import DateTimeZ, TypedModel, TypeValue, Uri, type_field
 from openbadges.model.credential import AchievementCredential
-from openbadges.model.endorsement import EndorsementCredential
 from openbadges.model.enums import AssociationTypeValue
 from openbadges.model.subject import IdentityObject
 from openbadges.model.vc import (
@@ -23,6 +22,7 @@ from openbadges.model.vc import (
     CLR_CONTEXT_PATTERN,
     OB_CONTEXT,
     VC_V2_CONTEXT,
+    EndorsementCredential,
     VerifiableCredential,
     context_field,
 )

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from openbadges.model.common import DateTimeZ, TypedModel, TypeValue, Uri, type_field
-from openbadges.model.endorsement import EndorsementCredential
 from openbadges.model.subject import AchievementSubject
 from openbadges.model.vc import (
     OB_CONTEXT,
     OB_CONTEXT_PATTERN,
     VC_V2_CONTEXT,
+    EndorsementCredential,
     VerifiableCredential,
     context_field,
 )

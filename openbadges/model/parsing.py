@@ -18,9 +18,13 @@ from openbadges.errors import ModelError
 from openbadges.model.clr import ClrCredential
 from openbadges.model.common import EXTRA_PROPERTY
 from openbadges.model.credential import AchievementCredential
-from openbadges.model.endorsement import EndorsementCredential
 from openbadges.model.status_credential import BitstringStatusListCredential
-from openbadges.model.vc import LEGACY_DATES, PERMISSIVE, VerifiableCredential
+from openbadges.model.vc import (
+    LEGACY_DATES,
+    PERMISSIVE,
+    EndorsementCredential,
+    VerifiableCredential,
+)
 
 __all__ = [
     "AnyCredential",

@@ -26,7 +26,7 @@ from openbadges.model.common import (
     type_field,
 )
 from openbadges.model.enums import IdentifierTypeValue, ResultStatusTypeValue
-from openbadges.model.profile import Profile
+from openbadges.model.vc import Profile
 
 __all__ = [
     "AchievementSubject",

@@ -1,10 +1,15 @@
-"""The W3C Verifiable Credential envelope shared by every credential class.
+"""The W3C Verifiable Credential envelope of every credential class, Profile, EndorsementCredential.
 
 VC Data Model 2.0 §4 (https://www.w3.org/TR/vc-data-model-2.0/#basic-concepts). Credentials in
 the VC 1.1 shape (``issuanceDate``/``expirationDate``, context ``2018/credentials/v1``) are read
 only through :func:`openbadges.model.parse_credential`, which maps the dates onto
 ``validFrom``/``validUntil`` and marks the model ``legacy``; serialising a legacy model writes the
 VC 1.1 names back, so the document round-trips unchanged.
+
+The three classes refer to each other: a credential's ``issuer`` is a Profile, a Profile's
+``endorsement`` lists EndorsementCredentials, and an EndorsementCredential is a credential. They
+are declared in this one module so that the modules of the package import each other without a
+cycle (every other credential class builds on this one).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pydantic import (
 )
 
 from openbadges.model.common import (
+    Date,
     DateTimeZ,
     Image,
     StrictTypedModel,
@@ -34,7 +40,7 @@ from openbadges.model.common import (
     _drop_empty,
     type_field,
 )
-from openbadges.model.profile import Profile
+from openbadges.model.profile import Address, IdentifierEntry
 from openbadges.model.proof import AnyProof
 from openbadges.model.status import CredentialStatus
 
@@ -49,6 +55,9 @@ __all__ = [
     "VC_V1_CONTEXT",
     "VC_V2_CONTEXT",
     "CredentialSchema",
+    "EndorsementCredential",
+    "EndorsementSubject",
+    "Profile",
     "RefreshService",
     "TermsOfUse",
     "VerifiableCredential",
@@ -108,6 +117,39 @@ class TermsOfUse(TypedModel):
 
     id: Uri | None = None
     type: TypeValue
+
+
+class Profile(TypedModel):
+    """A person or organisation: the issuer, an achievement's creator, an endorser.
+
+    OB 3.0 §B.1 ``Profile`` (https://www.imsglobal.org/spec/ob/v3p0/#profile). Required: ``id`` and ``type`` ∋ ``Profile``. The 1EdTech validator also checks the types of
+    ``otherIdentifier`` entries and ``parentOrg``, which the nested models do here.
+    """
+
+    REQUIRED_TYPES = (("Profile",),)
+
+    id: Uri
+    type: TypeValue = type_field("Profile")
+    name: str | None = None
+    url: Uri | None = None
+    phone: str | None = None
+    description: str | None = None
+    endorsement: list[EndorsementCredential] | None = None
+    endorsement_jwt: list[str] | None = None
+    image: Image | None = None
+    email: str | None = None
+    address: Address | None = None
+    other_identifier: list[IdentifierEntry] | None = None
+    official: str | None = None
+    parent_org: Profile | None = None
+    family_name: str | None = None
+    given_name: str | None = None
+    additional_name: str | None = None
+    patronymic_name: str | None = None
+    honorific_prefix: str | None = None
+    honorific_suffix: str | None = None
+    family_name_prefix: str | None = None
+    date_of_birth: Date | None = None
 
 
 class VerifiableCredential(TypedModel):
@@ -192,3 +234,37 @@ class VerifiableCredential(TypedModel):
 def _any_matches(pattern: str, contexts: list[Any]) -> bool:
     """Tell whether a string entry of ``contexts`` matches ``pattern``."""
     return any(isinstance(c, str) and re.match(pattern, c) for c in contexts)
+
+
+class EndorsementSubject(TypedModel):
+    """The endorsed thing (by ``id``) and the endorser's Markdown comment."""
+
+    REQUIRED_TYPES = (("EndorsementSubject",),)
+
+    id: Uri
+    type: TypeValue = type_field("EndorsementSubject")
+    endorsement_comment: str | None = None
+
+
+class EndorsementCredential(VerifiableCredential):
+    """A signed endorsement; verified like an OpenBadgeCredential.
+
+    OB 3.0 §B.1 ``EndorsementCredential``
+    (https://www.imsglobal.org/spec/ob/v3p0/#endorsementcredential). Required beyond the VC envelope: ``id``, ``name``, ``validFrom`` and the OB context.
+    """
+
+    REQUIRED_TYPES = (("VerifiableCredential",), ("EndorsementCredential",))
+    REQUIRED_CONTEXTS: ClassVar[tuple[str, ...]] = (OB_CONTEXT_PATTERN,)
+
+    context: list[str | dict[str, Any]] = context_field(VC_V2_CONTEXT, OB_CONTEXT)
+    id: Uri
+    type: TypeValue = type_field("VerifiableCredential", "EndorsementCredential")
+    name: str
+    valid_from: DateTimeZ
+    credential_subject: EndorsementSubject
+
+
+# Profile and VerifiableCredential name EndorsementCredential, declared last: complete them now,
+# at import, rather than on their first validation.
+Profile.model_rebuild()
+VerifiableCredential.model_rebuild()

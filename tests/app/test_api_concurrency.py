@@ -178,7 +178,7 @@ def test_an_edit_racing_the_first_issuance_waits_and_makes_a_new_version(
     from app.achievements import service as achievements
     from app.achievements.schemas import AchievementUpdate
     from app.core.security import IssuerPrincipal
-    from app.credentials import service as credentials
+    from app.credentials import issuing as credentials
     from app.credentials.schemas import CredentialIssue
     from app.models import Achievement, Credential
 

@@ -7,7 +7,9 @@ import pytest
 from app.core import fetch
 from app.core.cache import TtlLru
 from app.core.fetch import Fetched
-from app.web import credential_page, downloads
+from app.hot import public as hot_public
+from app.hot import verification as hot_verification
+from app.web import credential_page
 
 
 def test_a_weighed_cache_keeps_its_byte_budget() -> None:
@@ -30,16 +32,19 @@ def test_the_fetch_cache_holds_at_most_its_byte_budget() -> None:
     cache = fetch._new_cache(lambda: 0.0)
     for n in range(512):
         cache.put(
-            f"https://example.org/{n}", Fetched("u", "application/json", b"x" * 1_000_000), 60
+            (False, f"https://example.org/{n}"),
+            Fetched("u", "application/json", b"x" * 1_000_000),
+            60,
         )
-    assert len(cache) <= fetch.CACHE_BYTES // 1_000_000
+    assert len(cache) <= hot_verification.FETCH_CACHE_BYTES // 1_000_000
+    assert hot_verification.fetched._max_weight == hot_verification.FETCH_CACHE_BYTES
 
 
 def test_pages_and_baked_badges_are_bounded_in_bytes() -> None:
-    assert credential_page._pages._max_weight == credential_page.PAGE_CACHE_BYTES
-    assert downloads._baked._max_weight == downloads.BAKED_CACHE_BYTES
-    assert credential_page._pages._weigh is not None  # without it the budget counts nothing
-    assert downloads._baked._weigh is not None
+    assert hot_public.rendered_pages._max_weight == hot_public.PAGE_CACHE_BYTES
+    assert hot_public.baked_badges._max_weight == hot_public.BAKED_CACHE_BYTES
+    assert hot_public.rendered_pages._weigh is not None  # without it the budget counts nothing
+    assert hot_public.baked_badges._weigh is not None
 
 
 def test_published_credentials_are_bounded_in_bytes() -> None:
@@ -49,17 +54,17 @@ def test_published_credentials_are_bounded_in_bytes() -> None:
 
     from app.credentials import published
 
-    published._published.clear()
+    hot_public.published.clear()
     try:
         for _ in range(200):
             ident = uuid.uuid4()
             big = published.PublishedCredential(ident, b"x" * 1_000_000, "y" * 1_300_000)
-            published._published.put(ident, big, 60)
-        kept = list(published._published._entries.values())
+            hot_public.published.put(ident, big, 60)
+        kept = list(hot_public.published._entries.values())
         assert sum(len(v.json or b"") + len(v.jwt or "") for _, v in kept) <= 64_000_000
         assert kept, "the newest credentials are still kept"
     finally:
-        published._published.clear()
+        hot_public.published.clear()
 
 
 def test_verification_reports_of_pages_are_bounded_in_bytes(
@@ -71,7 +76,7 @@ def test_verification_reports_of_pages_are_bounded_in_bytes(
 
     monkeypatch.setattr(credential_page, "_verify", lambda _session, credential: credential)
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
-    credential_page._reports.clear()
+    hot_public.page_reports.clear()
     try:
         for _ in range(200):
             credential = SimpleNamespace(
@@ -83,11 +88,11 @@ def test_verification_reports_of_pages_are_bounded_in_bytes(
                 document="x" * 1_000_000,
             )
             credential_page.cached_report(request, None, credential)  # type: ignore[arg-type]
-        kept = [hit[0] for _, hit in credential_page._reports._entries.values()]
+        kept = [hit[0] for _, hit in hot_public.page_reports._entries.values()]
         assert sum(len(c.document) for c in kept) <= 64_000_000
         assert kept
     finally:
-        credential_page._reports.clear()
+        hot_public.page_reports.clear()
 
 
 def test_a_value_too_large_to_keep_replaces_the_old_one_all_the_same() -> None:

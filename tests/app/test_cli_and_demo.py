@@ -26,7 +26,7 @@ from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import make_sessionmaker, session_scope
 from app.core.migrations import upgrade
-from app.demo import DemoSummary, load_demo
+from app.demo.loader import DemoSummary, load_demo
 from app.main import create_app
 from app.models import Credential
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from app.core.config import Settings
 from app.core.errors import PROBLEM_MEDIA_TYPE, RETRY_AFTER_S
 from app.core.migrations import upgrade
-from app.credentials import service as credentials_service
+from app.credentials import issuing
 from app.main import create_app
 
 ADMIN = "outage-admin-" + secrets.token_urlsafe(24)
@@ -200,7 +200,7 @@ def test_an_outage_inside_the_signing_lane_is_503(
     def refused(*_args: object, **_kwargs: object) -> object:
         raise OperationalError("INSERT INTO credentials", {}, ConnectionRefusedError(111))
 
-    monkeypatch.setattr(credentials_service, "issue_credential", refused)
+    monkeypatch.setattr(issuing, "issue_credential", refused)
     response = client.post(
         "/api/v1/credentials",
         json={"achievementId": str(uuid.uuid4()), "recipient": {"email": "a@example.com"}},
@@ -223,13 +223,14 @@ def test_an_outage_while_verifying_is_503_and_no_verdict_is_kept(
     to be a 200 "not verified" report from ``POST /api/v1/verify`` and a credential page saying
     "could not be checked", kept for a minute after the database was back.
     """
+    from app.hot import verification as hot_verification
     from app.signing_keys import service as signing_keys
     from app.status import service as status_service
     from app.web import credential_page
 
     issued = issue(client, issuer, achievement["id"])
     credential_page.clear_caches()
-    signing_keys._did_documents.clear()
+    hot_verification.did_documents.clear()
 
     def refused(*_args: object, **_kwargs: object) -> object:
         raise OperationalError("SELECT FROM status_lists", {}, ConnectionRefusedError(111))

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.core import events
 from app.core.cache import TtlLru
+from app.events import KeysRotated
 from app.signing_keys import service as keys
 
 
@@ -39,10 +41,15 @@ def test_another_workers_key_rotation_applies_within_the_ttl_and_stale_credentia
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = FakeClock()
-    monkeypatch.setattr(keys, "_active_keys", TtlLru(16, clock=clock))
+    monkeypatch.setattr(keys, "active_keys", TtlLru(16, clock=clock))
     before = _method(issue(client, issuer, achievement["id"]))
     # The rotation happens "in another worker": this worker is not told.
-    monkeypatch.setattr(keys, "forget_active_keys", lambda _issuer_id: None)
+    without_forgetting = {
+        kind: handlers
+        for kind, handlers in events._subscribers.after_commit.items()
+        if kind is not KeysRotated
+    }
+    monkeypatch.setattr(events._subscribers, "after_commit", without_forgetting)
     rotated = client.post("/api/v1/keys/rotate", headers=issuer.headers)
     assert rotated.status_code == 200, rotated.text
 
@@ -120,7 +127,7 @@ def test_a_lookup_that_races_the_rotation_does_not_cache_the_retired_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An issuance in the rotating worker reads the old key just before the rotation commits and
-    stores it just after the rotation's ``forget_active_keys``: it must not be kept."""
+    stores it just after the rotation's forgetting (after its commit): it must not be kept."""
     issuer_id = uuid.UUID(issuer.id)
     lookup = keys.require_active_key
 
@@ -134,7 +141,7 @@ def test_a_lookup_that_races_the_rotation_does_not_cache_the_retired_key(
     auth_headers = issuer.headers
     with Session(engine) as session:
         before = keys.active_key(session, issuer_id, keys.DATA_INTEGRITY).verification_method
-    monkeypatch.setattr(keys, "_active_keys", TtlLru(16))
+    monkeypatch.setattr(keys, "active_keys", TtlLru(16))
     monkeypatch.setattr(keys, "require_active_key", read_then_rotation_commits)
     with Session(engine) as session:
         raced = keys.active_key(session, issuer_id, keys.DATA_INTEGRITY)

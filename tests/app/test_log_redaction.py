@@ -25,7 +25,7 @@ from uvicorn.logging import AccessFormatter
 
 from app.core.log_redaction import REDACTED, RedactSecrets, redact
 from app.core.logging import configure_logging
-from app.programs.links import make_token
+from app.learners.links import make_token
 
 TOKEN = make_token(
     "li.wei@example.edu", uuid.uuid4(), b"k" * 32, datetime.now(UTC) + timedelta(days=30)

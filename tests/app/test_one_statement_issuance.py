@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select, text
 
+from app.hot import issuing as hot_issuing
 from app.models import AuditEvent, Credential, StatusAllocation
 from app.status import service as status_service
 
@@ -244,8 +245,8 @@ def test_a_hint_naming_a_list_not_the_issuers_revocation_list_is_refused(
             "credential"
         ]["credentialStatus"]
     wrong_list = uuid.UUID(entry["statusListCredential"].rsplit("/", 1)[1])
-    status_service._open_lists.put(
-        uuid.UUID(issuer.id), (("revocation", wrong_list),), status_service.OPEN_LIST_HINT_SECONDS
+    hot_issuing.open_lists.put(
+        uuid.UUID(issuer.id), (("revocation", wrong_list),), hot_issuing.OPEN_LIST_HINT_SECONDS
     )
     issued = issue(client, issuer, achievement["id"])["credential"]["credentialStatus"]
     assert issued["statusPurpose"] == "revocation"

@@ -107,7 +107,7 @@ def test_each_worker_listens_on_its_own_socket_and_is_replaced_when_it_dies(
 
 
 def test_a_worker_holding_more_than_its_share_sheds_connections() -> None:
-    from app.core.serving import ConnectionBalance
+    from app.serving.workers import ConnectionBalance
 
     counts = [0, 0]
     heavy, light = ConnectionBalance(counts, 0), ConnectionBalance(counts, 1)
@@ -126,10 +126,10 @@ def test_responses_of_a_worker_over_its_share_say_connection_close(
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from app.core import serving
+    from app.serving import workers
 
     app = FastAPI()
-    app.add_middleware(serving.ConnectionRebalance)
+    app.add_middleware(workers.ConnectionRebalance)
 
     @app.get("/x")
     def x() -> dict[str, str]:
@@ -137,8 +137,8 @@ def test_responses_of_a_worker_over_its_share_say_connection_close(
 
     client = TestClient(app)
     assert "connection" not in client.get("/x").headers  # not under the supervisor
-    balance = serving.ConnectionBalance([3, 1], 0)
-    monkeypatch.setattr(serving, "_balance", balance)
+    balance = workers.ConnectionBalance([3, 1], 0)
+    monkeypatch.setattr(workers, "_balance", balance)
     balance.publish(3)  # share 2: one to shed
     assert client.get("/x").headers["connection"] == "close"
     assert "connection" not in client.get("/x").headers

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from app.hot import issuing as hot_issuing
 from app.status import service as status_service
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -37,8 +38,10 @@ def _child_exit_code(check_in_child: object) -> int:
 
 def _parent_block() -> uuid.UUID:
     list_id = uuid.uuid4()
-    with status_service._blocks_lock:
-        status_service._blocks[list_id] = [status_service._Block(b"k" * 16, 1024, 0, 32)]
+    with hot_issuing.reservations.lock:
+        hot_issuing.reservations.blocks[list_id] = [
+            status_service.ReservedBlock(b"k" * 16, 1024, 0, 32)
+        ]
     return list_id
 
 
@@ -56,7 +59,7 @@ def test_forking_while_another_thread_holds_the_lock_does_not_hang_the_child() -
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with status_service._blocks_lock:
+        with hot_issuing.reservations.lock:
             holding.set()
             release.wait(5)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.core.context import AppContext
 from app.core.urls import achievement_url, issuer_did
-from app.endorsements import service as endorsement_service
+from app.hot import issuing as hot_issuing
 from app.models import Issuer
 from app.verification.service import resolver_for, verify_document
 from openbadges import verify as ob_verify
@@ -181,7 +181,7 @@ def test_acceptance_clears_this_workers_embedding_cache(
     # that issuance cached "nothing to embed" for this achievement for EMBED_CACHE_SECONDS
     achievement = json.loads(first.document)["credentialSubject"]["achievement"]
     key = (achievement["id"], achievement.get("inLanguage"))
-    assert endorsement_service._embedded.get(key) == []
+    assert hot_issuing.embedded_endorsements.get(key) == []
     decide(client, rows[0]["id"], "accept", api_key(session, university))
     assert len(embedded_in(issue(session, context, university, module))) == 1
 

@@ -29,7 +29,7 @@ from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import get_session, make_engine
 from app.core.security import IssuerPrincipal
-from app.credentials import service as credentials
+from app.credentials import issuing as credentials
 from app.credentials.schemas import CredentialIssue
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate

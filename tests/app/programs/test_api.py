@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.core.context import AppContext
-from app.programs import learners
-from app.programs.schemas import LearnerLinkCreate
+from app.learners import service as learners
+from app.learners.schemas import LearnerLinkCreate
 
 
 def program_body(modules: list[Any]) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.credentials import service as credentials
+from app.demo.program import load_program_demo
 from app.models import Credential, Endorsement, ProgramLearner
 from app.programs import service
-from app.programs.demo_program import load_program_demo
 
 
 def test_demo_program_loads_once_with_mixed_progress(

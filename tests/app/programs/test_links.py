@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.learners.links import LINK, SESSION, InvalidLink, make_token, read_token
 from app.programs.identity import InvalidIdentity, normalise_learner
-from app.programs.links import LINK, SESSION, InvalidLink, make_token, read_token
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ISSUER = uuid.UUID("0b0e4a52-3f43-4d7e-9a43-000000000001")
@@ -115,12 +115,12 @@ def test_the_page_origin_is_compared_as_browsers_send_it(
 
     from starlette.requests import Request
 
-    from app.programs.learner_router import CrossOriginRefused, _check_origin
+    from app.learners.access import CrossOriginRefused, check_origin
 
     request = Request({"type": "http", "headers": [(b"origin", origin.encode())]})
     context = cast(Any, SimpleNamespace(settings=SimpleNamespace(base_url=base_url)))
     if allowed:
-        _check_origin(request, context)
+        check_origin(request, context)
     else:
         with pytest.raises(CrossOriginRefused):
-            _check_origin(request, context)
+            check_origin(request, context)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.programs.results import result_rank, threshold_rank, validate_results
+from app.achievements.results import result_rank, threshold_rank, validate_results
 
 PERCENT = {
     "id": "urn:rd:pct",

@@ -13,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from web_support import TEST_BASE, Issuer, make_app, make_settings
 
-from app.signing_keys import service as signing_keys
+from app.core.cache import TtlLru
+from app.hot import public as hot_public
+from app.hot import verification as hot_verification
 from app.verification import memo as page_memo
 from app.verification.memo import PageMemo
-from app.web import credential_page
 from openbadges.verification import pipeline
 
 HTML = {"Accept": "text/html"}
@@ -59,8 +60,8 @@ class _Counting:
 
 def _forget_pages() -> None:
     """Drop the rendered pages and reports, not the memo: the next view is a cold page."""
-    credential_page._reports.clear()
-    credential_page._pages.clear()
+    hot_public.page_reports.clear()
+    hot_public.rendered_pages.clear()
 
 
 def test_cold_pages_reuse_the_status_list_verification(
@@ -103,7 +104,7 @@ def test_a_kept_list_older_than_the_row_is_read_again(issuer: Issuer) -> None:
     achievement = issuer.achievement("Statistics")
     revoked = issuer.issue(achievement)
     assert _banner(issuer, revoked) == "verified"
-    kept = dict(page_memo._kept_lists._entries)
+    kept = dict(hot_verification.kept_lists._entries)
     issuer.change(revoked, "revoke")
     for list_id, (_expires, (document, size)) in kept.items():
         page_memo.keep_list(list_id, document, size)  # as a worker that did not revoke
@@ -120,17 +121,17 @@ def test_a_kept_did_document_without_a_new_key_does_not_fail_the_page(
     assert _banner(issuer, before) == "verified"  # keeps the issuer's DID document
     did = issuer.client.get(f"/credentials/{before}.json").json()["issuer"]["id"]
     issuer_id = uuid.UUID(did.rsplit(":", 1)[1])
-    kept = signing_keys._did_documents.get(issuer_id)
+    kept = hot_verification.did_documents.get(issuer_id)
     assert kept is not None
     rotated = issuer.client.post("/api/v1/keys/rotate", headers=issuer.headers)
     assert rotated.status_code == 200, rotated.text
-    signing_keys._did_documents.put(issuer_id, kept, 60)  # as a worker that did not rotate
+    hot_verification.did_documents.put(issuer_id, kept, 60)  # as a worker that did not rotate
     after = issuer.issue(achievement, name="Grace")
     assert _banner(issuer, after) == "verified"
 
 
 def test_the_memo_keeps_only_positive_results_and_stays_bounded() -> None:
-    memo = PageMemo(lists=2, proofs=2)
+    memo = PageMemo(lists=TtlLru(2), proofs=TtlLru(2))
     calls: list[int] = []
 
     def compute(value: Any) -> Any:
@@ -163,4 +164,4 @@ def test_the_memo_keeps_only_positive_results_and_stays_bounded() -> None:
 def test_a_list_past_its_valid_until_is_not_kept() -> None:
     assert page_memo._list_ttl_s({"validUntil": "2000-01-01T00:00:00Z"}) <= 0
     assert page_memo._list_ttl_s({"credentialSubject": {"ttl": 5000}}) == 5.0
-    assert page_memo._list_ttl_s({}) == page_memo.MAX_LIST_TTL_S
+    assert page_memo._list_ttl_s({}) == hot_verification.MAX_LIST_TTL_S

@@ -1,6 +1,6 @@
 """What the learner page (``/learners/me``) shows, built from the learner view.
 
-The JSON view (:class:`~app.programs.schemas.LearnerView`) is language-neutral; the page picks,
+The JSON view (:class:`~app.learners.schemas.LearnerView`) is language-neutral; the page picks,
 for each program and module, the name in the page language (a module is one achievement per
 language, linked by ``related``), spells the completion rule out in words, and gives every state
 an icon *and* words, so nothing is told by colour alone.
@@ -17,13 +17,14 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from app.achievements.languages import pick_language, related_versions
 from app.core.context import AppContext
 from app.core.urls import credential_url
+from app.learners.schemas import LearnerCredential, LearnerView
 from app.models import Achievement
 from app.programs import repository
-from app.programs.bilingual import pick_language, related_versions
 from app.programs.rules import CompletionRule
-from app.programs.schemas import LearnerCredential, LearnerProgress, LearnerView, ModuleProgressRead
+from app.programs.schemas import LearnerProgress, ModuleProgressRead
 from app.web.i18n import Translator
 
 STATE_ICON = {"active": "check", "revoked": "cross", "suspended": "pause", "expired": "clock"}

@@ -1,8 +1,8 @@
 """Demo data for ``badges serve --demo``: one bilingual issuer, achievements, credentials.
 
 ``load_demo`` is idempotent: issuers and achievements are found by name, credentials are issued
-with fixed Idempotency-Keys, so running it again returns the same ids. Programs extend it by
-calling their own loader with the returned summary.
+with fixed Idempotency-Keys, so running it again returns the same ids. The program demo
+(:mod:`app.demo.program`) then adds its program, partner and learner cohort.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from app.achievements.schemas import AchievementCreate
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.security import IssuerPrincipal
+from app.credentials import issuing
 from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue, RecipientIn
+from app.demo.program import load_program_demo, showcase_urls
 from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate
 from app.models import Issuer
-from app.programs.demo_program import load_program_demo, showcase_urls
 
 DEMO_ISSUER_NAME = "Northwest Applied University"
 DEMO_ACTOR = "demo"
@@ -160,7 +161,7 @@ def _demo_credentials(
             valid_from=dates.get("validFrom"),
             valid_until=dates.get("validUntil"),
         )
-        outcome = credentials.issue_credential(
+        outcome = issuing.issue_credential(
             session, context, principal, data, idempotency_key=f"demo-{state}"
         )
         result[state] = outcome.credential.id

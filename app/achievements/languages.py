@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from app.models import Achievement
+
 _ACHIEVEMENT_PATH = re.compile(r"^/achievements/([0-9a-fA-F-]{36})/v\d+$")
 
 
@@ -37,6 +39,13 @@ def related_versions(base_url: str, related: Iterable[Mapping[str, Any]]) -> dic
         if lineage is not None and isinstance(language, str):
             versions.setdefault(language, lineage)
     return versions
+
+
+def language_lineages(base_url: str, achievement: Achievement) -> set[uuid.UUID]:
+    """The achievement's lineage and those of its local language versions: the lineages under
+    which its credential counts as a program module (issuing's one-statement guard and the
+    program awards must ask about the same set)."""
+    return {achievement.lineage_id, *related_versions(base_url, achievement.related).values()}
 
 
 def related_entries(

@@ -25,6 +25,7 @@ from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.security import IssuerPrincipal
 from app.core.urls import achievement_url
+from app.credentials import issuing
 from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue
 from app.endorsements import service as endorsements
@@ -32,7 +33,8 @@ from app.endorsements.schemas import EndorsementCreate
 from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate
-from app.models import Issuer, Program
+from app.learners import links
+from app.models import Endorsement, Issuer, Program, ProgramLearner
 from app.programs import service
 from app.programs.schemas import ProgramCreate
 
@@ -313,7 +315,7 @@ def _issue_module(
         }
     )
     key = f"demo-program-{email}-{slug}"
-    return credentials.issue_credential(
+    return issuing.issue_credential(
         session, context, principal, data, idempotency_key=key
     ).credential.id
 
@@ -414,9 +416,6 @@ def showcase_urls(
     A completed learner's program credential and their learner page (a signed link valid for
     30 days, from which the CLR downloads), the partner's endorsement and profile.
     """
-    from app.models import Endorsement, ProgramLearner
-    from app.programs import links
-
     base = settings.base_url
     urls: list[tuple[str, str]] = []
     award = session.scalars(

@@ -2,7 +2,7 @@
 
 A learner has no account. The issuer asks for a link (``POST /api/v1/learners/link``) and sends
 it; the token inside proves the identity until it expires. The HMAC key is derived from the
-key-encryption key (see :mod:`app.programs.links`), so no new secret has to be configured.
+key-encryption key (see :mod:`app.learners.links`), so no new secret has to be configured.
 
 A link is scoped to the issuer that asked for it: everything here reaches only that issuer's
 credentials and programs, and another issuer's is 404 as if it did not exist. (A learner who
@@ -19,15 +19,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.core import events
 from app.core.context import AppContext
 from app.core.errors import NotFound, Unauthorized
 from app.core.urls import credential_url
-from app.credentials import published
 from app.credentials import service as credentials
+from app.events import CredentialVisibilityChanged
+from app.learners import links
+from app.learners.links import LinkClaims
+from app.learners.schemas import LearnerCredential, LearnerLink, LearnerLinkCreate, LearnerView
 from app.models import Program
-from app.programs import links, repository, service
-from app.programs.links import LinkClaims
-from app.programs.schemas import LearnerCredential, LearnerLink, LearnerLinkCreate, LearnerView
+from app.programs import repository as program_rows
+from app.programs import service as programs
 
 SESSION_SECONDS = 4 * 3600
 """How long the learner page's cookie lasts (never beyond the link): opening the link again
@@ -70,8 +73,8 @@ def create_link(
     The link shows the learner this issuer's credentials and programs only, and an issuer may
     only make links for people it has issued to.
     """
-    learner = service.parse_learner(str(data.email or data.did))
-    if not repository.learner_credentials(session, learner, issuer_id=issuer_id):
+    learner = programs.parse_learner(str(data.email or data.did))
+    if not program_rows.learner_credentials(session, learner, issuer_id=issuer_id):
         field = "$.email" if data.email else "$.did"
         raise NotFound("This issuer has issued nothing to this learner.", field=field)
     expires = (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(days=data.valid_days)
@@ -128,7 +131,9 @@ def learner_view(session: Session, context: AppContext, scope: LinkClaims) -> Le
     now = datetime.now(UTC)
     learner = scope.learner
     items = []
-    for row, lineage in repository.learner_credentials(session, learner, issuer_id=scope.issuer_id):
+    for row, lineage in program_rows.learner_credentials(
+        session, learner, issuer_id=scope.issuer_id
+    ):
         document = json.loads(row.document)
         achievement = document.get("credentialSubject", {}).get("achievement", {})
         issuer = document.get("issuer")
@@ -147,11 +152,11 @@ def learner_view(session: Session, context: AppContext, scope: LinkClaims) -> Le
                 valid_until=row.valid_until,
             )
         )
-    programs = [
-        service.learner_progress(session, context, program, learner)
-        for program in service.learner_program_rows(session, learner, issuer_id=scope.issuer_id)
+    progress = [
+        programs.learner_progress(session, context, program, learner)
+        for program in programs.learner_program_rows(session, learner, issuer_id=scope.issuer_id)
     ]
-    return LearnerView(learner=learner, credentials=items, programs=programs)
+    return LearnerView(learner=learner, credentials=items, programs=progress)
 
 
 AUDIT_ACTOR_LENGTH = 200
@@ -173,7 +178,7 @@ def set_visibility(
     """Hide (or show) one of the learner's own credentials from the link's issuer on its public
     URL; one transaction. Any other credential is 404."""
     learner = scope.learner
-    for row, _ in repository.learner_credentials(session, learner, issuer_id=scope.issuer_id):
+    for row, _ in program_rows.learner_credentials(session, learner, issuer_id=scope.issuer_id):
         if row.id == credential_id:
             row.hidden = hidden
             audit.record(
@@ -184,9 +189,10 @@ def set_visibility(
                 subject_id=row.id,
                 issuer_id=row.issuer_id,
             )
+            # After the commit this process stops serving the cached signed bytes at once
+            # (app.hot.subscribers).
+            events.record(session, CredentialVisibilityChanged(row.id, hidden=hidden))
             session.commit()
-            # After the commit: this process stops serving the cached signed bytes at once.
-            published.forget(row.id)
             return
     raise NotFound("No such credential among the learner's.")
 
@@ -194,7 +200,7 @@ def set_visibility(
 def learner_program(session: Session, scope: LinkClaims, program_id: uuid.UUID) -> Program:
     """A program of the link's issuer the learner takes part in, or 404 (no probing of other
     programs or issuers)."""
-    for program in service.learner_program_rows(session, scope.learner, issuer_id=scope.issuer_id):
+    for program in programs.learner_program_rows(session, scope.learner, issuer_id=scope.issuer_id):
         if program.id == program_id:
             return program
     raise NotFound("No such program for this learner.")

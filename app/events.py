@@ -1,0 +1,109 @@
+"""What happens to the service's data, as domain events: the vocabulary services record
+(:func:`app.core.events.record`) and subscribers react to.
+
+One module for all of them, below every domain package: the programs, the per-worker memory
+(:mod:`app.hot`) and, next, the outbox subscribe to events of several packages, and no
+package has to import another to say what happened to its own data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from app.core.events import DomainEvent
+from app.models import Achievement, Credential
+
+# --- credentials ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialIssued(DomainEvent):
+    """A credential was signed and written.
+
+    ``row`` is for in-transaction subscribers (it is the session's own object); after-commit
+    subscribers read the plain fields. ``in_statement``: written by the one-statement form,
+    whose guard established in the write's own snapshot that no program counts the
+    achievement; in-transaction subscribers that only act on program modules skip it.
+    """
+
+    credential_id: uuid.UUID
+    issuer_id: uuid.UUID
+    achievement_id: uuid.UUID
+    lineage_id: uuid.UUID
+    version: int
+    actor: str
+    in_statement: bool = False
+    row: Credential | None = field(default=None, compare=False, repr=False)
+    achievement: Achievement | None = field(default=None, compare=False, repr=False)
+    """The version it was issued from (loaded; attributes stay after the commit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialStatusChanged(DomainEvent):
+    """A credential was revoked, suspended or unsuspended (``kind``), its list re-signed."""
+
+    credential_id: uuid.UUID
+    issuer_id: uuid.UUID
+    kind: str
+    actor: str
+    row: Credential | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialVisibilityChanged(DomainEvent):
+    """The learner hid or showed a credential's public URLs."""
+
+    credential_id: uuid.UUID
+    hidden: bool
+
+
+# --- achievements -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AchievementVersioned(DomainEvent):
+    """A new version of an achievement became current (``version`` 1: it was created)."""
+
+    issuer_id: uuid.UUID
+    lineage_id: uuid.UUID
+    version: int
+
+
+# --- signing keys -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeysRotated(DomainEvent):
+    """An issuer's active signing keys were retired and replaced."""
+
+    issuer_id: uuid.UUID
+
+
+# --- endorsements -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EndorsementsRequested(DomainEvent):
+    """Endorsements were created (pending, or accepted at once when endorser owns the target)."""
+
+    endorsement_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EndorsementDecided(DomainEvent):
+    """The target's owner accepted or declined an endorsement (``decision``)."""
+
+    endorsement_id: uuid.UUID
+    decision: str
+
+
+# --- issuers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerUpdated(DomainEvent):
+    """An issuer's profile or settings changed (``suspension_changed``: its suspension setting)."""
+
+    issuer_id: uuid.UUID
+    suspension_changed: bool = False

@@ -1,0 +1,37 @@
+"""Programs react to module credentials: award on issue/unsuspension, review on revocation.
+
+In-transaction subscribers (see :mod:`app.core.events`): the award or the review commits or
+rolls back with the module credential's issuance or status change, under the learner's row
+lock (:func:`app.programs.service.on_module_credential_issued`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.core import events
+from app.core.context import context_of
+from app.events import CredentialIssued, CredentialStatusChanged
+from app.programs import service
+
+
+def _on_issued(session: Session, event: CredentialIssued) -> None:
+    # Written by the one-statement form: its guard found the achievement in no program.
+    if event.in_statement or event.row is None:
+        return
+    service.on_module_credential_issued(session, context_of(session), event.row)
+
+
+def _on_status_changed(session: Session, event: CredentialStatusChanged) -> None:
+    if event.row is None:
+        return
+    if event.kind == "revocation":
+        service.on_module_credential_revoked(session, context_of(session), event.row)
+    elif event.kind == "unsuspension":
+        service.on_module_credential_issued(session, context_of(session), event.row)
+
+
+def subscribe() -> None:
+    """Register the programs' in-transaction subscribers."""
+    events.subscribe_in_transaction(CredentialIssued, _on_issued)
+    events.subscribe_in_transaction(CredentialStatusChanged, _on_status_changed)

@@ -1,0 +1,21 @@
+"""The composition root of domain events: who reacts to what, in one place.
+
+Called by :func:`app.main.create_app`, the CLI and the test fixtures before any session
+records an event (:func:`app.core.events.record` refuses until then). Idempotent.
+"""
+
+from __future__ import annotations
+
+from app.core import events
+
+
+def subscribe_all() -> None:
+    """Install every subscriber, then allow events to be recorded."""
+    from app.credentials import issuing
+    from app.hot import subscribers as hot
+    from app.programs import subscribers as programs
+
+    issuing.subscribe()
+    programs.subscribe()
+    hot.subscribe()
+    events.mark_wired()
