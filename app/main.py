@@ -47,9 +47,10 @@ def _freeze_startup_heap() -> None:
     """Exempt what start-up built from the garbage collector's full passes (once a process).
 
     Modules, routes, contexts and the like live as long as the process; a full collection
-    scans them again and again, pausing the worker for ~90 ms each time (measured with
-    178,000 objects, every few thousand requests: straight into the p99). Frozen, they are
-    never scanned. Once per process, so test runs that start many apps do not freeze garbage.
+    scans them again each time: ~90–180 ms for the ~180,000–200,000 objects of a started
+    worker, against well under a millisecond once they are frozen (``bench/bench_gc_freeze.py``
+    prints both pauses). Once per process, so test runs that start many apps do not freeze
+    garbage.
     """
     global _heap_frozen
     if not _heap_frozen:
