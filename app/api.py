@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.achievements import public as achievements_public
 from app.achievements import router as achievements_router
 from app.api_keys import router as api_keys_router
+from app.batches import router as batches_router
 from app.core import problem_docs as errors
 from app.credentials import public as credentials_public
 from app.credentials import router as credentials_router
@@ -35,6 +36,7 @@ PUBLIC = (
 )
 API = (
     credentials_router,
+    batches_router,
     verification_router,
     issuers_router,
     api_keys_router,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -25,10 +27,12 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 issuer_app = typer.Typer(help="Issuers.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Issuer API keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
+batch_app = typer.Typer(help="Batches: issue to a cohort from a spreadsheet.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
+app.add_typer(batch_app, name="batch")
 
 
 @app.callback()
@@ -180,6 +184,103 @@ def keys_rotate(issuer: Annotated[uuid.UUID, typer.Argument(help="issuer id")]) 
             typer.echo(f"{key.purpose:15} {key.key_type:8} {key.verification_method}")
 
 
+@contextlib.contextmanager
+def _announcing_batches(settings: Settings) -> Iterator[None]:
+    """A batch this command queues is announced to ``badges worker`` processes at once, as
+    the service does (else their sweep finds it within a minute)."""
+    if not settings.uses_workers:
+        yield
+        return
+    from app.jobs.dispatch import DISPATCH
+    from app.jobs.queue import Deferrer
+
+    deferrer = Deferrer(settings.database_url)
+    DISPATCH.attach(deferrer.defer_batch)
+    try:
+        yield
+    finally:
+        DISPATCH.detach(deferrer.defer_batch)
+        deferrer.close()
+
+
+@batch_app.command("upload")
+@_reports_errors
+def batch_upload(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],
+    issuer: Annotated[uuid.UUID, typer.Option(help="issuer id")],
+    achievement: Annotated[uuid.UUID, typer.Option(help="achievement id (current version)")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate, show the first credential, create nothing")
+    ] = False,
+    proof: Annotated[Literal["data-integrity", "jwt", "both"], typer.Option()] = "data-integrity",
+    duplicates: Annotated[
+        Literal["skip", "allow", "error"],
+        typer.Option(
+            help="learners who already hold the achievement: leave out, issue again, refuse",
+        ),
+    ] = "skip",
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="issue the valid rows, record the rest failed")
+    ] = False,
+    encoding: Annotated[
+        str | None, typer.Option(help="the CSV's encoding (detected: UTF-8 or GB18030)")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="follow the batch until it is issued")
+    ] = True,
+) -> None:
+    """Validate FILE's rows as the upload API does; any problem is a table and exit 2 with
+    nothing issued. Then issue them with a progress bar (or, --dry-run, show what would be)."""
+    from app.batches import cli_view as view
+    from app.batches.schemas import BatchOptions, BatchPreview
+    from app.issuers import service as issuers
+
+    options = BatchOptions.model_validate(
+        {
+            "achievementId": achievement,
+            "proof": proof,
+            "duplicates": duplicates,
+            "skipInvalid": skip_invalid,
+            "dryRun": dry_run,
+        }
+    )
+    settings = _settings()
+    context, factory = _context_and_sessions(settings)
+    scope = session_scope(factory)  # type: ignore[arg-type]
+    with _announcing_batches(settings), scope as session:
+        issuers.get_issuer(session, issuer)
+        try:
+            result = view.create(session, context, issuer, options, file, encoding)
+        except AppError as exc:
+            if not (errors := view.row_errors(exc)):
+                raise
+            view.print_refusal(exc, errors)
+            raise typer.Exit(2) from None
+    if isinstance(result, BatchPreview):
+        view.print_preview(result)
+        raise typer.Exit(2 if view.preview_refused(result, options) else 0)
+    code = view.after_queue(factory, context, issuer, result, wait=wait)  # type: ignore[arg-type]
+    raise typer.Exit(code)
+
+
+@batch_app.command("status")
+@_reports_errors
+def batch_status(
+    batch: Annotated[uuid.UUID, typer.Argument(help="batch id")],
+    issuer: Annotated[uuid.UUID, typer.Option(help="issuer id")],
+) -> None:
+    """State, counts, times and the failed rows of BATCH."""
+    from app.batches import cli_view as view
+    from app.batches import service as batches
+
+    settings = _settings()
+    context, factory = _context_and_sessions(settings)
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        found = batches.get_batch(session, issuer, batch)
+        read = batches.to_read(context, session, found, errors=True)
+    view.print_status(read)
+
+
 def _admin_token_from_environment() -> bool:
     """True when the admin token comes from ``BADGES_ADMIN_TOKEN`` (or ``.env``), not from
     the development secrets the service generated."""
@@ -208,6 +309,9 @@ def _print_urls(settings: Settings, summary: object | None) -> None:
             (f"{state} credential", f"{base}/credentials/{cid}") for state, cid in credentials
         ]
         lines += list(getattr(summary, "showcase", []))
+        batch_id = getattr(summary, "batch_id", None)
+        if batch_id is not None:
+            lines.append(("finished batch", f"GET /api/v1/batches/{batch_id} (an issuer API key)"))
     width = max(len(label) for label, _ in lines)
     typer.echo("")
     for label, value in lines:
@@ -244,3 +348,25 @@ def serve(
             summary = load_demo(session, settings)
     _print_urls(settings, summary)
     run_server(Listen(host=host, port=port, workers=workers))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="batch jobs this process runs at once")
+    ] = 1,
+) -> None:
+    """Process queued batches (PostgreSQL): run as many as you like, on any machines."""
+    if Settings().is_sqlite:  # before any development secret is generated
+        typer.echo(
+            "error: the embedded runner processes batches inside `badges serve`; "
+            "workers need PostgreSQL",
+            err=True,
+        )
+        raise typer.Exit(2)
+    settings = _settings()
+    from app.core.logging import configure_logging
+    from app.jobs.queue import run_worker
+
+    configure_logging(settings.log_level)
+    run_worker(settings, concurrency)

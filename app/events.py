@@ -34,6 +34,8 @@ class CredentialIssued(DomainEvent):
     version: int
     actor: str
     in_statement: bool = False
+    program_award: bool = False
+    """Issued by a program for completing it (programs do not evaluate their own awards)."""
     row: Credential | None = field(default=None, compare=False, repr=False)
     achievement: Achievement | None = field(default=None, compare=False, repr=False)
     """The version it was issued from (loaded; attributes stay after the commit)."""
@@ -107,3 +109,26 @@ class IssuerUpdated(DomainEvent):
 
     issuer_id: uuid.UUID
     suspension_changed: bool = False
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchQueued(DomainEvent):
+    """A batch was created with rows to issue (after its commit a job runner is woken)."""
+
+    batch_id: uuid.UUID
+    issuer_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCompleted(DomainEvent):
+    """A batch has no pending row left (``state``: ``completed`` or ``failed``)."""
+
+    batch_id: uuid.UUID
+    issuer_id: uuid.UUID
+    state: str
+    issued: int
+    skipped: int
+    failed: int

@@ -6,6 +6,7 @@ import gc
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -21,10 +22,15 @@ from app.core.methods import StandardMethods
 from app.core.middleware import BodySizeLimitMiddleware
 from app.core.problem_docs import install_problem_docs
 from app.credentials.shortcut import PublicReadShortcut
+from app.jobs.dispatch import DISPATCH
+from app.jobs.embedded import EmbeddedRunner
 from app.serving.lanes import Lane
 from app.serving.workers import ConnectionRebalance
 from app.verification import admission
 from app.wiring import subscribe_all
+
+if TYPE_CHECKING:
+    from app.jobs.queue import Deferrer
 
 
 def _mount_web(app: FastAPI) -> None:
@@ -59,6 +65,13 @@ def _freeze_startup_heap() -> None:
         gc.freeze()
 
 
+def _deferrer(settings: Settings) -> Deferrer:
+    """The procrastinate deferral, imported only where workers process batches (PostgreSQL)."""
+    from app.jobs.queue import Deferrer
+
+    return Deferrer(settings.database_url)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application: settings, database, routers, error handlers, body limit."""
     if settings is None:
@@ -73,12 +86,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     key_reader = make_key_reader(settings.database_url)  # API-key checks on the loop (PostgreSQL)
 
+    sessions = make_sessionmaker(engine, context, autocommit_engine)
+    runner = None if settings.uses_workers else EmbeddedRunner(sessions, context)
+    if runner is not None:
+        DISPATCH.attach(runner.wake)  # batches queued by this process start at once
+    deferrer = _deferrer(settings) if settings.uses_workers else None
+    if deferrer is not None:
+        DISPATCH.attach(deferrer.defer_batch)  # `badges worker` processes take them
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if key_reader is not None:
             key_reader.bind()  # the server's event loop
         _freeze_startup_heap()  # once per worker process, after everything start-up built
+        if runner is not None:
+            runner.start()  # and work queued earlier, or left by a stopped process
         yield
+        if runner is not None:
+            DISPATCH.detach(runner.wake)
+            runner.stop()
+        if deferrer is not None:
+            DISPATCH.detach(deferrer.defer_batch)
+            deferrer.close()
         engine.dispose()
         if autocommit_engine is not None:
             autocommit_engine.dispose()
@@ -98,15 +127,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.autocommit_engine = autocommit_engine
     app.state.key_reader = key_reader
-    app.state.sessionmaker = make_sessionmaker(engine, context, autocommit_engine)
+    app.state.sessionmaker = sessions
+    app.state.job_runner = runner
     app.state.signing_lane = Lane("signing", settings.signing_threads)
     admission.install(app, settings)  # the verify lane and rate limits
     install_error_handlers(app)
     install_docs(app)
     install_problem_docs(app)
     include_routers(app, pages=_mount_web)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # First added: innermost, so every other middleware also runs for what it answers.
     app.add_middleware(PublicReadShortcut, owner=app)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/batches": settings.batch_max_bytes},  # spreadsheet uploads
+    )
     app.add_middleware(StandardMethods, owner=app)  # HEAD and OPTIONS reach the shortcut too
     app.add_middleware(ConnectionRebalance)  # last added: outermost
     return app

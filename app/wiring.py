@@ -12,10 +12,13 @@ from app.core import events
 def subscribe_all() -> None:
     """Install every subscriber, then allow events to be recorded."""
     from app.credentials import issuing
+    from app.events import BatchQueued
     from app.hot import subscribers as hot
+    from app.jobs.dispatch import DISPATCH
     from app.programs import subscribers as programs
 
-    issuing.subscribe()
-    programs.subscribe()
-    hot.subscribe()
+    issuing.subscribe()  # after commit: the issued version becomes a hint
+    programs.subscribe()  # in transaction: awards and reviews of module credentials
+    hot.subscribe()  # after commit: forget what changed
+    events.subscribe_after_commit(BatchQueued, DISPATCH.on_queued)  # wake a job runner
     events.mark_wired()

@@ -49,6 +49,9 @@ def main() -> None:
     parser.add_argument("--issue", type=int, default=100_000)
     parser.add_argument("--verify", type=int, default=20_000)
     args = parser.parse_args()
+    from app.wiring import subscribe_all
+
+    subscribe_all()  # services record domain events (app/wiring.py)
     logging.disable(logging.INFO)  # one log line per issuance would dominate the run
 
     from fastapi.testclient import TestClient

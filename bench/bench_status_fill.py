@@ -279,6 +279,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--window", type=int, default=2000, help="allocations per window")
     args = parser.parse_args()
+    from app.wiring import subscribe_all
+
+    subscribe_all()  # services record domain events (app/wiring.py)
     with tempfile.TemporaryDirectory() as data_dir:
         url = args.database_url or f"sqlite:///{data_dir}/bench_status.db"
         postgres = make_url(url).get_backend_name() == "postgresql"

@@ -15,7 +15,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     verify_authenticated_rate_per_minute: float = Field(default=600, ge=0)
     """The same for a caller with an issuer API key or the admin token (0: no limit)."""
     verify_authenticated_burst: int = Field(default=60, ge=1)
+    batch_max_rows: int = Field(default=20_000, ge=1)
+    """Data rows one batch upload (CSV, XLSX or JSON ``rows``) may hold (see :mod:`app.batches`)."""
+    batch_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1_024)
+    """Bytes one batch file may have; an XLSX's unpacked parts are bounded separately."""
+    job_runner: Literal["auto", "embedded", "procrastinate"] = "auto"
+    """Who processes batches: ``embedded`` (a thread of the service), ``procrastinate``
+    (``badges worker`` processes; PostgreSQL only); ``auto``: embedded on SQLite,
+    procrastinate on PostgreSQL (see :mod:`app.jobs`)."""
     log_level: str = "INFO"
 
     @field_validator("base_url")
@@ -85,6 +93,13 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'badges.db').as_posix()}"
         return self
+
+    @property
+    def uses_workers(self) -> bool:
+        """True when batches are processed by ``badges worker`` processes, not in-process."""
+        if self.job_runner == "auto":
+            return not self.is_sqlite
+        return self.job_runner == "procrastinate"
 
     @property
     def is_sqlite(self) -> bool:

@@ -139,6 +139,9 @@ def _deliver(events: list[DomainEvent]) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy also fires this when a savepoint is released: the root may still roll back.
+    if session.in_nested_transaction():
+        return
     events = session.info.pop(_PENDING, None)
     if events:
         _deliver(events)

@@ -37,7 +37,6 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 
 from app.core.cache import TtlLru
-from app.hot import verification as hot
 from openbadges.errors import ResolutionError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -158,7 +157,7 @@ def _new_client(transport: httpx.BaseTransport | None, timeout_s: float) -> http
 
 _CLIENTS: dict[tuple[bool, float], httpx.Client] = {}
 """The process-wide connection pools, per address policy and timeout (they hold no answers:
-the shared cache is :data:`app.hot.verification.fetched`)."""
+the service's shared cache is :data:`app.hot.verification.fetched`, passed in as ``cache``)."""
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -171,10 +170,21 @@ def _shared_client(allow_private: bool, timeout_s: float) -> httpx.Client:
         return _CLIENTS[key]
 
 
-def _new_cache(clock: Callable[[], float]) -> TtlLru[tuple[bool, str], Fetched]:
-    """A fetch cache of one fetcher, bounded like the shared one (:data:`~app.hot.verification.FETCH_CACHE_BYTES`)."""
+FETCH_TTL_S = 60.0
+"""How long a foreign answer is reused (never longer than a status list's own ``ttl``)."""
+FETCH_CACHE_BYTES = 8_000_000
+"""The bodies one fetch cache keeps in all (512 entries of up to 1 MB each would be 512 MB
+per worker, filled by whatever URLs anonymous verification requests name)."""
+
+FetchCache = TtlLru[tuple[bool, str], Fetched]
+"""``(allow_private_fetch, url)`` -> the answer: one answer is never served under another
+address policy."""
+
+
+def new_fetch_cache(clock: Callable[[], float] = time.monotonic) -> FetchCache:
+    """A fetch cache bounded in entries and in bytes (:data:`FETCH_CACHE_BYTES`)."""
     return TtlLru[tuple[bool, str], Fetched](
-        512, clock, weigh=lambda fetched: len(fetched.content), max_weight=hot.FETCH_CACHE_BYTES
+        512, clock, weigh=lambda fetched: len(fetched.content), max_weight=FETCH_CACHE_BYTES
     )
 
 
@@ -198,9 +208,10 @@ class SafeFetcher:
         transport: httpx.BaseTransport | None = None,
         resolve: Resolve = system_resolve,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        ttl_s: float = hot.FETCH_TTL_S,
+        ttl_s: float = FETCH_TTL_S,
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        cache: FetchCache | None = None,
     ) -> None:
         self.allow_private = bool(getattr(settings, "allow_private_fetch", False))
         self.max_bytes = max_bytes
@@ -208,16 +219,17 @@ class SafeFetcher:
         self._deadline_s = timeout_s * 3
         self._resolve = resolve
         self._clock = clock
-        shared = transport is None and clock is time.monotonic
-        if shared:
-            # Callers may build a fetcher per verification: the pool and cache outlive them.
+        if transport is None:
+            # Callers may build a fetcher per verification: the pool outlives them, and so
+            # does the cache they pass (the service's is declared in app.hot).
             self._client = _shared_client(self.allow_private, timeout_s)
-            self._cache = hot.fetched
             self._owns_client = False
         else:
             self._client = _new_client(transport, timeout_s)
-            self._cache = _new_cache(clock)
             self._owns_client = True
+        self._cache = (
+            cache if cache is not None and clock is time.monotonic else new_fetch_cache(clock)
+        )
 
     def close(self) -> None:
         """Release the connection pool (a no-op for the shared one)."""

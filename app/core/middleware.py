@@ -21,17 +21,20 @@ class BodyTooLarge(Exception):
 class BodySizeLimitMiddleware:
     """Refuse bodies over ``max_bytes``: by Content-Length up front, or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger = larger or {}
+        """Paths whose bodies may be larger (a batch upload), and their own limits."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.default_max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._reject(scope, send, max_bytes)
             return
         received = 0
         started = False
@@ -42,11 +45,11 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # Answer now: the framework would turn an error raised here into a 400.
                     if not started and not rejected:
                         rejected = True
-                        await self._reject(scope, send)
+                        await self._reject(scope, send, max_bytes)
                     raise BodyTooLarge
             return message
 
@@ -64,8 +67,8 @@ class BodySizeLimitMiddleware:
             if not rejected:
                 raise
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        body, headers = _html_413(scope) or self._problem(scope)
+    async def _reject(self, scope: Scope, send: Send, max_bytes: int) -> None:
+        body, headers = _html_413(scope) or self._problem(scope, max_bytes)
         await send(
             {
                 "type": "http.response.start",
@@ -75,8 +78,8 @@ class BodySizeLimitMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
-    def _problem(self, scope: Scope) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-        error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+    def _problem(self, scope: Scope, max_bytes: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        error = PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
         body = json.dumps(error.to_problem(scope.get("path"))).encode()
         return body, [(b"content-type", b"application/problem+json")]
 

@@ -81,6 +81,8 @@ class IssueRequest:
     idempotency_key: str | None = None
     request_hash: str | None = None
     suspension: bool | None = None
+    program_award: bool = False
+    """Issued by a program for completing it (programs do not react to their own awards)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,7 @@ def _subject_extras(data: CredentialIssue) -> dict[str, Any]:
     return extras
 
 
-def _in_language(
+def in_language(
     session: Session, context: AppContext, issuer_id: uuid.UUID, data: CredentialIssue
 ) -> CredentialIssue:
     """The request retargeted to the achievement's version in the learner's language.
@@ -238,20 +240,18 @@ def _sign(
     row.document = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def _prepare(
+def _parts(
     session: Session,
     context: AppContext,
-    request: IssueRequest,
+    row: Credential,
     achievement: Achievement,
-    valid_from: datetime,
+    data: CredentialIssue,
     results: list[dict[str, Any]],
     slots: Sequence[status.Allocation],
-) -> _Prepared:
-    """Assemble the credential from its facts, sign it, and shape the rows the writer takes."""
-    data = request.data
+) -> CredentialParts:
+    """What the credential says: the facts gathered for ``row``."""
     base = context.settings.base_url
-    row = _new_row(request, achievement, valid_from)
-    parts = CredentialParts(
+    return CredentialParts(
         credential_url=credential_url(base, row.id),
         issuer_profile=issuers.cached_embedded_profile(session, context, row.issuer_id),
         achievement=endorsements.with_endorsements(
@@ -267,6 +267,22 @@ def _prepare(
         evidence=[e.model_dump(by_alias=True, exclude_none=True) for e in data.evidence],
         subject_extras=_subject_extras(data),
     )
+
+
+def _prepare(
+    session: Session,
+    context: AppContext,
+    request: IssueRequest,
+    achievement: Achievement,
+    valid_from: datetime,
+    results: list[dict[str, Any]],
+    slots: Sequence[status.Allocation],
+) -> _Prepared:
+    """Assemble the credential from its facts, sign it, and shape the rows the writer takes."""
+    data = request.data
+    base = context.settings.base_url
+    row = _new_row(request, achievement, valid_from)
+    parts = _parts(session, context, row, achievement, data, results, slots)
     _sign(session, context, row, assemble_credential(parts), data.proof)
     rows = repository.IssuedRows(
         credential={name: getattr(row, name) for name in repository.CREDENTIAL_COLUMNS},
@@ -299,7 +315,9 @@ def _prepare(
     return _Prepared(row, achievement, rows)
 
 
-def _issued_event(prepared: _Prepared, actor: str, *, in_statement: bool) -> CredentialIssued:
+def _issued_event(
+    prepared: _Prepared, request: IssueRequest, *, in_statement: bool
+) -> CredentialIssued:
     row, achievement = prepared.row, prepared.achievement
     return CredentialIssued(
         credential_id=row.id,
@@ -307,8 +325,9 @@ def _issued_event(prepared: _Prepared, actor: str, *, in_statement: bool) -> Cre
         achievement_id=achievement.id,
         lineage_id=achievement.lineage_id,
         version=achievement.version,
-        actor=actor,
+        actor=request.actor,
         in_statement=in_statement,
+        program_award=request.program_award,
         row=row,
         achievement=achievement,
     )
@@ -357,7 +376,7 @@ def _issue_in_one_statement(
         if outcome.written:
             # Durable already (autocommit), or committed here when the statement joined the
             # session's transaction: either way the event's after-commit subscribers run now.
-            events.record(session, _issued_event(prepared, request.actor, in_statement=True))
+            events.record(session, _issued_event(prepared, request, in_statement=True))
             session.commit()
             return IssueOutcome(
                 prepared.row,
@@ -384,20 +403,13 @@ def issue_in_transaction(
     Fresh facts (each achievement version row-locked until the commit, status positions taken
     in this transaction), one write of all rows, then one ``CredentialIssued`` per credential,
     whose in-transaction subscribers (program awards) run before the caller commits. The
-    credentials come back in request order, attached to the session.
+    credentials come back in request order, attached to the session. A request with a
+    ``language`` must already be retargeted (:func:`in_language`) before its hash is taken.
     """
+    session.info.setdefault("context", context)  # in-transaction subscribers read it
     prepared: list[_Prepared] = []
     for request in requests:
-        data = _in_language(session, context, request.issuer_id, request.data)
-        if data is not request.data:
-            request = IssueRequest(
-                request.issuer_id,
-                request.actor,
-                data,
-                request.idempotency_key,
-                request.request_hash,
-                request.suspension,
-            )
+        data = request.data
         achievement = _current_achievement(session, request.issuer_id, data)
         keep_loaded(session, achievement)  # subscribers and the response read it by id
         valid_from = _valid_from(data)
@@ -420,8 +432,22 @@ def issue_in_transaction(
         # INSERT), so seams that look the credential up by id in this session find it.
         make_transient_to_detached(item.row)
         session.add(item.row)
-        events.record(session, _issued_event(item, request.actor, in_statement=False))
+        events.record(session, _issued_event(item, request, in_statement=False))
     return [p.row for p in prepared]
+
+
+def preview(
+    session: Session, context: AppContext, issuer_id: uuid.UUID, data: CredentialIssue
+) -> dict[str, Any]:
+    """The credential ``data`` would give, assembled and unsigned, without status entries
+    (a dry run: no position is reserved, nothing is written; the caller rolls back)."""
+    data = in_language(session, context, issuer_id, data)
+    achievement = _current_achievement(session, issuer_id, data)
+    valid_from = _valid_from(data)
+    results = _results(data, achievement)
+    request = IssueRequest(issuer_id, "preview", data)
+    row = _new_row(request, achievement, valid_from)
+    return assemble_credential(_parts(session, context, row, achievement, data, results, []))
 
 
 # --- the API entry -----------------------------------------------------------------------------
@@ -449,7 +475,7 @@ def issue_credential(
     """Issue one credential and commit; a retry with the same Idempotency-Key replays it."""
     issuer_id = principal.issuer_id
     if data.language is not None:
-        data = _in_language(session, context, issuer_id, data)
+        data = in_language(session, context, issuer_id, data)
     # Only a retry with the same key compares bodies; without a key nothing reads the digest.
     digest = request_hash(data) if idempotency_key is not None else None
     if idempotency_key is not None and digest is not None:

@@ -29,6 +29,8 @@ from app.core.db import READ_ONLY, is_postgresql, single_statement_connection
 from app.models import (
     Achievement,
     AuditEvent,
+    Batch,
+    BatchRow,
     Credential,
     Issuer,
     ProgramModule,
@@ -413,3 +415,57 @@ def achievement_version(session: Session, achievement_id: uuid.UUID) -> tuple[uu
     if row is None:  # pragma: no cover - the foreign key guarantees it
         raise LookupError(f"achievement {achievement_id} is missing")
     return row.lineage_id, row.version
+
+
+IN_CHUNK = 1_000
+"""Ids per ``IN (…)`` list: well under SQLite's bound-parameter limit on every version."""
+
+
+def lock_for_issuer(
+    session: Session, issuer_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
+) -> list[Credential]:
+    """The issuer's credentials among ``credential_ids``, row-locked in the order of their ids
+    (other issuers' ids are neither returned nor locked)."""
+    found: list[Credential] = []
+    ordered = sorted(credential_ids)
+    for start in range(0, len(ordered), IN_CHUNK):
+        stmt = (
+            select(Credential)
+            .where(
+                Credential.id.in_(ordered[start : start + IN_CHUNK]),
+                Credential.issuer_id == issuer_id,
+            )
+            .order_by(Credential.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found.extend(session.scalars(stmt))
+    return found
+
+
+def hold_achievements(session: Session, ids: set[uuid.UUID]) -> list[Achievement]:
+    """Load the achievement versions ``ids`` into the session, for the caller to hold.
+
+    In-transaction subscribers (programs) look each changed credential's achievement up by
+    id. The identity map keeps only the objects someone holds, so without this every lookup
+    queried again: 40% of a bulk revocation's time, measured on PostgreSQL.
+    """
+    return list(session.scalars(select(Achievement).where(Achievement.id.in_(ids))))
+
+
+def credentials_of_batch(
+    session: Session, issuer_id: uuid.UUID, batch_id: uuid.UUID
+) -> list[uuid.UUID] | None:
+    """The credentials a batch of this issuer issued, in row order; None when the issuer has
+    no such batch."""
+    found = session.scalar(
+        select(Batch.id).where(Batch.id == batch_id, Batch.issuer_id == issuer_id)
+    )
+    if found is None:
+        return None
+    stmt = (
+        select(BatchRow.credential_id)
+        .where(BatchRow.batch_id == batch_id, BatchRow.credential_id.is_not(None))
+        .order_by(BatchRow.number)
+    )
+    return [c for c in session.scalars(stmt) if c is not None]

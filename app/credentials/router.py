@@ -14,6 +14,9 @@ from app.core.security import IssuerAuth, IssuerPrincipal
 from app.credentials import issuing, service
 from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import (
+    BulkError,
+    BulkStatusChange,
+    BulkStatusResult,
     CredentialIssue,
     CredentialPage,
     CredentialRead,
@@ -85,6 +88,64 @@ def list_credentials(
     versions = service.achievement_versions(session, rows)
     items = [service.to_read(context, r, versions[r.achievement_id]) for r in rows]
     return CredentialPage(items=items, next_cursor=next_cursor)
+
+
+# Bulk status changes: fixed paths, declared before the ``/{credential_id}`` routes.
+@router.post("/bulk-revoke", response_model=BulkStatusResult)
+async def bulk_revoke(
+    data: BulkStatusChange,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    lane: SigningLane,
+) -> BulkStatusResult:
+    """Revoke many credentials; each status list is re-signed once and shows every change
+    when this returns. Ids the issuer cannot change are listed in ``errors``, untouched."""
+    return await lane.run(_bulk, "revocation", data, principal, session, context)
+
+
+@router.post("/bulk-suspend", response_model=BulkStatusResult)
+async def bulk_suspend(
+    data: BulkStatusChange,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    lane: SigningLane,
+) -> BulkStatusResult:
+    """Suspend many credentials (as ``bulk-revoke``)."""
+    return await lane.run(_bulk, "suspension", data, principal, session, context)
+
+
+@router.post("/bulk-unsuspend", response_model=BulkStatusResult)
+async def bulk_unsuspend(
+    data: BulkStatusChange,
+    principal: IssuerAuth,
+    session: SessionDep,
+    context: ContextDep,
+    lane: SigningLane,
+) -> BulkStatusResult:
+    """Lift the suspension of many credentials (as ``bulk-revoke``)."""
+    return await lane.run(_bulk, "unsuspension", data, principal, session, context)
+
+
+def _bulk(
+    kind: str,
+    data: BulkStatusChange,
+    principal: IssuerPrincipal,
+    session: Session,
+    context: AppContext,
+) -> BulkStatusResult:
+    """The blocking part of the bulk routes (in a signing-lane thread: it signs lists)."""
+    ids = data.credential_ids
+    if ids is None:
+        assert data.batch_id is not None  # the schema asks for one of the two
+        ids = service.credentials_of_batch(session, principal.issuer_id, data.batch_id)
+    outcome = service.change_status_many(session, context, principal, ids, kind, data.reason)
+    return BulkStatusResult(
+        changed=outcome.changed,
+        unchanged=outcome.unchanged,
+        errors=[BulkError(**error) for error in outcome.errors],
+    )
 
 
 @router.get("/{credential_id}", response_model=CredentialRead)

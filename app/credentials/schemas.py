@@ -97,6 +97,44 @@ class StatusChange(ApiModel):
     reason: Text | None = None
 
 
+BULK_LIMIT = 10_000
+"""Credential ids per bulk status change: a term's cohort of one module (issue 11), in one
+transaction whose row locks stay bounded."""
+
+
+class BulkStatusChange(ApiModel):
+    """Revoke, suspend or unsuspend many of the issuer's credentials in one call: those named
+    (``credentialIds``) or every credential a batch issued (``batchId``)."""
+
+    credential_ids: list[uuid.UUID] | None = Field(
+        default=None, min_length=1, max_length=BULK_LIMIT
+    )
+    batch_id: uuid.UUID | None = None
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> BulkStatusChange:
+        if (self.credential_ids is None) == (self.batch_id is None):
+            raise ValueError("give exactly one of credentialIds and batchId")
+        return self
+
+
+class BulkError(ReadModel):
+    """A credential a bulk change left alone, and why (``code`` as in the problem types)."""
+
+    id: str
+    code: str
+    detail: str
+
+
+class BulkStatusResult(ReadModel):
+    """Per credential of a bulk change: changed now, already so, or left alone with an error."""
+
+    changed: list[uuid.UUID]
+    unchanged: list[uuid.UUID]
+    errors: list[BulkError]
+
+
 class RecipientRead(ReadModel):
     """The recipient as stored (the name is never in the signed credential)."""
 

@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -18,12 +19,12 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.core import events
 from app.core.context import AppContext
-from app.core.errors import AppError, BadRequest, NotFound
+from app.core.errors import AppError, BadRequest, NotFound, Unprocessable
 from app.core.security import IssuerPrincipal
 from app.core.urls import credential_url
 from app.credentials import repository
 from app.credentials.repository import CredentialFilter
-from app.credentials.schemas import CredentialRead, RecipientRead
+from app.credentials.schemas import BULK_LIMIT, CredentialRead, RecipientRead
 from app.events import CredentialStatusChanged
 from app.models import Credential, StatusEvent
 from app.status import service as status
@@ -123,45 +124,168 @@ def change_status(
     row = repository.get_for_issuer(session, principal.issuer_id, credential_id, for_update=True)
     if row is None:
         raise CredentialNotFound("No such credential.")
-    if kind != "revocation" and not status.has_entry(session, row.id, "suspension"):
+    suspendable = kind == "revocation" or status.has_entry(session, row.id, "suspension")
+    if _in_effect(row, kind, suspendable=suspendable):
+        return row
+    _apply_changes(session, context, principal, [row], kind, reason)
+    session.commit()
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    """What a bulk status change did to each requested credential (in request order)."""
+
+    changed: list[uuid.UUID] = field(default_factory=list)
+    unchanged: list[uuid.UUID] = field(default_factory=list)
+    """Already in the requested state (a repeated call changes nothing)."""
+    errors: list[dict[str, str]] = field(default_factory=list)
+    """``{"id", "code", "detail"}`` per credential left alone (unknown to the issuer, revoked,
+    without a suspension entry)."""
+
+
+class BatchNotFound(NotFound):
+    """No such batch for this issuer."""
+
+
+def credentials_of_batch(
+    session: Session, issuer_id: uuid.UUID, batch_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Every credential a batch of this issuer issued (404 for another issuer's batch; a
+    batch that issued nothing yet: 422, there is nothing to change)."""
+    ids = repository.credentials_of_batch(session, issuer_id, batch_id)
+    if ids is None:
+        raise BatchNotFound("No such batch.")
+    if not ids:
+        raise Unprocessable("The batch has issued no credential.", field="$.batchId")
+    return ids
+
+
+def change_status_many(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    credential_ids: Sequence[uuid.UUID],
+    kind: str,
+    reason: str | None,
+) -> BulkOutcome:
+    """:func:`change_status` for many credentials in one transaction, each list re-signed once.
+
+    The rules are the single change's, applied per credential: one that cannot change (not
+    the issuer's, revoked, no suspension entry) is reported in ``errors`` and left untouched
+    while the others change. Rows are locked in the order of their ids, then the lists in
+    theirs, so concurrent bulk changes wait for each other instead of deadlocking. The served
+    lists show every change once this returns.
+    """
+    if not 0 < len(credential_ids) <= BULK_LIMIT:
+        raise Unprocessable(
+            f"Give between 1 and {BULK_LIMIT} credential ids.", field="$.credentialIds"
+        )
+    wanted = list(dict.fromkeys(credential_ids))
+    rows = {row.id: row for row in repository.lock_for_issuer(session, principal.issuer_id, wanted)}
+    suspendable = (
+        set(rows)
+        if kind == "revocation"
+        else status.entry_holders(session, list(rows), "suspension")
+    )
+    outcome = BulkOutcome()
+    to_change: list[Credential] = []
+    for credential_id in wanted:
+        row = rows.get(credential_id)
+        try:
+            if row is None:
+                raise CredentialNotFound("No such credential.")
+            if _in_effect(row, kind, suspendable=row.id in suspendable):
+                outcome.unchanged.append(row.id)
+            else:
+                to_change.append(row)
+        except AppError as error:
+            outcome.errors.append(
+                {"id": str(credential_id), "code": error.code, "detail": error.detail}
+            )
+    outcome.changed.extend(row.id for row in to_change)
+    if to_change:
+        _apply_changes(session, context, principal, to_change, kind, reason)
+        session.commit()
+    return outcome
+
+
+def _in_effect(row: Credential, kind: str, *, suspendable: bool) -> bool:
+    """True when ``kind`` is already in effect; raises when it cannot be made.
+
+    ``suspendable``: the credential holds a suspension entry (only asked for suspension and
+    unsuspension). The order of the checks is the API's: a credential without a suspension
+    entry is told so even when revoked.
+    """
+    if kind != "revocation" and not suspendable:
         raise status.NoStatusEntry(
             "The credential was issued without a suspension status entry (its issuer had "
             "suspension disabled: OB 3.0 allows one credentialStatus), so it cannot be "
             "suspended or unsuspended; revoke it instead."
         )
     if _already(row, kind):
-        return row
+        return True
     if row.revoked_at is not None:
         raise _RevokedConflict("The credential is revoked; revocation cannot be undone.")
-    now = datetime.now(UTC)
+    return False
+
+
+def _apply_changes(
+    session: Session,
+    context: AppContext,
+    principal: IssuerPrincipal,
+    rows: Sequence[Credential],
+    kind: str,
+    reason: str | None,
+) -> None:
+    """Make ``kind`` happen to the locked ``rows`` (no commit): one re-sign per list, then per
+    credential its state, a StatusEvent, ``CredentialStatusChanged`` (programs react to it in
+    this transaction) and an audit row.
+
+    Every row's new state is flushed before the first event: a program reviewing its award
+    after one module's revocation already sees the other modules this call revokes, so it
+    judges the award on the outcome of the whole call.
+    """
+    session.info.setdefault("context", context)  # in-transaction subscribers read it
     purpose = "revocation" if kind == "revocation" else "suspension"
-    status.set_bit(session, context, row.id, purpose, kind != "unsuspension")
-    if kind == "revocation":
-        row.revoked_at = now
-    else:
-        row.suspended_at = now if kind == "suspension" else None
-    session.add(StatusEvent(credential_id=row.id, kind=kind, reason=reason, actor=principal.actor))
-    logger.info(
-        "credential status changed",
-        extra={"credential_id": str(row.id), "kind": kind, "actor": principal.actor},
-    )
-    events.record(
-        session,
-        CredentialStatusChanged(
-            credential_id=row.id, issuer_id=row.issuer_id, kind=kind, actor=principal.actor, row=row
-        ),
-    )
-    audit.record(
-        session,
-        actor=principal.actor,
-        action=f"credential.{kind}",
-        subject_type="credential",
-        subject_id=row.id,
-        issuer_id=row.issuer_id,
-        details={"reason": reason},
-    )
-    session.commit()
-    return row
+    value = kind != "unsuspension"
+    status.set_bits(session, context, [(row.id, purpose, value) for row in rows])
+    now = datetime.now(UTC)
+    for row in rows:
+        if kind == "revocation":
+            row.revoked_at = now
+        else:
+            row.suspended_at = now if kind == "suspension" else None
+        session.add(
+            StatusEvent(credential_id=row.id, kind=kind, reason=reason, actor=principal.actor)
+        )
+    session.flush()
+    held = repository.hold_achievements(session, {row.achievement_id for row in rows})
+    for row in rows:
+        logger.info(
+            "credential status changed",
+            extra={"credential_id": str(row.id), "kind": kind, "actor": principal.actor},
+        )
+        events.record(
+            session,
+            CredentialStatusChanged(
+                credential_id=row.id,
+                issuer_id=row.issuer_id,
+                kind=kind,
+                actor=principal.actor,
+                row=row,
+            ),
+        )
+        audit.record(
+            session,
+            actor=principal.actor,
+            action=f"credential.{kind}",
+            subject_type="credential",
+            subject_id=row.id,
+            issuer_id=row.issuer_id,
+            details={"reason": reason},
+        )
+    del held  # kept alive until every event was delivered
 
 
 class _RevokedConflict(AppError):

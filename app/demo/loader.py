@@ -21,6 +21,7 @@ from app.core.security import IssuerPrincipal
 from app.credentials import issuing
 from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue, RecipientIn
+from app.demo.cohort import load_cohort_demo
 from app.demo.program import load_program_demo, showcase_urls
 from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
@@ -39,6 +40,7 @@ class DemoSummary:
     achievements: dict[str, uuid.UUID] = field(default_factory=dict)
     credentials: dict[str, uuid.UUID] = field(default_factory=dict)
     program_id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None
     showcase: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -178,6 +180,9 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
     summary = DemoSummary(issuer_id=issuer.id)
     summary.achievements = _demo_achievements(session, issuer.id)
     summary.credentials = _demo_credentials(session, context, principal, summary.achievements)
+    summary.batch_id = load_cohort_demo(
+        session, context, principal, summary.achievements["data-analysis"]
+    )
     program = load_program_demo(session, settings)
     summary.program_id = program.program_id
     summary.showcase = showcase_urls(session, settings, program)

@@ -3,6 +3,15 @@
 What a stranger can fetch without credentials is answered from memory where the answer cannot
 mislead: signed bytes never change (only visibility does, for a few seconds in other workers),
 and the page's verdict is keyed on the columns that change it.
+
+Who reads what: a request reaches these stores only through
+``app.credentials.public_reads.answer``, the same code for the pre-routing shortcut (memory
+only) and for the routes (which fill a miss from the database). Through it, ``published`` and
+``public_states`` are read by ``app.credentials.published`` (``cached``/``load``,
+``cached_state``/``public_state``), ``rendered_pages``, ``page_reports`` and ``page_locks`` by
+``app.web.credential_page`` (``cached_page``, ``render_credential_page``), ``qr_images`` by
+``app.web.qr`` and ``public_urls`` by ``public_reads`` itself. ``baked_badges`` is the badge
+download routes' own (``app.web.downloads``); the shortcut does not serve them.
 """
 
 from __future__ import annotations

@@ -8,14 +8,12 @@ a page say "verified" for a credential that is not.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.cache import TtlLru
+from app.core.fetch import FETCH_TTL_S, FetchCache, new_fetch_cache
 from app.events import KeysRotated
 from app.hot.registry import declare
-
-if TYPE_CHECKING:
-    from app.core.fetch import Fetched
 
 MAX_LIST_TTL_S = 300.0
 """The longest a status list's verification is reused, whatever its ``ttl`` says."""
@@ -69,14 +67,8 @@ did_documents: TtlLru[uuid.UUID, dict[str, Any]] = declare(
     "without reuse before showing anything but verified",
 )
 
-FETCH_TTL_S = 60.0
-"""How long a foreign answer is reused (never longer than a status list's own ``ttl``)."""
-FETCH_CACHE_BYTES = 8_000_000
-"""The bodies one fetch cache keeps in all (512 entries of up to 1 MB each would be 512 MB
-per worker, filled by whatever URLs anonymous verification requests name)."""
-
-fetched: TtlLru[tuple[bool, str], Fetched] = declare(
-    TtlLru(512, weigh=lambda hit: len(hit.content), max_weight=FETCH_CACHE_BYTES),
+fetched: FetchCache = declare(
+    new_fetch_cache(),
     name="foreign fetches",
     ttl_s=FETCH_TTL_S,
     why_no_event="foreign documents: no event of ours says when they change",

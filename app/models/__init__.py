@@ -4,6 +4,7 @@ from app.models.achievement import Achievement
 from app.models.api_key import ApiKey
 from app.models.audit_event import AuditEvent
 from app.models.base import Base, utcnow
+from app.models.batch import Batch, BatchRow
 from app.models.credential import Credential
 from app.models.endorsement import Endorsement
 from app.models.issuer import Issuer
@@ -18,6 +19,8 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Batch",
+    "BatchRow",
     "Credential",
     "Endorsement",
     "Issuer",

@@ -33,3 +33,7 @@ API_KEY_NAME = 200
 """api_keys.name: the label given when creating a key."""
 IDEMPOTENCY_KEY = 255
 """credentials.idempotency_key: the ``Idempotency-Key`` request header."""
+ROW_KEY = 200
+"""batch_rows.row_key: a spreadsheet row's ``rowKey`` (its idempotency key within the batch)."""
+FILE_NAME = 255
+"""batches.source_name: the uploaded file's name, as shown in lists."""

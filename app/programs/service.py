@@ -457,6 +457,7 @@ def _issue_program_credential(
         idempotency_key=key,
         request_hash=issuing.request_hash(data),
         suspension=True if program.on_module_revoked == "suspend" else None,
+        program_award=True,
     )
     (credential,) = issuing.issue_in_transaction(session, context, [request])
     return credential

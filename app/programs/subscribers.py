@@ -17,7 +17,8 @@ from app.programs import service
 
 def _on_issued(session: Session, event: CredentialIssued) -> None:
     # Written by the one-statement form: its guard found the achievement in no program.
-    if event.in_statement or event.row is None:
+    # A program's own award completes nothing further (as before the events).
+    if event.in_statement or event.program_award or event.row is None:
         return
     service.on_module_credential_issued(session, context_of(session), event.row)
 

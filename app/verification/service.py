@@ -22,6 +22,7 @@ from app.core.errors import NotFound, Unprocessable
 from app.core.fetch import SafeFetcher
 from app.credentials import service as credentials
 from app.endorsements import service as endorsements
+from app.hot import verification as hot_verification
 from app.verification.admission import check_input_limits
 from app.verification.memo import PAGE_MEMO
 from app.verification.resolver import DatabaseResolver, own_public_path
@@ -51,7 +52,7 @@ def _safe_fetcher(context: AppContext) -> Resolver | None:
         if exc.name != "app.core.fetch":
             raise
         return None
-    fetcher: Resolver = module.SafeFetcher(context.settings)
+    fetcher: Resolver = module.SafeFetcher(context.settings, cache=hot_verification.fetched)
     return fetcher
 
 
@@ -150,7 +151,8 @@ def fetch_for_verification(session: Session, url: str) -> bytes | str | dict[str
     try:
         if path is not None:
             return _own_document(session, context, url, path)
-        fetched = SafeFetcher(context.settings).fetch(url.split("#", 1)[0], accept=FETCH_ACCEPT)
+        fetcher = SafeFetcher(context.settings, cache=hot_verification.fetched)
+        fetched = fetcher.fetch(url.split("#", 1)[0], accept=FETCH_ACCEPT)
     except ResolutionError as exc:
         raise UrlNotFetched(exc.message) from exc
     except NotFound as exc:

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import segno
+from fastapi import Request
+from fastapi.responses import Response
 
 from app.hot.public import QR_CACHE_TTL_S, qr_images
+from app.web.responses import IMMUTABLE, cached_bytes
 
 QrKind = Literal["svg", "png"]
 MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
@@ -54,3 +57,8 @@ def render_qr(url: str, kind: QrKind) -> QrImage:
     image = QrImage(body=body, media_type=MEDIA_TYPES[kind], etag=etag)
     qr_images.put((url, kind), image, QR_CACHE_TTL_S)
     return image
+
+
+def qr_response(request: Request, image: QrImage) -> Response:
+    """The image (or 304), cacheable for ever: a URL's QR code never changes."""
+    return cached_bytes(request, image.body, image.media_type, image.etag, IMMUTABLE)

@@ -19,6 +19,8 @@ CSP = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""Cache-Control of what a URL names for ever (QR codes, content-hashed assets)."""
 
 
 def etag_for(body: bytes) -> str:
@@ -30,6 +32,17 @@ def not_modified(request: Request, etag: str) -> bool:
     """True when the client already holds this exact representation."""
     header = request.headers.get("if-none-match", "")
     return etag in (tag.strip() for tag in header.split(","))
+
+
+def cached_bytes(
+    request: Request, body: bytes, media_type: str, etag: str, cache_control: str, **extra: str
+) -> Response:
+    """A non-HTML body (or 304) with its strong ETag and caching headers, plus ``extra``."""
+    headers = {"ETag": etag, "Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
+    headers |= extra
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def html_page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,8 +60,16 @@ def world(app: FastAPI) -> World:
         for h in (b.headers, b.headers)
     ]
     assert all(e.status_code == 201 for e in endorsements), endorsements[0].text
+    batch = client.post(
+        "/api/v1/batches",
+        json={"achievementId": achievement["id"], "rows": [{"email": "cohort@example.org"}]},
+        headers=a.headers,
+    )
+    assert batch.status_code == 202, batch.text
+    wait_for_batch(client, a, batch.json()["id"])
     ids = {
         "issuer": a.id,
+        "batch": batch.json()["id"],
         "achievement": achievement["id"],
         "credential": credential["id"],
         "key": spare_key,
@@ -81,8 +91,27 @@ def program_body(modules: list[str]) -> dict[str, Any]:
     }
 
 
+def wait_for_batch(client: TestClient, issuer: IssuerHandle, batch_id: str) -> None:
+    """Until the batch has finished (the embedded runner issues it in the background)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/v1/batches/{batch_id}", headers=issuer.headers).json()["state"]
+        if state in ("completed", "failed"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"batch {batch_id} did not finish")
+
+
+def batch_body(world: World) -> dict[str, Any]:
+    return {"achievementId": world.ids["achievement"], "rows": [{"email": "m@example.org"}]}
+
+
 def endorsement_body(achievement_id: str) -> dict[str, Any]:
     return {"targetType": "achievement", "targetId": achievement_id, "comment": {"en": "Good."}}
+
+
+def bulk_body(world: World) -> dict[str, Any]:
+    return {"credentialIds": [world.ids["credential"]], "reason": "matrix"}
 
 
 ALL = ("admin", "issuer_a", "issuer_b", "anonymous")
@@ -130,7 +159,39 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/api/v1/credentials/{credential}", None, ISSUER_OWNED),
     ("POST", "/api/v1/credentials/{credential}/suspend", None, ISSUER_OWNED),
     ("POST", "/api/v1/credentials/{credential}/unsuspend", None, ISSUER_OWNED),
+    # bulk changes answer 200 with a per-id "not_found" error for ids of another issuer
+    ("POST", "/api/v1/credentials/bulk-suspend", bulk_body, ISSUER_COLLECTION),
+    ("POST", "/api/v1/credentials/bulk-unsuspend", bulk_body, ISSUER_COLLECTION),
     ("POST", "/api/v1/credentials/{credential}/revoke", None, ISSUER_OWNED),
+    ("POST", "/api/v1/credentials/bulk-revoke", bulk_body, ISSUER_COLLECTION),
+    # batches (issue 11): another issuer's achievement is a 422 naming it, its batch a 404
+    (
+        "GET",
+        "/api/v1/batches/template.csv?achievementId={achievement}",
+        None,
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    (
+        "GET",
+        "/api/v1/batches/template.xlsx?achievementId={achievement}",
+        None,
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    (
+        "POST",
+        "/api/v1/batches",
+        batch_body,
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    ("GET", "/api/v1/batches", None, ISSUER_COLLECTION),
+    ("GET", "/api/v1/batches/{batch}", None, ISSUER_OWNED),
+    ("GET", "/api/v1/batches/{batch}/results.csv", None, ISSUER_OWNED),
+    (
+        "POST",
+        "/api/v1/batches/{batch}/cancel",
+        None,
+        {"admin": UNAUTH, "issuer_a": 409, "issuer_b": HIDDEN, "anonymous": UNAUTH},
+    ),
     ("GET", "/api/v1/keys", None, ISSUER_COLLECTION),
     ("POST", "/api/v1/keys/rotate", None, ISSUER_COLLECTION),
     ("GET", "/issuers/{issuer}", None, PUBLIC),
@@ -214,6 +275,7 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/", None, PUBLIC),
     ("GET", "/docs", None, PUBLIC),
     ("GET", "/redoc", None, PUBLIC),
+    ("GET", "/docs/oauth2-redirect", None, PUBLIC),
     ("GET", "/static/docs/swagger-ui.css", None, PUBLIC),
     ("OPTIONS", "/api/v1/credentials/{credential}", None, PUBLIC),
     ("HEAD", "/credentials/{credential}.json", None, PUBLIC),
@@ -239,6 +301,25 @@ def test_authorization_matrix(
     else:
         assert response.status_code == expected, (who, url, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def _route_shape(path: str) -> str:
+    """``/api/v1/batches/{batch}/cancel`` and ``…/{batch_id}/cancel`` alike; no query."""
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?", 1)[0])
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    """A new route must say who may call it: add it to CASES."""
+    covered = {(method, _route_shape(path)) for method, path, _, _ in CASES}
+    routes = {
+        (method, _route_shape(route.path))
+        for route in app.routes
+        for method in getattr(route, "methods", None) or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    # Parameter names differ ("{credential}.json" vs "{credential_id}.json"): compare shapes.
+    missing = sorted(f"{m} {p}" for m, p in routes - covered if not p.startswith("/static/"))
+    assert missing == []
 
 
 def test_issuer_b_lists_none_of_a(world: World) -> None:

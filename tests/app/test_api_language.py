@@ -79,3 +79,69 @@ def test_a_language_without_a_version_is_refused_naming_the_field(
         headers=issuer.headers,
     )
     assert bad_tag.status_code == 422
+
+
+def test_a_one_way_related_version_is_issued_in_the_learners_language(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """Only the English version names the French one: the request is retargeted once, from the
+    achievement the caller named (the French version need not link back)."""
+    issuer = make_issuer(client, admin_headers)
+    french = make_achievement(client, issuer, name="Post-édition")
+    english = make_achievement(
+        client,
+        issuer,
+        name="Post-editing",
+        inLanguage="en",
+        related=[{"id": french["url"], "inLanguage": "fr"}],
+    )
+    response = client.post(
+        "/api/v1/credentials",
+        json={
+            "achievementId": english["id"],
+            "recipient": {"email": "a@example.org"},
+            "language": "fr",
+        },
+        headers=issuer.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["achievementId"] == french["id"]
+
+
+def test_the_language_is_matched_among_the_named_achievements_versions_only(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """fr-CA among English's versions {en, fr} picks fr (same primary subtag), even when fr
+    itself names a fr-CA version: the chosen version is not retargeted again."""
+    issuer = make_issuer(client, admin_headers)
+    quebec = make_achievement(client, issuer, name="Post-édition (Québec)", inLanguage="fr-CA")
+    french = make_achievement(client, issuer, name="Post-édition", inLanguage="fr")
+    english = make_achievement(
+        client,
+        issuer,
+        name="Post-editing",
+        inLanguage="en",
+        related=[{"id": french["url"], "inLanguage": "fr"}],
+    )
+    linked = client.patch(
+        f"/api/v1/achievements/{french['id']}",
+        json={
+            "related": [
+                {"id": english["url"], "inLanguage": "en"},
+                {"id": quebec["url"], "inLanguage": "fr-CA"},
+            ]
+        },
+        headers=issuer.headers,
+    )
+    assert linked.status_code == 200, linked.text
+    response = client.post(
+        "/api/v1/credentials",
+        json={
+            "achievementId": english["id"],
+            "recipient": {"email": "a@example.org"},
+            "language": "fr-CA",
+        },
+        headers=issuer.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["achievementId"] == french["id"]

@@ -29,15 +29,15 @@ def test_a_weighed_cache_keeps_its_byte_budget() -> None:
 
 
 def test_the_fetch_cache_holds_at_most_its_byte_budget() -> None:
-    cache = fetch._new_cache(lambda: 0.0)
+    cache = fetch.new_fetch_cache(lambda: 0.0)
     for n in range(512):
         cache.put(
             (False, f"https://example.org/{n}"),
             Fetched("u", "application/json", b"x" * 1_000_000),
             60,
         )
-    assert len(cache) <= hot_verification.FETCH_CACHE_BYTES // 1_000_000
-    assert hot_verification.fetched._max_weight == hot_verification.FETCH_CACHE_BYTES
+    assert len(cache) <= fetch.FETCH_CACHE_BYTES // 1_000_000
+    assert hot_verification.fetched._max_weight == fetch.FETCH_CACHE_BYTES
 
 
 def test_pages_and_baked_badges_are_bounded_in_bytes() -> None:

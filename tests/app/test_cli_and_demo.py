@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import _print_urls
@@ -28,7 +29,7 @@ from app.core.db import make_sessionmaker, session_scope
 from app.core.migrations import upgrade
 from app.demo.loader import DemoSummary, load_demo
 from app.main import create_app
-from app.models import Credential
+from app.models import Batch, BatchRow, Credential
 
 BASE = "https://demo.badges.test"
 
@@ -186,3 +187,24 @@ def test_cli_bad_input_is_one_line_naming_the_field(cli_env: dict[str, str]) -> 
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert expected in result.output
         assert "Traceback" not in result.output
+
+
+def test_the_demo_shows_a_finished_batch_from_a_gb18030_file(
+    demo: tuple[Settings, TestClient, DemoSummary],
+) -> None:
+    settings, _, summary = demo
+    assert summary.batch_id is not None
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            batch = session.get(Batch, summary.batch_id)
+            assert batch is not None
+            assert (batch.state, batch.issued, batch.total) == ("completed", 6, 6)
+            names = session.scalars(
+                select(Credential.recipient_name)
+                .join(BatchRow, BatchRow.credential_id == Credential.id)
+                .where(BatchRow.batch_id == batch.id)
+            ).all()
+    finally:
+        engine.dispose()
+    assert "王芳 Wang Fang" in names  # read from GB18030 as a Chinese-locale Excel saves it

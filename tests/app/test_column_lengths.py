@@ -238,6 +238,8 @@ def test_a_3000_character_email_in_a_learner_path_is_a_422(world: World) -> None
 
 
 API_COLUMNS = {
+    "batch_rows.row_key": lengths.ROW_KEY,
+    "batches.source_name": lengths.FILE_NAME,
     "issuers.default_language": lengths.LANGUAGE_TAG,
     "issuers.url": lengths.URL,
     "issuers.email": lengths.EMAIL,
@@ -259,6 +261,12 @@ API_COLUMNS = {
 """Columns that API input lands in, each tested above (or through its shared type)."""
 
 SERVICE_COLUMNS = {
+    "batches.state": "queued, running, completed, failed, cancelled",
+    "batches.proof": "data-integrity, jwt, both",
+    "batches.duplicates": "skip, allow, error",
+    "batches.actor": "the API key's or the CLI's actor name",
+    "batch_rows.state": "pending, issued, skipped, failed, cancelled",
+    "batch_rows.lease_owner": "a worker's generated id",
     "api_keys.prefix": "generated token prefix",
     "api_keys.token_hash": "sha256 hex",
     "audit_events.actor": "admin, cli, api-key:<prefix>, learner:<learner or its digest>",

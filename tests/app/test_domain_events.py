@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core import events
 from app.core.errors import Conflict
+from app.core.security import IssuerPrincipal
 from app.credentials import issuing
 from app.credentials.schemas import CredentialIssue
 from app.events import CredentialIssued
@@ -207,3 +208,33 @@ def test_a_batch_is_written_in_one_transaction_with_one_event_per_credential(
             )
         )
         assert audited == 5
+
+
+def test_releasing_a_savepoint_delivers_nothing_before_the_root_commits(app: FastAPI) -> None:
+    """SQLAlchemy fires ``after_commit`` for a released savepoint too; the root may still roll
+    back, so the events wait for it."""
+    with _session(app) as session:
+        session.connection()
+        events.record(session, Pinged(10))
+        with session.begin_nested():
+            pass
+        assert delivered == []
+        session.rollback()
+    assert delivered == []
+
+
+def test_issuing_through_a_session_without_the_apps_info_works(
+    app: FastAPI, issuer: IssuerHandle, achievement: dict[str, Any]
+) -> None:
+    """The pipeline is handed its context: a plain session (a script's, a test's) need not
+    carry it for the in-transaction subscribers."""
+    principal = IssuerPrincipal(
+        issuer_id=uuid.UUID(issuer.id), api_key_id=uuid.uuid4(), actor="script"
+    )
+    data = CredentialIssue.model_validate(
+        {"achievementId": achievement["id"], "recipient": {"email": "a@example.org"}}
+    )
+    with Session(app.state.engine) as session:
+        outcome = issuing.issue_credential(session, app.state.context, principal, data)
+        assert not outcome.replayed
+        assert session.get(Credential, outcome.credential.id) is not None

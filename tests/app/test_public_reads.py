@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from api_support import (
     IssuerHandle,
@@ -15,8 +17,10 @@ from api_support import (
     status_entries,
 )
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from app.core.config import Settings
+from app.credentials.shortcut import PublicReadShortcut
 from app.main import create_app
 from app.verification.resolver import own_path
 from openbadges.status_list import read_status
@@ -147,37 +151,110 @@ def test_revocation_shows_at_once_on_the_page_the_status_list_and_the_api(
     assert read["status"] == "revoked"
 
 
+def _shortcut(app: Any, path: str, accept: str) -> httpx.Response | None:
+    """What :class:`PublicReadShortcut` sends for ``GET path``, or None when it calls the app."""
+    sent: list[Message] = []
+    passed: list[Scope] = []
+
+    async def routes(scope: Scope, receive: Receive, send: Send) -> None:
+        passed.append(scope)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(b"accept", accept.encode()), (b"accept-language", b"en")]
+    scope = {"type": "http", "method": "GET", "path": path, "headers": headers, "query_string": b""}
+    asyncio.run(PublicReadShortcut(routes, owner=app)(scope, receive, send))
+    if passed:
+        return None
+    start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
+    return httpx.Response(start["status"], headers=start["headers"], content=body)
+
+
 def test_warm_public_reads_are_answered_before_routing_exactly_as_the_routes_answer(
     client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
 ) -> None:
-    from starlette.requests import Request
-
-    from app.credentials.public import from_memory
-
     ident = issue(client, issuer, achievement["id"])["id"]
+    path = f"/credentials/{ident}"
 
-    def request(accept: str) -> Request:
-        headers = [(b"accept", accept.encode()), (b"accept-language", b"en")]
-        scope = {"type": "http", "method": "GET", "headers": headers, "query_string": b""}
-        return Request({**scope, "app": client.app})
-
-    assert from_memory(request("text/html"), ident, None) is None  # nothing read yet
-    routed = client.get(f"/credentials/{ident}", headers=HTML)
-    routed_json = client.get(f"/credentials/{ident}.json")
-    page = from_memory(request("text/html"), ident, None)
-    signed = from_memory(request("*/*"), ident, ".json")
+    assert _shortcut(client.app, path, "text/html") is None  # nothing read yet
+    routed = client.get(path, headers=HTML)
+    routed_json = client.get(f"{path}.json")
+    page = _shortcut(client.app, path, "text/html")
+    signed = _shortcut(client.app, f"{path}.json", "*/*")
     assert page is not None
     assert signed is not None
-    assert (page.body, page.headers["etag"]) == (routed.content, routed.headers["etag"])
-    assert signed.body == routed_json.content
-    assert from_memory(request("*/*"), ident, ".jwt") is None  # a DI-only credential
-    assert from_memory(request("text/html"), "not-a-uuid", None) is None
-    assert from_memory(request("*/*"), ident, "/qr.svg") is None
-    routed_qr = client.get(f"/credentials/{ident}/qr.svg")
-    qr = from_memory(request("*/*"), ident, "/qr.svg")
+    assert (page.content, page.headers["etag"]) == (routed.content, routed.headers["etag"])
+    assert signed.content == routed_json.content
+    assert _shortcut(client.app, f"{path}.jwt", "*/*") is None  # a DI-only credential
+    assert _shortcut(client.app, "/credentials/not-a-uuid", "text/html") is None
+    assert _shortcut(client.app, f"{path}/qr.svg", "*/*") is None
+    routed_qr = client.get(f"{path}/qr.svg")
+    qr = _shortcut(client.app, f"{path}/qr.svg", "*/*")
     assert qr is not None
-    assert (qr.body, qr.headers["etag"]) == (routed_qr.content, routed_qr.headers["etag"])
-    assert client.get(f"/credentials/{ident}", headers=HTML).content == routed.content
+    assert (qr.content, qr.headers["etag"]) == (routed_qr.content, routed_qr.headers["etag"])
+    assert client.get(path, headers=HTML).content == routed.content
+
+
+@pytest.fixture
+def warm(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any]
+) -> tuple[str, httpx.Response]:
+    """A DI credential whose signed forms this worker holds in memory, and its ``.json``."""
+    ident = issue(client, issuer, achievement["id"])["id"]
+    signed = client.get(f"/credentials/{ident}.json")
+    assert signed.status_code == 200
+    return ident, signed
+
+
+def test_a_shortcut_hit_passes_through_every_other_middleware(
+    client: TestClient, warm: tuple[str, httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.credentials import public
+    from app.serving import workers
+
+    ident, signed = warm
+    url = f"/credentials/{ident}.json"
+
+    async def no_routes(*args: Any) -> None:
+        raise AssertionError("a warm read reached the routes")
+
+    monkeypatch.setattr(public, "respond", no_routes)
+    assert client.get(url).content == signed.content  # answered by the shortcut
+    # The body limit runs first: a declared body over it is a 413, even for a cached read.
+    too_big = client.get(url, headers={"Content-Length": "64001"})
+    assert too_big.status_code == 413
+    # HEAD (StandardMethods) and connection rebalancing wrap what the shortcut answers.
+    balance = workers.ConnectionBalance([3, 1], 0)
+    monkeypatch.setattr(workers, "_balance", balance)
+    balance.publish(3)  # one connection over its share: the next response says close
+    head = client.head(url)
+    assert (head.status_code, head.content, head.headers["connection"]) == (200, b"", "close")
+    assert int(head.headers["content-length"]) == len(signed.content)
+
+
+def test_a_failure_in_the_shortcut_is_answered_by_the_routes_and_their_handlers(
+    client: TestClient, warm: tuple[str, httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.credentials import shortcut
+
+    ident, signed = warm
+    # The signed forms are in memory, without a JWT: the shortcut's NotFound goes to the
+    # routes, whose handlers answer problem JSON, or the HTML 404 page to a browser.
+    assert_problem(client.get(f"/credentials/{ident}.jwt"), 404)
+    page = client.get(f"/credentials/{ident}.jwt", headers=HTML)
+    assert (page.status_code, "<h1>Not found</h1>" in page.text) == (404, True)
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug in the shortcut")
+
+    monkeypatch.setattr(shortcut, "answer", broken)
+    again = client.get(f"/credentials/{ident}.json")
+    assert (again.status_code, again.content) == (200, signed.content)
+    assert client.get(f"/credentials/{ident}", headers=HTML).status_code == 200
 
 
 def test_a_status_changed_by_another_worker_shows_within_a_second(

@@ -11,6 +11,8 @@ from _fixtures import issue, make_issuer, make_module, principal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.achievements import service as achievements
+from app.achievements.schemas import AchievementUpdate
 from app.core.context import AppContext
 from app.core.errors import AppError
 from app.credentials import service as credentials
@@ -197,3 +199,24 @@ def test_bad_programs_are_refused_naming_the_field(
         )
     assert caught.value.status == 422
     assert caught.value.field == field
+
+
+def test_a_programs_award_does_not_complete_another_program(
+    session: Session, context: AppContext, issuer: Issuer, modules: list[uuid.UUID]
+) -> None:
+    """Programs react to module credentials, not to their own awards: an inner program's
+    achievement re-typed as a Course and listed as an outer program's module does not make
+    the inner award complete the outer program."""
+    inner = make_program(session, context, issuer, modules[:1])
+    achievements.update_achievement(
+        session,
+        issuer.id,
+        inner.achievement_lineage_id,
+        AchievementUpdate(achievement_type="Course"),
+        actor="test",
+    )
+    outer = make_program(session, context, issuer, [inner.achievement_lineage_id])
+    issue(session, context, issuer, modules[0])
+    awarded = {row.program_id for row in awards(session, "li.wei@example.com")}
+    assert inner.id in awarded
+    assert outer.id not in awarded

@@ -1,0 +1,250 @@
+"""Queries on batches and their rows (the job's durable state)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Achievement, Batch, BatchRow, Credential
+from app.models.base import utcnow
+
+
+def add_batch(session: Session, batch: Batch) -> None:
+    session.add(batch)
+    session.flush()
+
+
+def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Multi-row INSERT of validated rows (``batch_id``, ``number``, ``row_key``, ``request``,
+    ``state``, ``credential_id``, ``error``)."""
+    if rows:
+        session.execute(insert(BatchRow), list(rows))
+
+
+def get(session: Session, batch_id: uuid.UUID, *, for_update: bool = False) -> Batch | None:
+    stmt = select(Batch).where(Batch.id == batch_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def get_for_issuer(session: Session, issuer_id: uuid.UUID, batch_id: uuid.UUID) -> Batch | None:
+    return session.scalars(
+        select(Batch).where(Batch.id == batch_id, Batch.issuer_id == issuer_id)
+    ).first()
+
+
+def list_for_issuer(
+    session: Session, issuer_id: uuid.UUID, *, limit: int, offset: int
+) -> Sequence[Batch]:
+    stmt = (
+        select(Batch)
+        .where(Batch.issuer_id == issuer_id)
+        .order_by(Batch.created_at.desc(), Batch.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.scalars(stmt).all()
+
+
+def _claimable(batch_id: uuid.UUID, now: datetime) -> Any:
+    return and_(
+        BatchRow.batch_id == batch_id,
+        BatchRow.state == "pending",
+        or_(BatchRow.lease_until.is_(None), BatchRow.lease_until < now),
+    )
+
+
+def claim_rows(
+    session: Session, batch_id: uuid.UUID, owner: str, count: int, lease_s: float
+) -> list[int]:
+    """Lease up to ``count`` pending rows nobody holds (or whose lease ran out) to ``owner``.
+
+    One short transaction of its own (committed here), so the lease is visible to every other
+    worker while ``owner`` issues the rows. On PostgreSQL rows another worker is claiming at
+    this instant are skipped (``SKIP LOCKED``), not waited for; on SQLite writers are
+    serialised anyway.
+    """
+    now = utcnow()
+    candidates = (
+        select(BatchRow.number)
+        .where(_claimable(batch_id, now))
+        .order_by(BatchRow.number)
+        .limit(count)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    numbers = list(session.scalars(candidates))
+    if numbers:
+        session.execute(
+            update(BatchRow)
+            .where(BatchRow.batch_id == batch_id, BatchRow.number.in_(numbers))
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_s))
+        )
+    session.commit()
+    return numbers
+
+
+def leased_rows(
+    session: Session, batch_id: uuid.UUID, numbers: Sequence[int], owner: str
+) -> Sequence[BatchRow]:
+    """The rows ``owner`` still holds, pending, in sheet order (a lease taken over by another
+    worker after expiring is not ``owner``'s any more)."""
+    return session.scalars(
+        select(BatchRow)
+        .where(
+            BatchRow.batch_id == batch_id,
+            BatchRow.number.in_(numbers),
+            BatchRow.state == "pending",
+            BatchRow.lease_owner == owner,
+        )
+        .order_by(BatchRow.number)
+    ).all()
+
+
+def finish_rows(
+    session: Session,
+    batch_id: uuid.UUID,
+    outcomes: Iterable[tuple[int, str, uuid.UUID | None, str | None]],
+) -> None:
+    """Record ``(number, state, credential_id, error)`` per row and release the leases."""
+    params = [
+        {"b_number": n, "b_state": s, "b_credential_id": c, "b_error": e} for n, s, c, e in outcomes
+    ]
+    if not params:
+        return
+
+    session.connection().execute(
+        update(BatchRow.__table__)  # type: ignore[arg-type]
+        .where(
+            BatchRow.__table__.c.batch_id == batch_id,
+            BatchRow.__table__.c.number == bindparam("b_number"),
+        )
+        .values(
+            state=bindparam("b_state"),
+            credential_id=bindparam("b_credential_id"),
+            error=bindparam("b_error"),
+            lease_owner=None,
+            lease_until=None,
+        ),
+        params,
+    )
+
+
+def add_counts(
+    session: Session, batch_id: uuid.UUID, *, issued: int = 0, skipped: int = 0, failed: int = 0
+) -> None:
+    """Add to the batch's counts and note that a worker is alive on it."""
+    session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id)
+        .values(
+            issued=Batch.issued + issued,
+            skipped=Batch.skipped + skipped,
+            failed=Batch.failed + failed,
+            heartbeat_at=utcnow(),
+        )
+    )
+
+
+def start(session: Session, batch_id: uuid.UUID) -> None:
+    """queued -> running (the first chunk's worker)."""
+    now = utcnow()
+    session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.state == "queued")
+        .values(state="running", started_at=now, heartbeat_at=now)
+    )
+
+
+def complete_if_done(session: Session, batch_id: uuid.UUID) -> str | None:
+    """running -> completed / failed once no row is pending; the new state, or None."""
+    pending = exists().where(BatchRow.batch_id == batch_id, BatchRow.state == "pending")
+    final = case((and_(Batch.issued == 0, Batch.failed > 0), "failed"), else_="completed")
+    result = session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.state.in_(("queued", "running")), ~pending)
+        .values(state=final, finished_at=utcnow())
+        .returning(Batch.state)
+    ).first()
+    return None if result is None else str(result[0])
+
+
+def cancel_pending(session: Session, batch_id: uuid.UUID) -> int:
+    """Mark every pending row cancelled; how many."""
+    result = session.execute(
+        update(BatchRow)
+        .where(BatchRow.batch_id == batch_id, BatchRow.state == "pending")
+        .values(state="cancelled", lease_owner=None, lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def batches_with_work(session: Session, *, quiet_s: float) -> list[uuid.UUID]:
+    """Queued or running batches with claimable rows and no chunk committed for ``quiet_s``
+    (none being worked on: a worker died, or the dispatch was lost)."""
+    now = utcnow()
+    claimable = exists().where(
+        BatchRow.batch_id == Batch.id,
+        BatchRow.state == "pending",
+        or_(BatchRow.lease_until.is_(None), BatchRow.lease_until < now),
+    )
+    quiet = or_(Batch.heartbeat_at.is_(None), Batch.heartbeat_at < now - timedelta(seconds=quiet_s))
+    stmt = (
+        select(Batch.id)
+        .where(Batch.state.in_(("queued", "running")), claimable, quiet)
+        .order_by(Batch.created_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def results(session: Session, batch_id: uuid.UUID) -> Sequence[Any]:
+    """``(number, row_key, state, credential_id, error, revoked_at, suspended_at)`` per row."""
+    stmt = (
+        select(
+            BatchRow.number,
+            BatchRow.row_key,
+            BatchRow.state,
+            BatchRow.credential_id,
+            BatchRow.error,
+            Credential.revoked_at,
+            Credential.suspended_at,
+            Credential.valid_until,
+        )
+        .outerjoin(Credential, Credential.id == BatchRow.credential_id)
+        .where(BatchRow.batch_id == batch_id)
+        .order_by(BatchRow.number)
+    )
+    return session.execute(stmt).all()
+
+
+def already_issued(
+    session: Session,
+    issuer_id: uuid.UUID,
+    lineages: Iterable[uuid.UUID],
+    emails: Sequence[str],
+    dids: Sequence[str],
+) -> tuple[set[str], set[str]]:
+    """Which of these e-mails and DIDs already hold a credential of these achievement lineages
+    from this issuer (revoked ones count: the duplicate is the issuance, not its state)."""
+    versions = select(Achievement.id).where(Achievement.lineage_id.in_(list(lineages)))
+    found_emails: set[str] = set()
+    found_dids: set[str] = set()
+    for column, values, found in (
+        (Credential.recipient_email, emails, found_emails),
+        (Credential.recipient_did, dids, found_dids),
+    ):
+        for start in range(0, len(values), 1000):
+            part = list(values[start : start + 1000])
+            stmt = select(func.distinct(column)).where(
+                Credential.issuer_id == issuer_id,
+                Credential.achievement_id.in_(versions),
+                column.in_(part),
+            )
+            found.update(str(v) for v in session.scalars(stmt) if v is not None)
+    return found_emails, found_dids

@@ -1,0 +1,198 @@
+"""Answer a public credential read: the one way from a request to this worker's memory.
+
+``GET /credentials/{id}`` (content-negotiated: the page, the signed JSON or the VC-JWT),
+``.json``, ``.jwt`` and the QR codes are the most requested URLs of the service, and after the
+first request their answer is in this worker's memory (:mod:`app.hot.public`). :func:`answer`
+is the only code that reads those stores for a request, for two callers:
+
+* the pre-routing shortcut (:mod:`app.credentials.shortcut`), with ``memory_only=True``: a
+  hit is answered from memory, and ``None`` means "needs the database, ask the routes";
+* the routes (:mod:`app.credentials.public`, ``app.web.router`` for the QR codes), which on a
+  miss read the database in the thread pool (the page's state inline on SQLite, see
+  :func:`_page`) and fill the stores for the next request.
+
+So the shortcut cannot answer differently from the routes: both run the same lines, the
+shortcut just stops where the routes would need the database.
+
+The HTML page and the QR codes belong to ``app.web``, which imports this package: they are
+reached through :func:`web_module` (an absent ``app.web`` leaves the JSON and JWT forms).
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.core.db import reads_are_local, request_session
+from app.core.errors import NotFound
+from app.credentials import published, service
+from app.credentials.published import PublishedCredential
+from app.hot.public import PUBLIC_ID_TTL_S, public_urls
+
+if TYPE_CHECKING:
+    from app.web.qr import QrKind
+
+Form = Literal["page", "json", "jwt", "jwt-file", "qr.svg", "qr.png"]
+"""What is asked for: the page, the signed JSON, the VC-JWT (``jwt-file``: the ``.jwt`` URL,
+whose media type follows Accept), a QR code."""
+
+VC_LD_JSON = "application/vc+ld+json"
+VC_JWT = "application/vc+jwt"
+_JSON_TYPES = ("application/json", VC_LD_JSON, "application/ld+json", "application/vc")
+_JSON_HEADERS = {"Cache-Control": "public, max-age=60", "Vary": "Accept"}
+
+
+def web_module(name: str) -> Any | None:
+    """A module of ``app.web`` (the HTML part), or None when it is not installed.
+
+    Imported by name: ``app.web`` imports this package, so a static import would be a cycle
+    (once imported, a lookup costs ~0.4 us).
+    """
+    try:
+        return importlib.import_module(f"app.web.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("app.web", f"app.web.{name}"):
+            raise
+        return None
+
+
+def negotiate(request: Request) -> Form:
+    """What ``/credentials/{id}`` answers for the Accept header (browsers get the page)."""
+    accept = request.headers.get("accept", "").lower()
+    if VC_JWT in accept:
+        return "jwt"
+    if any(t in accept for t in _JSON_TYPES) and "text/html" not in accept:
+        return "json"
+    return "page" if "text/html" in accept or not accept or "*/*" in accept else "json"
+
+
+async def answer(
+    request: Request, credential_id: uuid.UUID, form: Form, *, memory_only: bool
+) -> Response | None:
+    """The response to a public read of ``credential_id`` in ``form``.
+
+    With ``memory_only`` it is None whenever answering needs the database; otherwise a miss
+    is read (in the thread pool) and cached. A missing or hidden credential, or a form it
+    does not have, raises :class:`~app.core.errors.NotFound` in both modes.
+    """
+    if form == "qr.svg" or form == "qr.png":
+        return await _qr(request, credential_id, "svg" if form == "qr.svg" else "png", memory_only)
+    if form == "page":
+        pages = web_module("credential_page")
+        if pages is not None:
+            return await _page(request, credential_id, pages, memory_only)
+    signed = published.cached(credential_id)
+    if signed is None:
+        if memory_only:
+            return None
+        signed = await run_in_threadpool(_load_published, request, credential_id)
+    if form == "jwt" or form == "jwt-file":
+        if signed.jwt is None:
+            raise NotFound("This credential has no VC-JWT form.")
+        media_type = _jwt_file_type(request) if form == "jwt-file" else VC_JWT
+        return Response(signed.jwt, media_type=media_type, headers={"Vary": "Accept"})
+    if signed.json is None:
+        raise NotFound("This credential was issued as a VC-JWT only; fetch the .jwt URL.")
+    return Response(signed.json, media_type=VC_LD_JSON, headers=_JSON_HEADERS)
+
+
+async def respond(request: Request, credential_id: uuid.UUID, form: Form) -> Response:
+    """:func:`answer` for the routes, which may read the database (so always a response)."""
+    response = await answer(request, credential_id, form, memory_only=False)
+    if response is None:  # only a QR code without app.web, whose routes it holds
+        raise NotFound("No such credential.")
+    return response
+
+
+def _jwt_file_type(request: Request) -> str:
+    """The media type of ``.jwt``: ``application/vc+jwt`` (VC-JOSE-COSE §6.1.1, the type OB 3.0
+    VC-JWTs are registered under), or ``text/plain`` for a client that asks for text to show
+    (a browser tab opened with ``Accept: text/plain``) and not for the VC-JWT type."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/plain" if "text/plain" in accept and VC_JWT not in accept else VC_JWT
+
+
+def _load_published(request: Request, credential_id: uuid.UUID) -> PublishedCredential:
+    with request_session(request) as session:
+        return published.load(session, credential_id)
+
+
+async def _page(
+    request: Request, credential_id: uuid.UUID, pages: Any, memory_only: bool
+) -> Response | None:
+    """The page, for the credential's status as read within the last second.
+
+    The state read a moment ago (:data:`app.hot.public.STATE_TTL_S`) finds the rendered page
+    without the database. Past that the state is read again: on SQLite an in-process call of
+    tens of microseconds that cannot hang on a network, cheaper than a thread-pool hop (which
+    halves page throughput under load), so a page cached for it is answered on the event
+    loop. Everything else (a network database, rendering and verifying a page) runs in the
+    thread pool.
+    """
+    state = published.cached_state(credential_id)
+    if state is not None:
+        hit: Response | None = pages.cached_page(request, state)
+        if hit is not None or memory_only:
+            return hit
+    elif memory_only:
+        return None
+    if reads_are_local(request):
+        hit = _page_from_database(request, credential_id, pages, render=False)
+        if hit is not None:
+            return hit
+    return await run_in_threadpool(_page_from_database, request, credential_id, pages, render=True)
+
+
+def _page_from_database(
+    request: Request, credential_id: uuid.UUID, pages: Any, *, render: bool
+) -> Response | None:
+    """The page for the state read now: cached, else (``render``) rendered and verified."""
+    with request_session(request) as session:
+        state = published.public_state(session, credential_id)
+        hit: Response | None = pages.cached_page(request, state)
+        if hit is not None or not render:
+            return hit
+        row = service.get_public_credential(session, credential_id)
+        rendered: Response = pages.render_credential_page(request, session, row)
+        return rendered
+
+
+async def _qr(
+    request: Request, credential_id: uuid.UUID, kind: QrKind, memory_only: bool
+) -> Response | None:
+    """The QR code of the credential's permanent URL; the database is asked at most once a
+    minute per credential.
+
+    QR codes are the most fetched image of a page and never change, so their hot path touches
+    neither the database nor the thread pool. A credential hidden since is still answered for
+    at most a minute, which reveals nothing: the code only holds its URL.
+    """
+    qr = web_module("qr")
+    if qr is None:
+        return None
+    url = public_urls.get(credential_id)
+    if url is None:
+        if memory_only:
+            return None
+        pages = web_module("credential_page")
+        url = await run_in_threadpool(_public_url, request, credential_id, pages)
+        public_urls.put(credential_id, url, PUBLIC_ID_TTL_S)
+    image = qr.qr_image(url, kind)
+    if image is None:
+        if memory_only:
+            return None
+        image = await run_in_threadpool(qr.render_qr, url, kind)  # ~10 ms of CPU: off the loop
+    response: Response = qr.qr_response(request, image)
+    return response
+
+
+def _public_url(request: Request, credential_id: uuid.UUID, pages: Any) -> str:
+    """The permanent URL of a visible credential (404 when missing or hidden)."""
+    with request_session(request) as session:
+        credential = service.get_public_credential(session, credential_id)
+    url: str = pages.credential_url(request, credential.id)
+    return url
