@@ -29,6 +29,12 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _ours(name: str | None, type_: str, _parent: object) -> bool:
+    """Autogenerate leaves the job queue's own tables alone (``procrastinate_*``: created by
+    migration 0007 from the library's schema, not from our models)."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def run_migrations_online() -> None:
     """Run against a live connection (one passed in by tests, or a new engine)."""
     connection = config.attributes.get("connection")
@@ -63,6 +69,7 @@ def _run(connection: object) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -31,7 +32,13 @@ from app.batches.schemas import (
     BatchPreview,
     BatchRead,
 )
-from app.batches.template import csv_cell, template_columns, template_csv, template_xlsx
+from app.batches.template import (
+    Column,
+    csv_cell,
+    template_columns,
+    template_csv,
+    template_xlsx,
+)
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unprocessable
@@ -53,33 +60,47 @@ def _achievement(session: Session, principal: IssuerPrincipal, lineage: uuid.UUI
         ) from None
 
 
-@router.get("/template.csv")
-def template_as_csv(
-    principal: IssuerAuth,
-    session: SessionDep,
-    achievement_id: Annotated[uuid.UUID, Query(alias="achievementId")],
-) -> Response:
-    """The CSV template for an achievement: one header row of the columns it can take."""
-    columns = template_columns(_achievement(session, principal, achievement_id))
-    return Response(
-        template_csv(columns),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="batch-template.csv"'},
-    )
+def _template_route(
+    media_type: str, filename: str, build: Callable[[list[Column]], bytes], doc: str
+) -> Callable[..., Response]:
+    """The handler of one template format (CSV and XLSX differ only in how they are built)."""
+
+    def template(
+        principal: IssuerAuth,
+        session: SessionDep,
+        achievement_id: Annotated[uuid.UUID, Query(alias="achievementId")],
+    ) -> Response:
+        columns = template_columns(_achievement(session, principal, achievement_id))
+        return Response(
+            build(columns),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    template.__doc__ = doc
+    return template
 
 
-@router.get("/template.xlsx")
-def template_as_xlsx(
-    principal: IssuerAuth,
-    session: SessionDep,
-    achievement_id: Annotated[uuid.UUID, Query(alias="achievementId")],
-) -> Response:
-    """The XLSX template: the header row, and a second sheet of bilingual help per column."""
-    columns = template_columns(_achievement(session, principal, achievement_id))
-    return Response(
-        template_xlsx(columns),
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="batch-template.xlsx"'},
+for _suffix, _media_type, _build, _doc in (
+    (
+        "csv",
+        "text/csv; charset=utf-8",
+        template_csv,
+        "The CSV template for an achievement: one header row of the columns it can take.",
+    ),
+    (
+        "xlsx",
+        XLSX,
+        template_xlsx,
+        "The XLSX template: the header row, and a second sheet of bilingual help per column.",
+    ),
+):
+    router.add_api_route(
+        f"/template.{_suffix}",
+        _template_route(_media_type, f"batch-template.{_suffix}", _build, _doc),
+        methods=["GET"],
+        name=f"batch_template_{_suffix}",
+        operation_id=f"batch_template_{_suffix}",
     )
 
 

@@ -42,7 +42,7 @@ from app.models.base import utcnow
 
 logger = logging.getLogger("app.batches")
 
-CHUNK_ROWS = 100
+CHUNK_ROWS = 250
 """Rows a worker issues in one transaction (one multi-row write per table)."""
 LEASE_S = 120.0
 """How long a claimed chunk stays a worker's: a chunk takes well under a second per 100 rows,
@@ -421,15 +421,18 @@ def process_batch(
     *,
     chunk: int = CHUNK_ROWS,
     lease_s: float = LEASE_S,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> int:
     """Issue the batch's pending rows, chunk by chunk, until none is left to claim.
 
     Safe to run in any number of workers at once, and again after a crash: rows are claimed
     under leases, and each chunk's credentials and row states commit together. Returns how
-    many rows this call finished.
+    many rows this call finished. ``stopping`` is asked before each chunk: a worker shutting
+    down returns after the chunk in hand, and the rest is taken up again (another worker, or
+    the sweep).
     """
     done = 0
-    while True:
+    while not stopping():
         with sessions() as session:
             batch = repository.get(session, batch_id)
             if batch is None or batch.state not in ("queued", "running"):
@@ -439,6 +442,7 @@ def process_batch(
                 _complete(session, batch_id)
                 return done
             done += _issue_chunk(session, context, batch, numbers, worker)
+    return done
 
 
 def _complete(session: Session, batch_id: uuid.UUID) -> None:

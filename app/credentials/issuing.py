@@ -26,6 +26,7 @@ import json
 import logging
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -408,20 +409,36 @@ def issue_in_transaction(
     """
     session.info.setdefault("context", context)  # in-transaction subscribers read it
     prepared: list[_Prepared] = []
+    # Facts shared by the requests of one call are read once (a batch names one achievement).
+    versions: dict[tuple[uuid.UUID, uuid.UUID], Achievement] = {}
+    settings: dict[uuid.UUID, bool] = {}
+    facts: list[tuple[IssueRequest, Achievement, bool]] = []
     for request in requests:
+        key = (request.issuer_id, request.data.achievement_id)
+        achievement = versions.get(key)
+        if achievement is None:
+            achievement = _current_achievement(session, request.issuer_id, request.data)
+            versions[key] = achievement
+            keep_loaded(session, achievement)  # subscribers and the response read it by id
+        suspension = request.suspension
+        if suspension is None:
+            if request.issuer_id not in settings:
+                settings[request.issuer_id] = issuers.suspension_enabled(session, request.issuer_id)
+            suspension = settings[request.issuer_id]
+        facts.append((request, achievement, suspension))
+    wanted = Counter((r.issuer_id, suspension) for r, _, suspension in facts)
+    for (issuer_id, suspension), count in wanted.items():
+        status.reserve_ahead(session, issuer_id, status.purposes_for(suspension), count)
+    for request, achievement, suspension in facts:
         data = request.data
-        achievement = _current_achievement(session, request.issuer_id, data)
-        keep_loaded(session, achievement)  # subscribers and the response read it by id
         valid_from = _valid_from(data)
         results = _results(data, achievement)
-        own_setting = request.suspension is None
-        suspension = (
-            issuers.suspension_enabled(session, request.issuer_id)
-            if request.suspension is None
-            else request.suspension
-        )
         slots = status.take_slots(
-            session, context, request.issuer_id, suspension=suspension, remember=own_setting
+            session,
+            context,
+            request.issuer_id,
+            suspension=suspension,
+            remember=request.suspension is None,
         )
         prepared.append(
             _prepare(session, context, request, achievement, valid_from, results, slots)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -90,42 +91,46 @@ def list_credentials(
     return CredentialPage(items=items, next_cursor=next_cursor)
 
 
+def _bulk_route(kind: str, doc: str) -> Callable[..., Awaitable[BulkStatusResult]]:
+    """The handler of one bulk status change (the three differ only by ``kind``)."""
+
+    async def bulk_change(
+        data: BulkStatusChange,
+        principal: IssuerAuth,
+        session: SessionDep,
+        context: ContextDep,
+        lane: SigningLane,
+    ) -> BulkStatusResult:
+        return await lane.run(_bulk, kind, data, principal, session, context)
+
+    bulk_change.__doc__ = doc
+    return bulk_change
+
+
 # Bulk status changes: fixed paths, declared before the ``/{credential_id}`` routes.
-@router.post("/bulk-revoke", response_model=BulkStatusResult)
-async def bulk_revoke(
-    data: BulkStatusChange,
-    principal: IssuerAuth,
-    session: SessionDep,
-    context: ContextDep,
-    lane: SigningLane,
-) -> BulkStatusResult:
-    """Revoke many credentials; each status list is re-signed once and shows every change
-    when this returns. Ids the issuer cannot change are listed in ``errors``, untouched."""
-    return await lane.run(_bulk, "revocation", data, principal, session, context)
-
-
-@router.post("/bulk-suspend", response_model=BulkStatusResult)
-async def bulk_suspend(
-    data: BulkStatusChange,
-    principal: IssuerAuth,
-    session: SessionDep,
-    context: ContextDep,
-    lane: SigningLane,
-) -> BulkStatusResult:
-    """Suspend many credentials (as ``bulk-revoke``)."""
-    return await lane.run(_bulk, "suspension", data, principal, session, context)
-
-
-@router.post("/bulk-unsuspend", response_model=BulkStatusResult)
-async def bulk_unsuspend(
-    data: BulkStatusChange,
-    principal: IssuerAuth,
-    session: SessionDep,
-    context: ContextDep,
-    lane: SigningLane,
-) -> BulkStatusResult:
-    """Lift the suspension of many credentials (as ``bulk-revoke``)."""
-    return await lane.run(_bulk, "unsuspension", data, principal, session, context)
+for _path, _kind, _doc in (
+    (
+        "/bulk-revoke",
+        "revocation",
+        "Revoke many credentials (by id, or every credential of a batch); each status list "
+        "is re-signed once and shows every change when this returns. Ids the issuer cannot "
+        "change are listed in ``errors``, untouched.",
+    ),
+    ("/bulk-suspend", "suspension", "Suspend many credentials (as ``bulk-revoke``)."),
+    (
+        "/bulk-unsuspend",
+        "unsuspension",
+        "Lift the suspension of many credentials (as ``bulk-revoke``).",
+    ),
+):
+    router.add_api_route(
+        _path,
+        _bulk_route(_kind, _doc),
+        methods=["POST"],
+        response_model=BulkStatusResult,
+        name=f"bulk_{_kind}",
+        operation_id=f"bulk_{_kind}",
+    )
 
 
 def _bulk(

@@ -77,7 +77,13 @@ class EmbeddedRunner:
                 for batch_id in self._next():
                     if self._stop.is_set():
                         return
-                    batches.process_batch(self._sessions, self._context, batch_id, self.name)
+                    batches.process_batch(
+                        self._sessions,
+                        self._context,
+                        batch_id,
+                        self.name,
+                        stopping=self._stop.is_set,
+                    )
             except Exception:
                 logger.exception("embedded job runner: a batch failed; retrying after a pause")
             self._wake.wait(SWEEP_S)

@@ -38,6 +38,9 @@ logger = logging.getLogger("app.jobs")
 
 QUEUE = "batches"
 PROCESS_TASK = "badges.process_batch"
+SHUTDOWN_GRACE_S = 2.0
+"""On SIGTERM, how long running jobs go on before they are asked to stop after their chunk
+(they then return; their batch's remaining rows are picked up by the sweep)."""
 SWEEP_TASK = "badges.sweep_batches"
 SWEEP_CRON = "* * * * *"
 """Every minute: how long a batch whose deferral was lost may wait at most (plus the quiet
@@ -93,7 +96,12 @@ def _process_batch(job: procrastinate.JobContext, batch_id: str) -> None:
     owner = f"{socket.gethostname()[:32]}:{os.getpid()}:job-{job.job.id}"
     lease_s = batches.LEASE_S  # read per job, not at import: the worker tests shorten it
     done = batches.process_batch(
-        runtime.sessions, runtime.context, uuid.UUID(batch_id), owner, lease_s=lease_s
+        runtime.sessions,
+        runtime.context,
+        uuid.UUID(batch_id),
+        owner,
+        lease_s=lease_s,
+        stopping=job.should_abort,  # a shutdown stops after the chunk in hand
     )
     logger.info("batch %s: %d row(s) issued by %s", batch_id, done, owner)
 
@@ -143,6 +151,8 @@ async def _work(app: procrastinate.App, concurrency: int) -> None:
             concurrency=concurrency,
             name=f"badges-worker@{socket.gethostname()}:{os.getpid()}",
             delete_jobs="successful",  # the batch tables keep the history, not the queue
+            # then running jobs are asked to stop after their chunk (process_batch's stopping)
+            shutdown_graceful_timeout=SHUTDOWN_GRACE_S,
         )
 
 

@@ -491,12 +491,33 @@ def _credential_lineages(
     return language_lineages(context.settings.base_url, achievement)
 
 
+_PROGRAMS_MEMO = "programs_counting_lineages"
+
+
+def _programs_counting(session: Session, lineages: set[uuid.UUID]) -> Sequence[Program]:
+    """The programs that count any of ``lineages`` as a module, read once per transaction and
+    set of lineages: a batch issues a hundred credentials of one achievement in one
+    transaction, and asking again for each cost a query per credential. Kept on the session
+    for its current transaction only (a program created meanwhile commits in another)."""
+    transaction = session.get_transaction()
+    memo: tuple[object, dict[frozenset[uuid.UUID], Sequence[Program]]] | None = session.info.get(
+        _PROGRAMS_MEMO
+    )
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[_PROGRAMS_MEMO] = (transaction, {})
+    key = frozenset(lineages)
+    if key not in memo[1]:
+        memo[1][key] = repository.programs_with_modules(session, lineages)
+    found: Sequence[Program] = memo[1][key]
+    return found
+
+
 def on_module_credential_issued(
     session: Session, context: AppContext, credential: Credential
 ) -> None:
     """A credential was issued: award every program it completes (no commit: caller's tx)."""
     aliases = _credential_lineages(session, context, credential)
-    for program in repository.programs_with_modules(session, aliases):
+    for program in _programs_counting(session, aliases):
         for identity in {i for i in (credential.recipient_did, credential.recipient_email) if i}:
             _award_if_due(
                 session,

@@ -259,3 +259,68 @@ def test_a_whole_batch_is_revoked_in_one_call(
         headers=issuer.headers,
     )
     assert both.status_code == 422
+
+
+def test_a_stopping_worker_finishes_its_chunk_and_leaves_the_rest(
+    client: TestClient, admin_headers: dict[str, str], app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker asked to stop (SIGTERM) returns after the chunk in hand; another finishes."""
+    monkeypatch.setattr(DISPATCH, "_targets", [])
+    monkeypatch.setattr(batches, "batches_to_dispatch", lambda _session: [])
+    issuer = make_issuer(client, admin_headers)
+    achievement = make_achievement(client, issuer)
+    batch_id = uuid.UUID(_upload(client, issuer, achievement, _rows(5)).json()["id"])
+    asked: list[int] = []
+
+    def stopping() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # the first chunk goes ahead, then the worker stops
+
+    sessions, context = app.state.sessionmaker, app.state.context
+    assert batches.process_batch(sessions, context, batch_id, "a", chunk=2, stopping=stopping) == 2
+    state = client.get(f"/api/v1/batches/{batch_id}", headers=issuer.headers).json()
+    assert (state["state"], state["issued"]) == ("running", 2)
+    assert batches.process_batch(sessions, context, batch_id, "b", chunk=2) == 3
+    state = client.get(f"/api/v1/batches/{batch_id}", headers=issuer.headers).json()
+    assert (state["state"], state["issued"]) == ("completed", 5)
+
+
+def test_a_batch_of_module_credentials_awards_each_learners_program_once(
+    client: TestClient, admin_headers: dict[str, str], app: FastAPI
+) -> None:
+    """Program awards follow batch issuance exactly as single issuance: in the transaction
+    of the chunk that issued the completing module credential, once per learner."""
+    issuer = make_issuer(client, admin_headers)
+    module = make_achievement(client, issuer, achievementType="Course", resultDescription=[])
+    program = client.post(
+        "/api/v1/programs",
+        json={
+            "name": {"en": "Translation certificate"},
+            "description": {"en": "All modules."},
+            "modules": [module["id"]],
+            "achievement": {"achievementType": "Certificate", "criteria": {"narrative": "All."}},
+        },
+        headers=issuer.headers,
+    )
+    assert program.status_code == 201, program.text
+    rows = [{"email": f"cohort{n}@example.edu"} for n in range(3)]
+    for duplicates in ("skip", "allow"):  # the second batch issues the module again
+        batch = _upload(client, issuer, module, rows, duplicates=duplicates).json()["id"]
+        assert _wait(client, issuer, batch)["issued"] == 3
+    awards = set()
+    for row in rows:
+        url = f"/api/v1/programs/{program.json()['id']}/learners/{row['email']}"
+        progress = client.get(url, headers=issuer.headers).json()
+        assert progress["awarded"], progress
+        awards.add(progress["programCredentialId"])
+    assert len(awards) == 3
+    with app.state.sessionmaker() as session:
+        awarded = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == "program.award",
+                AuditEvent.subject_id == program.json()["id"],
+            )
+        )
+        assert awarded == 3

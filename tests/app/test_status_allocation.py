@@ -134,3 +134,39 @@ def test_an_uncommitted_allocation_does_not_block_reserving_in_its_list(
             .with_for_update(read=True, key_share=True)  # FOR KEY SHARE, as an FK check takes
         )
         assert status_service._reserve_durably(autocommit, list_id) is True
+
+
+def test_a_batch_takes_its_positions_without_holding_the_list_row(
+    client: TestClient, issuer: IssuerHandle, achievement: dict[str, Any], engine: Engine
+) -> None:
+    """A batch reserves its chunk's positions ahead, in one short autocommit statement, so
+    its transaction never holds the list's row: another worker reserving in the same list
+    meanwhile is not kept waiting (two workers used to issue no faster than one)."""
+    import pytest
+
+    from app.credentials import issuing
+    from app.credentials.schemas import CredentialIssue
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks and blocks reserved on autocommit connections are PostgreSQL's")
+    list_id, _ = _list_of(issue(client, issuer, achievement["id"]))
+    status_service.forget_reservations()
+    before = _row(engine, list_id).next_position
+    app = client.app
+    requests = [
+        issuing.IssueRequest(
+            issuer_id=uuid.UUID(issuer.id),
+            actor="test",
+            data=CredentialIssue.model_validate(
+                {"achievementId": achievement["id"], "recipient": {"email": f"b{n}@example.org"}}
+            ),
+        )
+        for n in range(50)
+    ]
+    with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        issuing.issue_in_transaction(session, app.state.context, requests)  # type: ignore[attr-defined]
+        # Still inside the batch's transaction: another worker's reservation goes through.
+        autocommit = app.state.autocommit_engine  # type: ignore[attr-defined]
+        assert status_service._reserve_durably(autocommit, list_id, count=1) is True
+        session.commit()
+    assert _row(engine, list_id).next_position == before + 50 + 1
