@@ -241,11 +241,31 @@ def _sign(
     row.document = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+@dataclass(frozen=True, slots=True)
+class _Embedded:
+    """What every credential of one issuer and achievement version embeds alike: built once
+    per call (a batch chunk shares it; nothing downstream changes these documents)."""
+
+    profile: dict[str, Any]
+    achievement: dict[str, Any]
+
+
+def _embedded(
+    session: Session, context: AppContext, issuer_id: uuid.UUID, achievement: Achievement
+) -> _Embedded:
+    base = context.settings.base_url
+    return _Embedded(
+        profile=issuers.cached_embedded_profile(session, context, issuer_id),
+        achievement=endorsements.with_endorsements(
+            session, achievements.achievement_document(base, achievement)
+        ),
+    )
+
+
 def _parts(
-    session: Session,
     context: AppContext,
     row: Credential,
-    achievement: Achievement,
+    embedded: _Embedded,
     data: CredentialIssue,
     results: list[dict[str, Any]],
     slots: Sequence[status.Allocation],
@@ -254,10 +274,8 @@ def _parts(
     base = context.settings.base_url
     return CredentialParts(
         credential_url=credential_url(base, row.id),
-        issuer_profile=issuers.cached_embedded_profile(session, context, row.issuer_id),
-        achievement=endorsements.with_endorsements(
-            session, achievements.achievement_document(base, achievement)
-        ),
+        issuer_profile=embedded.profile,
+        achievement=embedded.achievement,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         status=[StatusSlot(s.purpose, status_list_url(base, s.list_id), s.index) for s in slots],
@@ -278,12 +296,15 @@ def _prepare(
     valid_from: datetime,
     results: list[dict[str, Any]],
     slots: Sequence[status.Allocation],
+    embedded: _Embedded | None = None,
 ) -> _Prepared:
     """Assemble the credential from its facts, sign it, and shape the rows the writer takes."""
     data = request.data
     base = context.settings.base_url
     row = _new_row(request, achievement, valid_from)
-    parts = _parts(session, context, row, achievement, data, results, slots)
+    if embedded is None:
+        embedded = _embedded(session, context, request.issuer_id, achievement)
+    parts = _parts(context, row, embedded, data, results, slots)
     _sign(session, context, row, assemble_credential(parts), data.proof)
     rows = repository.IssuedRows(
         credential={name: getattr(row, name) for name in repository.CREDENTIAL_COLUMNS},
@@ -429,8 +450,12 @@ def issue_in_transaction(
     wanted = Counter((r.issuer_id, suspension) for r, _, suspension in facts)
     for (issuer_id, suspension), count in wanted.items():
         status.reserve_ahead(session, issuer_id, status.purposes_for(suspension), count)
+    shared: dict[tuple[uuid.UUID, uuid.UUID], _Embedded] = {}
     for request, achievement, suspension in facts:
         data = request.data
+        key = (request.issuer_id, achievement.id)
+        if key not in shared:
+            shared[key] = _embedded(session, context, request.issuer_id, achievement)
         valid_from = _valid_from(data)
         results = _results(data, achievement)
         slots = status.take_slots(
@@ -441,7 +466,9 @@ def issue_in_transaction(
             remember=request.suspension is None,
         )
         prepared.append(
-            _prepare(session, context, request, achievement, valid_from, results, slots)
+            _prepare(
+                session, context, request, achievement, valid_from, results, slots, shared[key]
+            )
         )
     repository.write_issued(session, [p.rows for p in prepared])
     for item, request in zip(prepared, requests, strict=True):
@@ -464,7 +491,8 @@ def preview(
     results = _results(data, achievement)
     request = IssueRequest(issuer_id, "preview", data)
     row = _new_row(request, achievement, valid_from)
-    return assemble_credential(_parts(session, context, row, achievement, data, results, []))
+    embedded = _embedded(session, context, issuer_id, achievement)
+    return assemble_credential(_parts(context, row, embedded, data, results, []))
 
 
 # --- the API entry -----------------------------------------------------------------------------
