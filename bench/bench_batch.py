@@ -41,13 +41,13 @@ from bench_api import ADMIN_TOKEN, Connection, Reply, drive, setup, wait_ready  
 from app.core.migrations import upgrade  # noqa: E402
 
 
-def cohort_csv(rows: int) -> bytes:
+def cohort_csv(rows: int, prefix: str = "batch-learner") -> bytes:
     """A registrar's export: e-mail and name per learner."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["email", "name"])
     for n in range(rows):
-        writer.writerow([f"batch-learner{n}@example.org", f"Batch Learner {n}"])
+        writer.writerow([f"{prefix}{n}@example.org", f"Batch Learner {n}"])
     return out.getvalue().encode("utf-8")
 
 
@@ -129,14 +129,29 @@ async def time_api(
     return elapsed, sum(r.status_code != 201 for r in responses)
 
 
+def memory_mb(pid: int, field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of a process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def run(base: str, port: int, env: dict[str, str], args: argparse.Namespace) -> None:
     headers, achievement_id = setup(base)
     data = cohort_csv(args.rows)
+    warm_rows = max(1, args.rows // 20)
     workers = start_workers(args.batch_workers, env)
     try:
         with httpx.Client(base_url=base, timeout=300) as client:
+            # A small batch first: the workers' memory once warm, against their peak after
+            # the whole batch (memory must not grow with the batch's size).
+            warm = cohort_csv(warm_rows, prefix="warm-up-learner")
+            time_batch(client, headers, achievement_id, warm, warm_rows)
+            warm_mb = [memory_mb(w.pid, "VmRSS") for w in workers]
             validation_s = time_validation(client, headers, achievement_id, data)
             batch_s = time_batch(client, headers, achievement_id, data, args.rows)
+            peak_mb = [memory_mb(w.pid, "VmHWM") for w in workers]
     finally:
         for worker in workers:
             worker.terminate()
@@ -159,6 +174,10 @@ def run(base: str, port: int, env: dict[str, str], args: argparse.Namespace) -> 
         f"POST /api/v1/credentials            {api_s:7.1f} s   {args.rows / api_s:7.0f} credentials/s   failures={failures}"
     )
     print(f"batch / API time                    {batch_s / api_s:7.2f}")
+    print(
+        f"worker memory: {', '.join(f'{m:.0f}' for m in warm_mb)} MB after {warm_rows} rows, "
+        f"peak {', '.join(f'{m:.0f}' for m in peak_mb)} MB over {args.rows}"
+    )
 
 
 def main() -> None:
