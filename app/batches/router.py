@@ -130,6 +130,9 @@ async def _read_upload(request: Request) -> tuple[BatchOptions, bytes | None, di
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Unprocessable("A multipart upload needs a `file` field.", field="file")
+        unknown = sorted(set(form.keys()) - {*_OPTION_FIELDS, "file", "encoding"})
+        if unknown:  # as the JSON body refuses unknown members: a typo must not be dropped
+            raise Unprocessable(f"Unknown form field: {unknown[0]}.", field=unknown[0])
         options = _options({k: v for k, v in form.items() if isinstance(v, str)})
         data = await upload.read()
         details = {

@@ -324,3 +324,26 @@ def test_a_batch_of_module_credentials_awards_each_learners_program_once(
             )
         )
         assert awarded == 3
+
+
+def test_an_upload_names_a_misspelt_form_field(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    issuer = make_issuer(client, admin_headers)
+    achievement = make_achievement(client, issuer)
+    response = client.post(
+        "/api/v1/batches",
+        data={"achievementId": achievement["id"], "dry_run": "true"},
+        files={"file": ("cohort.csv", b"email\na@example.org\n", "text/csv")},
+        headers=issuer.headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "dry_run"
+    accepted = client.post(
+        "/api/v1/batches",
+        data={"achievementId": achievement["id"], "dryRun": "true"},
+        files={"file": ("cohort.csv", b"email\na@example.org\n", "text/csv")},
+        headers=issuer.headers,
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["valid"] == 1
