@@ -223,6 +223,16 @@ def results(session: Session, batch_id: uuid.UUID) -> Sequence[Any]:
     return session.execute(stmt).all()
 
 
+def failed_rows(session: Session, batch_id: uuid.UUID) -> list[tuple[int, str | None]]:
+    """``(number, error)`` of the batch's failed rows, in sheet order."""
+    stmt = (
+        select(BatchRow.number, BatchRow.error)
+        .where(BatchRow.batch_id == batch_id, BatchRow.state == "failed")
+        .order_by(BatchRow.number)
+    )
+    return [(number, error) for number, error in session.execute(stmt)]
+
+
 def already_issued(
     session: Session,
     issuer_id: uuid.UUID,

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.achievements import service as achievements
 from app.batches import service
-from app.batches.input import BatchInputError, BatchLimits, Table, read_table, rows_from_json
+from app.batches.input import BatchLimits, Table, read_table, rows_from_json
 from app.batches.schemas import (
     BatchAccepted,
     BatchCreate,
@@ -41,7 +41,7 @@ from app.batches.template import (
 )
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
-from app.core.errors import NotFound, Unprocessable
+from app.core.errors import Unprocessable
 from app.core.security import IssuerAuth, IssuerPrincipal
 from app.models import Achievement, Batch
 
@@ -52,12 +52,9 @@ _OPTION_FIELDS = ("achievementId", "proof", "duplicates", "skipInvalid", "dryRun
 
 
 def _achievement(session: Session, principal: IssuerPrincipal, lineage: uuid.UUID) -> Achievement:
-    try:
-        return achievements.get_current(session, principal.issuer_id, lineage)
-    except NotFound:
-        raise Unprocessable(
-            "No such achievement for this issuer.", field="query.achievementId"
-        ) from None
+    return service.current_achievement(
+        session, principal.issuer_id, lineage, field="query.achievementId"
+    )
 
 
 def _template_route(
@@ -117,9 +114,7 @@ def _options(fields: dict[str, Any]) -> BatchOptions:
     try:
         return BatchOptions.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "form"
-        raise Unprocessable(f"{field}: {first['msg']}", field=field) from None
+        raise _invalid(exc) from None
 
 
 async def _read_upload(request: Request) -> tuple[BatchOptions, bytes | None, dict[str, Any]]:
@@ -147,10 +142,16 @@ async def _read_upload(request: Request) -> tuple[BatchOptions, bytes | None, di
     except json.JSONDecodeError as exc:
         raise Unprocessable(f"The body is not JSON: {exc.msg}.", field="$") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "$." + ".".join(str(p) for p in first["loc"])
-        raise Unprocessable(f"{field}: {first['msg']}", field=field) from None
+        raise _invalid(exc) from None
     return create, None, {"rows": create.rows}
+
+
+def _invalid(exc: ValidationError) -> RequestValidationError:
+    """The error the application's validation handler answers (422 naming every field), as
+    if FastAPI had validated the body itself (it cannot: the body is JSON or a form)."""
+    return RequestValidationError(
+        [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+    )
 
 
 def _create(
@@ -192,12 +193,7 @@ async def create_batch(
     issued; then the batch is queued (202) and issued in the background, or, with ``dryRun``,
     described (200) and nothing created."""
     options, data, details = await _read_upload(request)
-    try:
-        result = await run_in_threadpool(
-            _create, session, context, principal, options, data, details
-        )
-    except BatchInputError:
-        raise
+    result = await run_in_threadpool(_create, session, context, principal, options, data, details)
     if isinstance(result, BatchPreview):
         return Response(result.model_dump_json(by_alias=True), media_type="application/json")
     accepted = BatchAccepted(

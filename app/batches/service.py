@@ -37,7 +37,7 @@ from app.credentials import issuing
 from app.credentials import repository as credentials_repository
 from app.credentials.schemas import CredentialIssue
 from app.events import BatchCompleted, BatchQueued
-from app.models import Batch
+from app.models import Achievement, Batch
 from app.models.base import utcnow
 
 logger = logging.getLogger("app.batches")
@@ -133,13 +133,14 @@ def _sort_rows(
     return Sorted(kept, skipped, errors, header_row)
 
 
-def _current_achievement(session: Session, issuer_id: uuid.UUID, lineage: uuid.UUID) -> Any:
+def current_achievement(
+    session: Session, issuer_id: uuid.UUID, lineage: uuid.UUID, *, field: str = "$.achievementId"
+) -> Achievement:
+    """The achievement's current version, or 422 naming ``field`` (also for another issuer's)."""
     try:
         return achievements.get_current(session, issuer_id, lineage)
     except NotFound:
-        raise Unprocessable(
-            "No such achievement for this issuer.", field="$.achievementId"
-        ) from None
+        raise Unprocessable("No such achievement for this issuer.", field=field) from None
 
 
 def create_batch(
@@ -161,7 +162,7 @@ def create_batch(
     unless ``skipInvalid``: then the invalid rows are recorded as failed and the rest issued.
     """
     issuer_id = principal.issuer_id
-    achievement = _current_achievement(session, issuer_id, options.achievement_id)
+    achievement = current_achievement(session, issuer_id, options.achievement_id)
     lineages = language_lineages(context.settings.base_url, achievement)
     rows = _sort_rows(
         session, issuer_id, lineages, validate(achievement), options.duplicates, header_row
@@ -335,9 +336,8 @@ def to_read(
     failed: list[RowErrorRead] = []
     if errors and batch.failed:
         failed = [
-            RowErrorRead(row=r.number, column=None, message=r.error or "failed")
-            for r in repository.results(session, batch.id)
-            if r.state == "failed"
+            RowErrorRead(row=number, column=None, message=error or "failed")
+            for number, error in repository.failed_rows(session, batch.id)
         ]
     base = context.settings.base_url
     return BatchRead(

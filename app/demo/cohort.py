@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.batches import service as batches
 from app.batches.input import BatchLimits, read_table
-from app.batches.rows import validate_rows
 from app.batches.schemas import BatchOptions
 from app.core.context import AppContext
 from app.core.security import IssuerPrincipal
@@ -60,16 +59,8 @@ def load_cohort_demo(
         limits=BatchLimits.from_settings(context.settings),
     )
     options = BatchOptions(achievement_id=lineage, duplicates="skip")
-    created = batches.create_batch(
-        session,
-        context,
-        principal,
-        options,
-        lambda achievement: validate_rows(
-            table, achievement, base_url=context.settings.base_url, proof=options.proof
-        ),
-        source_name=COHORT_FILE,
-        header_row=table.header_row,
+    created = batches.create_from_table(
+        session, context, principal, options, table, source_name=COHORT_FILE
     )
     assert isinstance(created, Batch)
     sessions = sessionmaker(

@@ -41,14 +41,11 @@ class EmbeddedRunner:
         """Process ``batch_id`` soon (starting the thread if it is not running)."""
         with self._lock:
             self._queued.append(batch_id)
-            if self._thread is None or not self._thread.is_alive():
-                self._stop.clear()
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
+        self.start()
         self._wake.set()
 
     def start(self) -> None:
-        """Start sweeping without waiting to be woken (the service's start-up)."""
+        """Start the thread unless it runs (the service's start-up sweeps without a wake)."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()

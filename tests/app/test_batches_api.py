@@ -347,3 +347,21 @@ def test_an_upload_names_a_misspelt_form_field(
     )
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["valid"] == 1
+
+
+def test_bad_options_are_named_alike_in_a_form_and_in_json(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    issuer = make_issuer(client, admin_headers)
+    achievement = make_achievement(client, issuer)
+    as_json = _upload(client, issuer, achievement, _rows(1), duplicates="maybe", proof="none")
+    as_form = client.post(
+        "/api/v1/batches",
+        data={"achievementId": achievement["id"], "duplicates": "maybe", "proof": "none"},
+        files={"file": ("cohort.csv", b"email\na@example.org\n", "text/csv")},
+        headers=issuer.headers,
+    )
+    for response in (as_json, as_form):
+        assert response.status_code == 422, response.text
+        fields = {e["field"] for e in response.json()["errors"]}
+        assert fields == {"$.duplicates", "$.proof"}
