@@ -43,7 +43,9 @@ from app.models.base import utcnow
 logger = logging.getLogger("app.batches")
 
 CHUNK_ROWS = 250
-"""Rows a worker issues in one transaction (one multi-row write per table)."""
+"""Most rows a worker issues in one transaction (one multi-row write per table)."""
+MIN_CHUNK_ROWS = 25
+"""Fewest rows a worker claims while more are left (the end of a batch)."""
 LEASE_S = 120.0
 """How long a claimed chunk stays a worker's: a chunk takes well under a second per 100 rows,
 so a lease this long runs out only when its worker is gone."""
@@ -437,12 +439,21 @@ def process_batch(
             batch = repository.get(session, batch_id)
             if batch is None or batch.state not in ("queued", "running"):
                 return done
-            numbers = repository.claim_rows(session, batch_id, worker, chunk, lease_s)
+            size = chunk_size(batch, chunk)
+            numbers = repository.claim_rows(session, batch_id, worker, size, lease_s)
             if not numbers:
                 _complete(session, batch_id)
                 return done
             done += _issue_chunk(session, context, batch, numbers, worker)
     return done
+
+
+def chunk_size(batch: Batch, most: int) -> int:
+    """Chunks shrink towards a batch's end (a quarter of what no chunk has finished, at least
+    :data:`MIN_CHUNK_ROWS`), so workers sharing it finish close together rather than one
+    waiting on the other's last full chunk ("guided" scheduling)."""
+    left = batch.total - batch.issued - batch.skipped - batch.failed
+    return max(min(most, left // 4), min(most, MIN_CHUNK_ROWS))
 
 
 def _complete(session: Session, batch_id: uuid.UUID) -> None:
