@@ -20,11 +20,15 @@ from app.issuers import own as issuers_own
 from app.issuers import public as issuers_public
 from app.issuers import router as issuers_router
 from app.learners import router as learners_router
+from app.mail import dev_router as mail_dev_router
+from app.offers import router as offers_router
 from app.programs import router as programs_router
 from app.signing_keys import public as keys_public
 from app.signing_keys import router as keys_router
 from app.status import public as status_public
 from app.verification import router as verification_router
+from app.wallets import router as wallets_router
+from app.webhooks import router as webhooks_router
 
 PUBLIC = (
     credentials_public,
@@ -33,9 +37,12 @@ PUBLIC = (
     issuers_public,
     achievements_public,
     endorsements_public,
+    wallets_router,
+    mail_dev_router,  # /dev/mail: 404 outside development
 )
 API = (
     credentials_router,
+    offers_router,
     batches_router,
     verification_router,
     issuers_router,
@@ -46,6 +53,7 @@ API = (
     programs_router,
     learners_router,
     endorsements_router,
+    webhooks_router,
 )
 
 

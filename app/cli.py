@@ -312,6 +312,8 @@ def _print_urls(settings: Settings, summary: object | None) -> None:
         batch_id = getattr(summary, "batch_id", None)
         if batch_id is not None:
             lines.append(("finished batch", f"GET /api/v1/batches/{batch_id} (an issuer API key)"))
+    if settings.environment is Environment.DEVELOPMENT and settings.smtp_url is None:
+        lines.append(("e-mail to learners", f"{base}/dev/mail (kept here: no BADGES_SMTP_URL)"))
     width = max(len(label) for label, _ in lines)
     typer.echo("")
     for label, value in lines:

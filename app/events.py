@@ -36,6 +36,10 @@ class CredentialIssued(DomainEvent):
     in_statement: bool = False
     program_award: bool = False
     """Issued by a program for completing it (programs do not evaluate their own awards)."""
+    bound_copy: bool = False
+    """A copy of another credential bound to a holder's DID (programs do not count it)."""
+    notify: bool = True
+    """Whether the learner is to be told (the request's ``notify``; the e-mail channel decides)."""
     row: Credential | None = field(default=None, compare=False, repr=False)
     achievement: Achievement | None = field(default=None, compare=False, repr=False)
     """The version it was issued from (loaded; attributes stay after the commit)."""
@@ -49,6 +53,7 @@ class CredentialStatusChanged(DomainEvent):
     issuer_id: uuid.UUID
     kind: str
     actor: str
+    reason: str | None = None
     row: Credential | None = field(default=None, compare=False, repr=False)
 
 

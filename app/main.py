@@ -22,6 +22,7 @@ from app.core.methods import StandardMethods
 from app.core.middleware import BodySizeLimitMiddleware
 from app.core.problem_docs import install_problem_docs
 from app.credentials.shortcut import PublicReadShortcut
+from app.jobs.delivery import WAKE, DeliveryRunner
 from app.jobs.dispatch import DISPATCH
 from app.jobs.embedded import EmbeddedRunner
 from app.serving.lanes import Lane
@@ -93,6 +94,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     deferrer = _deferrer(settings) if settings.uses_workers else None
     if deferrer is not None:
         DISPATCH.attach(deferrer.defer_batch)  # `badges worker` processes take them
+    # The outbox relay runs here on the embedded default; on PostgreSQL in `badges worker`.
+    relay = (
+        DeliveryRunner(sessions, context, poll_s=settings.outbox_poll_s)
+        if settings.outbox_relay and not settings.uses_workers
+        else None
+    )
+    if relay is not None:
+        WAKE.attach(relay.wake)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -101,7 +110,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _freeze_startup_heap()  # once per worker process, after everything start-up built
         if runner is not None:
             runner.start()  # and work queued earlier, or left by a stopped process
+        if relay is not None:
+            relay.start()
         yield
+        if relay is not None:
+            WAKE.detach(relay.wake)
+            relay.stop()
         if runner is not None:
             DISPATCH.detach(runner.wake)
             runner.stop()
@@ -129,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_reader = key_reader
     app.state.sessionmaker = sessions
     app.state.job_runner = runner
+    app.state.outbox_relay = relay
     app.state.signing_lane = Lane("signing", settings.signing_threads)
     admission.install(app, settings)  # the verify lane and rate limits
     install_error_handlers(app)

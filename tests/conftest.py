@@ -72,6 +72,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # Batches are processed in this process on both databases here; the worker processes
         # (procrastinate, PostgreSQL) have their own tests (tests/app/batches/test_workers.py).
         job_runner="embedded",
+        # Deliveries are driven by outbox.run_once in the tests that look at them; the relay
+        # thread has its own tests (tests/app/outbox/).
+        outbox_relay=False,
     )
 
 
@@ -102,6 +105,26 @@ def _cold_worker() -> None:
 def client(app: FastAPI) -> TestClient:
     """A client that raises nothing: every error must arrive as an HTTP response."""
     return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def quiet_outbox(engine: Engine) -> None:
+    """Mark what earlier tests left in the outbox as handled, so that ``outbox.run_once`` in
+    the test sends only what the test itself caused (the relay thread is off in the suite)."""
+    from sqlalchemy import update
+
+    from app.models import Delivery, OutboxEvent
+    from app.models.base import utcnow
+
+    with engine.begin() as connection:
+        connection.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None))
+            .values(dispatched_at=utcnow())
+        )
+        connection.execute(
+            update(Delivery).where(Delivery.state == "pending").values(state="cancelled")
+        )
 
 
 @pytest.fixture

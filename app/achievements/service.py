@@ -204,6 +204,20 @@ def list_achievements(
     return repository.list_current(session, issuer_id, limit=limit, offset=offset)
 
 
+def version_for_issuing(
+    session: Session, issuer_id: uuid.UUID, version_id: uuid.UUID
+) -> Achievement:
+    """One version of the issuer's by id, current or not (a copy repeats its original's).
+
+    An old version is never edited in place, and a current one with credentials is not either
+    (an edit makes a new version), so no lock is needed: the caller issues a copy of a
+    credential already signed from this version."""
+    row = session.get(Achievement, version_id)
+    if row is None or row.issuer_id != issuer_id:
+        raise AchievementNotFound("No such achievement version.")
+    return row
+
+
 def get_version(session: Session, lineage_id: uuid.UUID, number: int) -> Achievement:
     """One version by number, for the public achievement URL."""
     row = repository.version(session, lineage_id, number)

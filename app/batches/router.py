@@ -48,7 +48,7 @@ from app.models import Achievement, Batch
 router = APIRouter(prefix="/api/v1/batches", tags=["batches"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_OPTION_FIELDS = ("achievementId", "proof", "duplicates", "skipInvalid", "dryRun")
+_OPTION_FIELDS = ("achievementId", "proof", "duplicates", "skipInvalid", "dryRun", "notify")
 
 
 def _achievement(session: Session, principal: IssuerPrincipal, lineage: uuid.UUID) -> Achievement:
@@ -108,7 +108,7 @@ def _options(fields: dict[str, Any]) -> BatchOptions:
         value = fields.get(name)
         if value is None:
             continue
-        if name in ("skipInvalid", "dryRun"):
+        if name in ("skipInvalid", "dryRun", "notify"):
             value = str(value).strip().lower() in ("1", "true", "yes", "on")
         values[name] = value
     try:

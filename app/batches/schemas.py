@@ -23,6 +23,8 @@ class BatchOptions(ApiModel):
     duplicates: DuplicatePolicy = "skip"
     skip_invalid: Bool = False
     dry_run: Bool = False
+    notify: Bool = True
+    """E-mail each learner about their credential (``false``: no e-mail for this batch)."""
 
 
 class BatchCreate(BatchOptions):

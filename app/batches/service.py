@@ -204,8 +204,8 @@ def create_batch(
         messages.setdefault(error.row, []).append(f"{error.column or 'row'}: {error.message}")
     repository.insert_rows(
         session,
-        [_row(batch.id, r, "pending") for r in rows.valid]
-        + [_row(batch.id, r, "skipped") for r in rows.skipped]
+        [_row(batch.id, r, "pending", notify=options.notify) for r in rows.valid]
+        + [_row(batch.id, r, "skipped", notify=options.notify) for r in rows.skipped]
         + [
             {
                 "batch_id": batch.id,
@@ -270,12 +270,13 @@ def create_from_table(
     )
 
 
-def _row(batch_id: uuid.UUID, row: ValidRow, state: str) -> dict[str, Any]:
+def _row(batch_id: uuid.UUID, row: ValidRow, state: str, *, notify: bool) -> dict[str, Any]:
+    request = row.request.model_copy(update={"notify": notify})  # the batch's e-mail option
     return {
         "batch_id": batch_id,
         "number": row.number,
         "row_key": row.row_key,
-        "request": row.request.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "request": request.model_dump(mode="json", by_alias=True, exclude_none=True),
         "state": state,
         "credential_id": None,
         "error": "already holds a credential of this achievement" if state == "skipped" else None,

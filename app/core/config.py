@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -21,8 +22,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.secret_strength import MIN_KEK_BITS, MIN_TOKEN_BITS, weakness
+from app.core.smtp_url import SmtpUrlError, parse_smtp_url
 
 KEK_FILE_NAME = "key-encryption-key"
+_MAIL_ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+$")
 DEV_SECRETS_FILE = "dev-secrets.json"
 KEK_HINT = "python -c 'import secrets,base64; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())'"
 TOKEN_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -72,11 +75,64 @@ class Settings(BaseSettings):
     """Data rows one batch upload (CSV, XLSX or JSON ``rows``) may hold (see :mod:`app.batches`)."""
     batch_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1_024)
     """Bytes one batch file may have; an XLSX's unpacked parts are bounded separately."""
+    claim_link_days: int = Field(default=30, ge=1, le=3650)
+    """Days a learner's claim link (``/claim/{token}``) works; the credential never expires
+    with it (see :mod:`app.offers`)."""
     job_runner: Literal["auto", "embedded", "procrastinate"] = "auto"
     """Who processes batches: ``embedded`` (a thread of the service), ``procrastinate``
     (``badges worker`` processes; PostgreSQL only); ``auto``: embedded on SQLite,
     procrastinate on PostgreSQL (see :mod:`app.jobs`)."""
+    outbox_poll_s: float = Field(default=2.0, gt=0, le=60)
+    """How often the outbox relay looks for deliveries that are due and for events recorded by
+    other processes (a commit in its own process wakes it at once)."""
+    outbox_relay: bool = True
+    """Run the outbox relay in this process (the service on the embedded default, and every
+    ``badges worker``). Tests switch it off and drive deliveries with ``outbox.run_once``."""
+    smtp_url: SecretStr | None = None
+    """Where notification e-mail is submitted (``smtps://user:pass@host:465``,
+    ``smtp://user:pass@host:587?starttls=true``, ``smtp://localhost:25``: see
+    :mod:`app.core.smtp_url`). Unset: no e-mail, except in development, where messages go to
+    the local mailbox at ``/dev/mail``."""
+    mail_from: str | None = Field(default=None, max_length=320)
+    """The envelope sender and ``From`` address of notification e-mail (each issuer's name is
+    its display name); default ``noreply@`` the host of ``BADGES_BASE_URL``."""
+    mail_daily_quota: int = Field(default=10_000, ge=0)
+    """E-mails one issuer may send per UTC day unless the admin sets its own quota; further
+    ones fail, each saying so (0: none)."""
+    mail_rate_per_minute: float = Field(default=600, ge=0)
+    """E-mails per minute one issuer's messages are spread to beyond ``mail_burst`` (0: no
+    pacing)."""
+    mail_burst: int = Field(default=100, ge=1)
+    """E-mails an issuer may send at once before the per-minute rate paces the rest."""
+    wallet_code_ttl_s: int = Field(default=600, ge=30, le=86_400)
+    """How long an OpenID4VCI pre-authorized code and a VC-API exchange stay usable (single
+    use either way; never past the offer's own expiry), see :mod:`app.wallets`."""
+    wallet_rate_per_minute: float = Field(default=120, ge=0)
+    """Requests per minute per client address and worker to the public wallet endpoints
+    (token, nonce, credential, exchange; 0: no limit)."""
+    wallet_burst: int = Field(default=60, ge=1)
     log_level: str = "INFO"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _valid_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse an unusable SMTP URL at start-up, not at the first e-mail. Raised as
+        :class:`InsecureSettingsError`, not a validation error: pydantic would print the
+        input, password and all."""
+        if value is not None and value.get_secret_value().strip():
+            try:
+                parse_smtp_url(value.get_secret_value())
+            except SmtpUrlError as error:
+                raise InsecureSettingsError(str(error)) from None
+            return value
+        return None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _valid_mail_from(cls, value: str | None) -> str | None:
+        if value is not None and not _MAIL_ADDRESS.match(value.strip()):
+            raise ValueError("BADGES_MAIL_FROM must be a bare address such as badges@uni.example")
+        return value.strip() if value else None
 
     @field_validator("base_url")
     @classmethod

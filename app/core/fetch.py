@@ -170,6 +170,71 @@ def _shared_client(allow_private: bool, timeout_s: float) -> httpx.Client:
         return _CLIENTS[key]
 
 
+@dataclass(frozen=True, slots=True)
+class PinnedUrl:
+    """A URL checked under the SSRF rules, with its host replaced by the vetted address.
+
+    Connect to :attr:`url`; send :attr:`host_header` as ``Host`` and pass :attr:`extensions`
+    to httpx, so TLS still checks the certificate against the host name (SNI) while the
+    connection goes to the address that was vetted (no second DNS answer is asked for).
+    """
+
+    url: str
+    host: str
+    host_header: str
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"sni_hostname": self.host}
+
+
+def vetted_address(host: str, port: int, *, allow_private: bool, resolve: Resolve) -> str:
+    """Resolve ``host`` and return an address to connect to, or refuse.
+
+    Every answer must pass, not just one: otherwise a name with a public and a private
+    record would be a way in.
+    """
+    try:
+        literal = ipaddress.ip_address(host)
+        addresses = [str(literal)]
+    except ValueError:
+        addresses = resolve(host, port)
+    if not addresses:
+        raise ResolutionError(f"The host name {host!r} has no address.")
+    for address in addresses:
+        if not address_allowed(address, allow_private=allow_private):
+            raise FetchRefused(
+                f"{host} resolves to {address}, which is not a public address; "
+                "the service does not connect to private networks."
+            )
+    return addresses[0]
+
+
+def pin_url(url: str, *, allow_private: bool, resolve: Resolve = system_resolve) -> PinnedUrl:
+    """Check ``url`` (``https`` only, ``http`` too with ``allow_private``; no user info; every
+    address of its host allowed) and pin it to one vetted address (one hop: redirects are the
+    caller's to vet again).
+
+    Raises:
+        FetchRefused: the URL or one of its host's addresses is not allowed.
+        ResolutionError: the host does not resolve.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or (scheme == "http" and not allow_private):
+        raise FetchRefused(f"Only https URLs can be fetched, not {url!r}.")
+    if parts.username or parts.password:
+        raise FetchRefused("URLs with a user name or password are not fetched.")
+    host = _ascii_host(parts.hostname or "")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise FetchRefused(f"{url!r} has an invalid port.") from exc
+    address = vetted_address(host, port, allow_private=allow_private, resolve=resolve)
+    pinned = urlunsplit((scheme, _netloc(address, parts.port), parts.path or "/", parts.query, ""))
+    return PinnedUrl(url=pinned, host=host, host_header=_host_header(host, parts.port))
+
+
 FETCH_TTL_S = 60.0
 """How long a foreign answer is reused (never longer than a status list's own ``ttl``)."""
 FETCH_CACHE_BYTES = 8_000_000
@@ -300,36 +365,16 @@ class SafeFetcher:
 
     def _request(self, url: str, accept: str, deadline: float) -> httpx.Response:
         """Check one hop, pin it to a vetted address and send it (body not yet read)."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("https", "http"):
-            raise FetchRefused(f"Only https URLs can be fetched, not {url!r}.")
-        if scheme == "http" and not self.allow_private:
-            raise FetchRefused(f"Only https URLs can be fetched, not {url!r}.")
-        if parts.username or parts.password:
-            raise FetchRefused("URLs with a user name or password are not fetched.")
-        host = _ascii_host(parts.hostname or "")
-        try:
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError as exc:
-            raise FetchRefused(f"{url!r} has an invalid port.") from exc
-        address = self._vetted_address(host, port)
+        target = pin_url(url, allow_private=self.allow_private, resolve=self._resolve)
         if self._clock() > deadline:
             raise ResolutionError(f"Fetching {url} took too long.")
-        pinned = urlunsplit(
-            (scheme, _netloc(address, parts.port), parts.path or "/", parts.query, "")
-        )
         request = self._client.build_request(
             "GET",
-            pinned,
+            target.url,
             # identity only: a compressed body could expand far past the size cap before it is
             # counted (a gzip bomb), so the cap is applied to the bytes on the wire.
-            headers={
-                "Host": _host_header(host, parts.port),
-                "Accept": accept,
-                "Accept-Encoding": "identity",
-            },
-            extensions={"sni_hostname": host},
+            headers={"Host": target.host_header, "Accept": accept, "Accept-Encoding": "identity"},
+            extensions=target.extensions,
         )
         try:
             return self._client.send(request, stream=True)
@@ -337,27 +382,6 @@ class SafeFetcher:
             raise ResolutionError(f"{url} did not answer in time.") from exc
         except httpx.HTTPError as exc:
             raise ResolutionError(f"{url} could not be reached ({type(exc).__name__}).") from exc
-
-    def _vetted_address(self, host: str, port: int) -> str:
-        """Resolve ``host`` and return an address to connect to, or refuse.
-
-        Every answer must pass, not just one: otherwise a name with a public and a private
-        record would be a way in.
-        """
-        try:
-            literal = ipaddress.ip_address(host)
-            addresses = [str(literal)]
-        except ValueError:
-            addresses = self._resolve(host, port)
-        if not addresses:
-            raise ResolutionError(f"The host name {host!r} has no address.")
-        for address in addresses:
-            if not address_allowed(address, allow_private=self.allow_private):
-                raise FetchRefused(
-                    f"{host} resolves to {address}, which is not a public address; "
-                    "the verifier does not fetch from private networks."
-                )
-        return addresses[0]
 
     def _read_capped(self, response: httpx.Response, url: str, deadline: float) -> bytes:
         declared = response.headers.get("content-length", "")

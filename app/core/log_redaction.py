@@ -30,10 +30,12 @@ def _encoded(literal: str) -> str:
 
 
 _LEARNER_PATH = re.compile(
-    rf"({_encoded('/learners/')})(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+"
+    rf"({_encoded('/learners/')}|{_encoded('/claim/')})"
+    rf"(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+"
 )
-"""A path segment after ``/learners/`` (the link token), except the token-free ``me`` page
-and the issuers' ``/api/v1/learners/link`` endpoint."""
+"""A path segment after ``/learners/`` (the link token) or ``/claim/`` (a claim link's token,
+:mod:`app.offers`), except the token-free ``me`` page and the issuers'
+``/api/v1/learners/link`` endpoint."""
 _TOKEN_QUERY = re.compile(rf"((?<!\w){_encoded('token=')})[^&#\s\"']+")
 """A ``token=`` query (or form) value, the name's letters possibly percent-encoded
 (``tok%65n=``: the query parser decodes names, so the service reads that as ``token``; uvicorn
@@ -43,9 +45,10 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"me
 
 
 def redact(text: str) -> str:
-    """``text`` with learner tokens in ``/learners/…`` paths and ``token=`` values replaced."""
-    if "=" not in text and "earners" not in text and "%" not in text:
-        return text  # the common case costs three substring searches
+    """``text`` with tokens in ``/learners/…`` and ``/claim/…`` paths and ``token=`` values
+    replaced."""
+    if "=" not in text and "earners" not in text and "laim" not in text and "%" not in text:
+        return text  # the common case costs four substring searches
     return _TOKEN_QUERY.sub(rf"\g<1>{REDACTED}", _LEARNER_PATH.sub(rf"\g<1>{REDACTED}", text))
 
 

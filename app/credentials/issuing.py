@@ -54,6 +54,7 @@ from app.hot.issuing import PROGRAM_MODULE_HINT_S, program_modules
 from app.issuers import service as issuers
 from app.models import Achievement, Credential
 from app.models.base import utcnow
+from app.outbox import service as outbox
 from app.signing_keys import service as keys
 from app.status import service as status
 from openbadges.errors import OpenBadgesError
@@ -84,6 +85,12 @@ class IssueRequest:
     suspension: bool | None = None
     program_award: bool = False
     """Issued by a program for completing it (programs do not react to their own awards)."""
+    bound_from: uuid.UUID | None = None
+    """A copy of this credential, bound to a holder's DID (``credentials.bound_from_id``):
+    the same achievement for the same learner, so programs do not count it again."""
+    achievement_version: uuid.UUID | None = None
+    """Issue from this version of the achievement rather than the current one (a bound copy
+    repeats its original's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +113,14 @@ class _Prepared:
 
 
 def request_hash(data: CredentialIssue) -> str:
-    """A digest of the request body's meaning (member order and defaults do not matter)."""
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """A digest of the request body's meaning (member order and defaults do not matter).
+
+    ``notify`` counts only when false: digests stored before it existed stay valid for the
+    same body (an Idempotency-Key retry across the upgrade still replays)."""
+    body = data.model_dump(mode="json")
+    if body.get("notify") is True:
+        del body["notify"]
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -218,6 +231,7 @@ def _new_row(request: IssueRequest, achievement: Achievement, valid_from: dateti
         hidden=False,
         idempotency_key=request.idempotency_key,
         request_hash=request.request_hash,
+        bound_from_id=request.bound_from,
         created_at=utcnow(),
     )
 
@@ -332,9 +346,23 @@ def _prepare(
                 "proof": row.proof_format,
             },
         ),
+        outbox=outbox.issued_row(
+            credential_id=row.id,
+            issuer_id=row.issuer_id,
+            achievement_id=achievement.id,
+            actor=request.actor,
+            notify=_notify(request),
+            program_award=request.program_award,
+            language=request.data.language,
+        ),
         module_lineages=sorted(language_lineages(base, achievement)),
     )
     return _Prepared(row, achievement, rows)
+
+
+def _notify(request: IssueRequest) -> bool:
+    """Whether the learner is to be told of this issuance (the request's ``notify``)."""
+    return bool(getattr(request.data, "notify", True))
 
 
 def _issued_event(
@@ -350,6 +378,8 @@ def _issued_event(
         actor=request.actor,
         in_statement=in_statement,
         program_award=request.program_award,
+        bound_copy=request.bound_from is not None,
+        notify=_notify(request),
         row=row,
         achievement=achievement,
     )
@@ -436,9 +466,17 @@ def issue_in_transaction(
     facts: list[tuple[IssueRequest, Achievement, bool]] = []
     for request in requests:
         key = (request.issuer_id, request.data.achievement_id)
+        if request.achievement_version is not None:
+            key = (request.issuer_id, request.achievement_version)
         achievement = versions.get(key)
         if achievement is None:
-            achievement = _current_achievement(session, request.issuer_id, request.data)
+            achievement = (
+                achievements.version_for_issuing(
+                    session, request.issuer_id, request.achievement_version
+                )
+                if request.achievement_version is not None
+                else _current_achievement(session, request.issuer_id, request.data)
+            )
             versions[key] = achievement
             keep_loaded(session, achievement)  # subscribers and the response read it by id
         suspension = request.suspension

@@ -33,6 +33,7 @@ from app.models import (
     BatchRow,
     Credential,
     Issuer,
+    OutboxEvent,
     ProgramModule,
     StatusAllocation,
     StatusList,
@@ -50,7 +51,12 @@ class CredentialFilter:
 
 _INSERTS = tuple(
     insert(table)  # type: ignore[arg-type]
-    for table in (Credential.__table__, StatusAllocation.__table__, AuditEvent.__table__)
+    for table in (
+        Credential.__table__,
+        StatusAllocation.__table__,
+        AuditEvent.__table__,
+        OutboxEvent.__table__,
+    )
 )
 """Built once: issuance is the hot path, and compiling through the ORM's unit of work cost
 more than the database round trips (see ``bench/bench_api.py``)."""
@@ -70,6 +76,8 @@ class IssuedRows:
     when the credential has that entry (the issuer's ``suspension_enabled``, re-checked)."""
     audit: dict[str, Any]
     """Every column of the ``audit_events`` row."""
+    outbox: dict[str, Any]
+    """Every column of the ``outbox_events`` row announcing the issuance."""
     module_lineages: Sequence[uuid.UUID]
     """The achievement's lineage and its language versions: if any is a program module, the
     issuance must go through the transactional path, which also evaluates programs."""
@@ -99,7 +107,8 @@ _SLOT_PREFIXES = ("r_", "s_")
 
 
 def _single_statement_issuance(slot_count: int) -> Select[Any]:
-    """The whole issuance as one PostgreSQL statement (data-modifying CTEs).
+    """The whole issuance as one PostgreSQL statement (data-modifying CTEs): the credential,
+    its status allocations, its audit row and its ``credential.issued`` outbox event.
 
     ``guard`` re-checks in the statement's own snapshot what the caller took from worker
     caches (the achievement version is still current and the issuer's; the status lists exist,
@@ -116,6 +125,7 @@ def _single_statement_issuance(slot_count: int) -> Select[Any]:
     credentials = Credential.__table__
     allocations = StatusAllocation.__table__
     audits = AuditEvent.__table__
+    outbox = OutboxEvent.__table__
     slots = _SLOT_PREFIXES[:slot_count]
     issuer_id = bindparam("c_issuer_id", type_=Uuid())
 
@@ -166,6 +176,10 @@ def _single_statement_issuance(slot_count: int) -> Select[Any]:
         [c.key for c in audits.c],
         select(*_column_params(audits, "a_")).select_from(credential),
     )
+    announced = insert(outbox).from_select(  # type: ignore[arg-type]
+        [c.key for c in outbox.c],
+        select(*_column_params(outbox, "o_")).select_from(credential),
+    )
     return (
         select(
             select(literal_column("1")).select_from(credential).exists().label("written"),
@@ -174,7 +188,7 @@ def _single_statement_issuance(slot_count: int) -> Select[Any]:
             guard.c.lists_open,
         )
         .select_from(guard)
-        .add_cte(allocation.cte("allocation"), audit.cte("audit"))
+        .add_cte(allocation.cte("allocation"), audit.cte("audit"), announced.cte("announced"))
     )
 
 
@@ -207,6 +221,7 @@ def _execute_issuance(connection: Connection, params: dict[str, Any]) -> Any:
     if sql is None:
         sql = _DRIVER_SQL[dialect.name, slot_count] = str(statement.compile(dialect=dialect))
     params["a_details"] = Jsonb(params["a_details"])
+    params["o_data"] = Jsonb(params["o_data"])
     return connection.exec_driver_sql(sql, params).one()
 
 
@@ -216,7 +231,8 @@ def supports_single_statement(session: Session) -> bool:
 
 
 def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
-    """Write a signed credential, its status allocations and its audit row in one statement.
+    """Write a signed credential, its status allocations, its audit row and its outbox event
+    in one statement.
 
     One round trip, and in autocommit mode when the session has not begun (the statement is
     atomic by itself: BEGIN and COMMIT would be two more). Raises :class:`StatusIndexTaken`
@@ -225,6 +241,7 @@ def insert_issued(session: Session, rows: IssuedRows) -> InsertOutcome:
     """
     params: dict[str, Any] = {f"c_{k}": v for k, v in rows.credential.items()}
     params |= {f"a_{k}": v for k, v in rows.audit.items()}
+    params |= {f"o_{k}": v for k, v in rows.outbox.items()}
     for prefix, allocation in zip(_SLOT_PREFIXES, rows.allocations, strict=False):
         params |= {f"{prefix}{k}": v for k, v in allocation.items()}
     params["module_lineages"] = list(rows.module_lineages)
@@ -248,8 +265,8 @@ def _index_taken(error: IntegrityError) -> bool:
 
 
 def write_issued(session: Session, batch: Sequence[IssuedRows]) -> None:
-    """Write signed credentials, their status allocations and audit rows in the session's
-    transaction: the writer's transactional form, one multi-row INSERT per table.
+    """Write signed credentials, their status allocations, audit rows and outbox events in the
+    session's transaction: the writer's transactional form, one multi-row INSERT per table.
 
     Raises :class:`StatusIndexTaken` when an index is held by another credential (never, but
     for a bug), and ``IntegrityError`` for any other constraint (the Idempotency-Key one).
@@ -258,11 +275,12 @@ def write_issued(session: Session, batch: Sequence[IssuedRows]) -> None:
     if not batch:
         return
     connection = session.connection()
-    credentials, allocations, audits = _INSERTS
+    credentials, allocations, audits, announcements = _INSERTS
     try:
         connection.execute(credentials, [rows.credential for rows in batch])
         connection.execute(allocations, [a for rows in batch for a in rows.allocations])
         connection.execute(audits, [rows.audit for rows in batch])
+        connection.execute(announcements, [rows.outbox for rows in batch])
     except IntegrityError as error:
         if _index_taken(error):
             raise StatusIndexTaken(_INDEX_CONSTRAINT) from error
@@ -403,6 +421,16 @@ def achievement_versions(
         )
     )
     return {row.id: (row.lineage_id, row.version) for row in rows}
+
+
+def bound_copy_ids(session: Session, credential_id: uuid.UUID) -> list[uuid.UUID]:
+    """The copies of a credential bound to holders' wallets (``bound_from_id``), oldest first."""
+    stmt = (
+        select(Credential.id)
+        .where(Credential.bound_from_id == credential_id)
+        .order_by(Credential.created_at, Credential.id)
+    )
+    return list(session.scalars(stmt))
 
 
 def achievement_version(session: Session, achievement_id: uuid.UUID) -> tuple[uuid.UUID, int]:

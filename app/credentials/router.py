@@ -157,9 +157,11 @@ def _bulk(
 def get_credential(
     credential_id: uuid.UUID, principal: IssuerAuth, session: SessionDep, context: ContextDep
 ) -> CredentialRead:
-    """One credential with its signed document."""
+    """One credential with its signed document and the e-mails sent to its learner."""
     row = service.get_credential(session, principal.issuer_id, credential_id)
-    return service.read_one(session, context, row)
+    read = service.read_one(session, context, row)
+    read.notifications = service.notifications(session, row)
+    return read
 
 
 def _change(

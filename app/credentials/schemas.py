@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from app.core.schemas import (
     ApiModel,
+    Bool,
     Email,
     HttpUrl,
     LanguageTag,
@@ -89,6 +90,12 @@ class CredentialIssue(ApiModel):
         "achievement's version in that language, found through its `related` entries; "
         "422 when it has none.",
     )
+    notify: Bool = Field(
+        default=True,
+        description="Tell the learner by e-mail (when the recipient has an e-mail address): "
+        "the issuer's name, the achievement and a link to claim the credential into a wallet. "
+        "`false`: no e-mail.",
+    )
 
 
 class StatusChange(ApiModel):
@@ -143,6 +150,21 @@ class RecipientRead(ReadModel):
     did: str | None
 
 
+class NotificationRead(ReadModel):
+    """A message about the credential to its learner (an e-mail), and how sending it went."""
+
+    channel: str
+    kind: str | None = Field(description="`issued`, `program_completed` or `revoked`.")
+    state: Literal["pending", "sent", "failed", "cancelled"]
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None = Field(
+        description="The last attempt's error: the SMTP server's refusal (e.g. `550 5.1.1 "
+        "mailbox unavailable`), a quota, or why it could not be sent."
+    )
+
+
 class CredentialRead(ReadModel):
     """A credential as the issuer API shows it."""
 
@@ -160,8 +182,23 @@ class CredentialRead(ReadModel):
     revoked_at: datetime | None
     suspended_at: datetime | None
     created_at: datetime
+    bound_from_id: uuid.UUID | None = Field(
+        default=None,
+        description="Set on a copy bound to a holder's wallet (its subject is the holder's "
+        "DID): the credential it copies, whose status it follows.",
+    )
+    bound_copy_ids: list[uuid.UUID] | None = Field(
+        default=None,
+        description="Single reads only: the copies of this credential bound to holders' "
+        "wallets (each follows this credential's revocation and suspension).",
+    )
     credential: dict[str, Any] | None = None
     jwt: str | None = None
+    notifications: list[NotificationRead] | None = Field(
+        default=None,
+        description="E-mails to the learner about this credential, newest first "
+        "(`GET /api/v1/credentials/{id}` only).",
+    )
 
 
 class CredentialPage(ReadModel):

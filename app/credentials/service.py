@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -24,9 +25,10 @@ from app.core.security import IssuerPrincipal
 from app.core.urls import credential_url
 from app.credentials import repository
 from app.credentials.repository import CredentialFilter
-from app.credentials.schemas import BULK_LIMIT, CredentialRead, RecipientRead
+from app.credentials.schemas import BULK_LIMIT, CredentialRead, NotificationRead, RecipientRead
 from app.events import CredentialStatusChanged
 from app.models import Credential, StatusEvent
+from app.outbox import service as outbox
 from app.status import service as status
 
 logger = logging.getLogger("app.credentials")
@@ -127,7 +129,7 @@ def change_status(
     suspendable = kind == "revocation" or status.has_entry(session, row.id, "suspension")
     if _in_effect(row, kind, suspendable=suspendable):
         return row
-    _apply_changes(session, context, principal, [row], kind, reason)
+    apply_changes(session, context, [row], kind, reason, actor=principal.actor)
     session.commit()
     return row
 
@@ -205,7 +207,7 @@ def change_status_many(
             )
     outcome.changed.extend(row.id for row in to_change)
     if to_change:
-        _apply_changes(session, context, principal, to_change, kind, reason)
+        apply_changes(session, context, to_change, kind, reason, actor=principal.actor)
         session.commit()
     return outcome
 
@@ -230,17 +232,20 @@ def _in_effect(row: Credential, kind: str, *, suspendable: bool) -> bool:
     return False
 
 
-def _apply_changes(
+def apply_changes(
     session: Session,
     context: AppContext,
-    principal: IssuerPrincipal,
     rows: Sequence[Credential],
     kind: str,
     reason: str | None,
+    *,
+    actor: str,
+    audit_details: dict[str, Any] | None = None,
 ) -> None:
     """Make ``kind`` happen to the locked ``rows`` (no commit): one re-sign per list, then per
-    credential its state, a StatusEvent, ``CredentialStatusChanged`` (programs react to it in
-    this transaction) and an audit row.
+    credential its state, a StatusEvent, ``CredentialStatusChanged`` (programs and the copies
+    bound to a holder react to it in this transaction) and an audit row (``reason`` and
+    ``audit_details``). The caller has checked that ``kind`` can be made for each row.
 
     Every row's new state is flushed before the first event: a program reviewing its award
     after one module's revocation already sees the other modules this call revokes, so it
@@ -256,15 +261,13 @@ def _apply_changes(
             row.revoked_at = now
         else:
             row.suspended_at = now if kind == "suspension" else None
-        session.add(
-            StatusEvent(credential_id=row.id, kind=kind, reason=reason, actor=principal.actor)
-        )
+        session.add(StatusEvent(credential_id=row.id, kind=kind, reason=reason, actor=actor))
     session.flush()
     held = repository.hold_achievements(session, {row.achievement_id for row in rows})
     for row in rows:
         logger.info(
             "credential status changed",
-            extra={"credential_id": str(row.id), "kind": kind, "actor": principal.actor},
+            extra={"credential_id": str(row.id), "kind": kind, "actor": actor},
         )
         events.record(
             session,
@@ -272,18 +275,19 @@ def _apply_changes(
                 credential_id=row.id,
                 issuer_id=row.issuer_id,
                 kind=kind,
-                actor=principal.actor,
+                actor=actor,
+                reason=reason,
                 row=row,
             ),
         )
         audit.record(
             session,
-            actor=principal.actor,
+            actor=actor,
             action=f"credential.{kind}",
             subject_type="credential",
             subject_id=row.id,
             issuer_id=row.issuer_id,
-            details={"reason": reason},
+            details={"reason": reason, **(audit_details or {})},
         )
     del held  # kept alive until every event was delivered
 
@@ -328,17 +332,38 @@ def to_read(
         revoked_at=row.revoked_at,
         suspended_at=row.suspended_at,
         created_at=row.created_at,
+        bound_from_id=row.bound_from_id,
         credential=json.loads(row.document) if with_document else None,
         jwt=row.jwt if with_document else None,
     )
 
 
+def notifications(session: Session, row: Credential) -> list[NotificationRead]:
+    """The e-mails about ``row`` to its learner (outbox deliveries targeting it), newest first."""
+    return [
+        NotificationRead(
+            channel=d.channel,
+            kind=d.payload.get("template") if isinstance(d.payload, dict) else None,
+            state=d.state,
+            attempts=d.attempts,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            last_error=d.last_error,
+        )
+        for d in outbox.deliveries_for_target(session, row.issuer_id, row.id)
+        if d.channel == "email"
+    ]
+
+
 def read_one(
     session: Session, context: AppContext, row: Credential, *, with_document: bool = True
 ) -> CredentialRead:
-    """``to_read`` for a single row (looks its achievement version up)."""
+    """``to_read`` for a single row (looks its achievement version and its copies bound to
+    holders' wallets up)."""
     version = repository.achievement_version(session, row.achievement_id)
-    return to_read(context, row, version, with_document=with_document)
+    read = to_read(context, row, version, with_document=with_document)
+    read.bound_copy_ids = repository.bound_copy_ids(session, row.id)
+    return read
 
 
 def read_one_json(
@@ -347,7 +372,8 @@ def read_one_json(
     row: Credential,
     version: tuple[uuid.UUID, int] | None = None,
 ) -> bytes:
-    """``read_one`` as JSON bytes, the stored signed text spliced in unparsed.
+    """The issuance's answer (``read_one`` of a credential just issued) as JSON bytes, the
+    stored signed text spliced in unparsed.
 
     Parsing the document only to serialise it again was the largest cost of the issuance
     response. ``credential`` and ``jwt`` are the last fields of ``CredentialRead``, so the
@@ -355,7 +381,10 @@ def read_one_json(
     """
     if version is None:
         version = repository.achievement_version(session, row.achievement_id)
-    head = to_read(context, row, version).model_dump_json(
-        by_alias=True, exclude={"credential", "jwt"}
-    )
+    read = to_read(context, row, version)
+    # The answer to its issuance (or to a replay of it): the credential as issued, before any
+    # copy was bound to a wallet or any e-mail was sent about it.
+    read.bound_copy_ids = []
+    read.notifications = []
+    head = read.model_dump_json(by_alias=True, exclude={"credential", "jwt"})
     return f'{head[:-1]},"credential":{row.document},"jwt":{json.dumps(row.jwt)}}}'.encode()

@@ -27,6 +27,7 @@ from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate
 from app.models import Issuer
+from app.offers import service as offers
 
 DEMO_ISSUER_NAME = "Northwest Applied University"
 DEMO_ACTOR = "demo"
@@ -186,4 +187,21 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
     program = load_program_demo(session, settings)
     summary.program_id = program.program_id
     summary.showcase = showcase_urls(session, settings, program)
+    summary.showcase.append(
+        (
+            "claim page (wallet QR codes)",
+            _claim_link(session, context, issuer.id, summary.credentials),
+        )
+    )
     return summary
+
+
+def _claim_link(
+    session: Session, context: AppContext, issuer_id: uuid.UUID, ids: dict[str, uuid.UUID]
+) -> str:
+    """A fresh claim link to the valid demo credential (a learner's e-mail carries one): the
+    page with its wallet QR codes. Each start makes a new one; earlier ones keep working."""
+    credential = credentials.get_credential(session, issuer_id, ids["valid"])
+    _, token = offers.create_offer(session, context, credential, actor=DEMO_ACTOR)
+    session.commit()
+    return offers.claim_url(context.settings.base_url, token)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from app.core.context import ContextDep
 from app.core.db import SessionDep
-from app.core.errors import Unauthorized
+from app.core.errors import Unauthorized, Unprocessable
 from app.core.schemas import MAX_OFFSET
 from app.core.security import (
     AdminAuth,
@@ -19,7 +19,7 @@ from app.core.security import (
     require_issuer,
 )
 from app.issuers import service
-from app.issuers.schemas import IssuerCreate, IssuerRead, IssuerUpdate
+from app.issuers.schemas import ADMIN_ONLY_SETTINGS, IssuerCreate, IssuerRead, IssuerUpdate
 
 router = APIRouter(prefix="/api/v1/issuers", tags=["admin"])
 
@@ -75,12 +75,21 @@ def update_issuer(
     context: ContextDep,
 ) -> IssuerRead:
     """Change the issuer's profile (name and description per language, url, email, image,
-    suspension setting): the admin, or the issuer's own API key (another issuer's key: 404).
+    suspension setting, e-mail settings): the admin, or the issuer's own API key (another
+    issuer's key: 404; the e-mail quota and rate: the admin only).
 
     Credentials issued afterwards carry the new profile (in every worker within
     ``PROFILE_CACHE_SECONDS``, 5 s); those issued before keep the profile they were signed with.
     """
     if isinstance(caller, IssuerPrincipal) and caller.issuer_id != issuer_id:
         raise service.IssuerNotFound("No such issuer.")
+    if isinstance(caller, IssuerPrincipal):
+        for member, alias in ADMIN_ONLY_SETTINGS.items():
+            if member in data.model_fields_set:
+                raise Unprocessable(
+                    f"{alias} is set by the service's administrator (admin token), "
+                    "not by the issuer's own key.",
+                    field=f"$.{alias}",
+                )
     issuer = service.update_issuer(session, issuer_id, data, actor=caller.actor)
     return service.to_read(context, issuer)

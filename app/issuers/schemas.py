@@ -63,6 +63,32 @@ class IssuerUpdate(ApiModel):
         description="Credentials issued from now on get a suspension status entry too "
         "(see the create schema); credentials already issued keep what they have.",
     )
+    mail_sender_name: ShortText | None = Field(
+        default=None,
+        description="The display name of the e-mails to learners (`From: <name> "
+        "<BADGES_MAIL_FROM>`); default (`null`): the issuer's name in the e-mail's language.",
+    )
+    mail_reply_to: Email | None = Field(
+        default=None,
+        description="Where learners' replies go; default (`null`): the profile's `email`.",
+    )
+    notify_on_revocation: StrictBool | None = Field(
+        default=None, description="E-mail the learner when one of their credentials is revoked."
+    )
+    mail_daily_quota: int | None = Field(
+        default=None,
+        ge=0,
+        le=10_000_000,
+        description="E-mails per UTC day (admin token only; `null`: BADGES_MAIL_DAILY_QUOTA). "
+        "E-mails beyond it fail, each saying so on its credential.",
+    )
+    mail_rate_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="E-mails per minute after a burst (admin token only; `null`: "
+        "BADGES_MAIL_RATE_PER_MINUTE); faster ones wait their turn.",
+    )
 
     @model_validator(mode="after")
     def _required_members_are_not_null(self) -> IssuerUpdate:
@@ -76,7 +102,13 @@ _NOT_NULL = {
     "name": "name",
     "default_language": "defaultLanguage",
     "suspension_enabled": "suspensionEnabled",
+    "notify_on_revocation": "notifyOnRevocation",
 }
+ADMIN_ONLY_SETTINGS = {
+    "mail_daily_quota": "mailDailyQuota",
+    "mail_rate_per_minute": "mailRatePerMinute",
+}
+"""Limits that protect the service's mail reputation: an issuer's own key cannot raise them."""
 
 
 class IssuerRead(ReadModel):
@@ -92,4 +124,9 @@ class IssuerRead(ReadModel):
     email: str | None
     image: str | None
     suspension_enabled: bool
+    mail_sender_name: str | None
+    mail_reply_to: str | None
+    notify_on_revocation: bool
+    mail_daily_quota: int | None
+    mail_rate_per_minute: int | None
     created_at: datetime

@@ -26,6 +26,16 @@ OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
+MAIL_SETTINGS = (
+    "mail_sender_name",
+    "mail_reply_to",
+    "notify_on_revocation",
+    "mail_daily_quota",
+    "mail_rate_per_minute",
+)
+"""The e-mail settings of :mod:`app.mail` (plain columns, merge-patched like ``url``)."""
+
+
 class IssuerNotFound(NotFound):
     """No such issuer (or not visible to the caller)."""
 
@@ -112,7 +122,7 @@ def update_issuer(
     if translations != issuer.translations:
         issuer.translations = translations
         changed += [f for f in ("name", "description") if f in given]
-    for field in ("url", "email", "image", "suspension_enabled"):
+    for field in ("url", "email", "image", "suspension_enabled", *MAIL_SETTINGS):
         if field in given and getattr(issuer, field) != getattr(data, field):
             setattr(issuer, field, getattr(data, field))
             changed.append(field)
@@ -161,6 +171,11 @@ def to_read(context: AppContext, issuer: Issuer) -> IssuerRead:
         email=issuer.email,
         image=issuer.image,
         suspension_enabled=issuer.suspension_enabled,
+        mail_sender_name=issuer.mail_sender_name,
+        mail_reply_to=issuer.mail_reply_to,
+        notify_on_revocation=issuer.notify_on_revocation,
+        mail_daily_quota=issuer.mail_daily_quota,
+        mail_rate_per_minute=issuer.mail_rate_per_minute,
         created_at=issuer.created_at,
     )
 

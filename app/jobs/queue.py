@@ -33,6 +33,7 @@ from app.batches import service as batches
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import make_autocommit_engine, make_engine, make_sessionmaker
+from app.jobs.delivery import WAKE, DeliveryRunner
 
 logger = logging.getLogger("app.jobs")
 
@@ -157,10 +158,27 @@ async def _work(app: procrastinate.App, concurrency: int) -> None:
 
 
 def run_worker(settings: Settings, concurrency: int) -> None:
-    """Run a worker until SIGINT/SIGTERM (a stopped chunk rolls back; its leases expire)."""
+    """Run a worker until SIGINT/SIGTERM (a stopped chunk rolls back; its leases expire).
+
+    Beside the batch jobs, each worker relays the outbox (e-mails, webhook calls) in a thread
+    of its own: the workers share the deliveries through leases in the database.
+    """
     connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url))
-    _start_runtime(settings, concurrency)
-    asyncio.run(_work(make_app(connector), concurrency))
+    runtime = _start_runtime(settings, concurrency)
+    relay = (
+        DeliveryRunner(runtime.sessions, runtime.context, poll_s=settings.outbox_poll_s)
+        if settings.outbox_relay
+        else None
+    )
+    if relay is not None:
+        WAKE.attach(relay.wake)  # deliveries of the chunks this worker issues go at once
+        relay.start()
+    try:
+        asyncio.run(_work(make_app(connector), concurrency))
+    finally:
+        if relay is not None:
+            WAKE.detach(relay.wake)
+            relay.stop()
 
 
 # --- the service side -------------------------------------------------------------------------

@@ -8,11 +8,16 @@ from app.models.batch import Batch, BatchRow
 from app.models.credential import Credential
 from app.models.endorsement import Endorsement
 from app.models.issuer import Issuer
+from app.models.mail import MailCounter
+from app.models.offer import Offer
+from app.models.outbox import Delivery, OutboxEvent
 from app.models.program import Program, ProgramLearner, ProgramModule
 from app.models.signing_key import SigningKey
 from app.models.status_allocation import StatusAllocation
 from app.models.status_event import StatusEvent
 from app.models.status_list import StatusList
+from app.models.wallet import WalletAccessToken, WalletExchange, WalletGrant, WalletNonce
+from app.models.webhook import WebhookEndpoint
 
 __all__ = [
     "Achievement",
@@ -22,8 +27,12 @@ __all__ = [
     "Batch",
     "BatchRow",
     "Credential",
+    "Delivery",
     "Endorsement",
     "Issuer",
+    "MailCounter",
+    "Offer",
+    "OutboxEvent",
     "Program",
     "ProgramLearner",
     "ProgramModule",
@@ -31,5 +40,10 @@ __all__ = [
     "StatusAllocation",
     "StatusEvent",
     "StatusList",
+    "WalletAccessToken",
+    "WalletExchange",
+    "WalletGrant",
+    "WalletNonce",
+    "WebhookEndpoint",
     "utcnow",
 ]

@@ -40,3 +40,8 @@ class Credential(UUIDPk, CreatedAt, Base):
     hidden: Mapped[bool] = mapped_column(default=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(lengths.IDEMPOTENCY_KEY))
     request_hash: Mapped[str | None] = mapped_column(String(64))
+    bound_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("credentials.id"), index=True, default=None
+    )
+    """The credential this one is a copy of, bound to a wallet holder's DID (its
+    ``credentialSubject.id``); its status follows the original's (:mod:`app.offers`)."""

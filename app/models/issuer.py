@@ -27,6 +27,17 @@ class Issuer(UUIDPk, Timestamps, Base):
 
     Off by default: OB 3.0 allows one ``credentialStatus`` ([0..1], an object in its JSON
     Schema), so such credentials are outside the OB 3.0 schema (VC 2.0 allows several)."""
+    mail_sender_name: Mapped[str | None] = mapped_column(String(lengths.NAME), default=None)
+    """The display name of notification e-mail's ``From`` (default: the issuer's name in the
+    message's language); the address is the service's ``BADGES_MAIL_FROM``."""
+    mail_reply_to: Mapped[str | None] = mapped_column(String(lengths.EMAIL), default=None)
+    """Where learners' replies go (default: the profile's ``email``)."""
+    notify_on_revocation: Mapped[bool] = mapped_column(default=False, server_default="0")
+    """Tell the learner by e-mail when one of their credentials is revoked."""
+    mail_daily_quota: Mapped[int | None] = mapped_column(default=None)
+    """E-mails per UTC day (None: the service's ``BADGES_MAIL_DAILY_QUOTA``); set by the admin."""
+    mail_rate_per_minute: Mapped[int | None] = mapped_column(default=None)
+    """E-mails per minute beyond the burst (None: ``BADGES_MAIL_RATE_PER_MINUTE``); admin."""
 
     def text(self, field: str, language: str | None = None) -> str | None:
         """A translated field in ``language``, falling back to the default language."""

@@ -18,14 +18,15 @@ from app.programs import service
 def _on_issued(session: Session, event: CredentialIssued) -> None:
     # Written by the one-statement form: its guard found the achievement in no program.
     # A program's own award completes nothing further (as before the events).
-    if event.in_statement or event.program_award or event.row is None:
+    # A copy bound to a holder's wallet is the same achievement for the same learner.
+    if event.in_statement or event.program_award or event.bound_copy or event.row is None:
         return
     service.on_module_credential_issued(session, context_of(session), event.row)
 
 
 def _on_status_changed(session: Session, event: CredentialStatusChanged) -> None:
-    if event.row is None:
-        return
+    if event.row is None or event.row.bound_from_id is not None:
+        return  # a bound copy follows its original, which programs already judged
     if event.kind == "revocation":
         service.on_module_credential_revoked(session, context_of(session), event.row)
     elif event.kind == "unsuspension":

@@ -8,6 +8,7 @@ scanners expect.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from dataclasses import dataclass
@@ -62,3 +63,9 @@ def render_qr(url: str, kind: QrKind) -> QrImage:
 def qr_response(request: Request, image: QrImage) -> Response:
     """The image (or 304), cacheable for ever: a URL's QR code never changes."""
     return cached_bytes(request, image.body, image.media_type, image.etag, IMMUTABLE)
+
+
+def svg_data_uri(url: str) -> str:
+    """The QR code of ``url`` as an SVG ``data:`` URI to inline in a page, not cached: for
+    short-lived secret links (a claim page's wallet offers), which must not sit in the LRU."""
+    return "data:image/svg+xml;base64," + base64.b64encode(_encode(url, "svg")).decode("ascii")

@@ -181,6 +181,31 @@ def canonicalize_checked(doc: dict[str, Any], limits: Limits | None = None) -> s
     return _reference(doc, limits or applied_limits())
 
 
+def canonicalize_defined(doc: dict[str, Any]) -> str | None:
+    """Canonical N-Quads of ``doc`` when the fast path covers it and every term and IRI in it
+    is defined; None otherwise (then run :func:`openbadges.jsonld.safe.ensure_signable`, which
+    names what is undefined, and :func:`canonicalize_checked`).
+
+    Signing needs both the term check and the canonical form; for a credential of the Open
+    Badges profile this gives both in one walk.
+
+    Args:
+        doc: the JSON-LD document (not modified), already through
+            :func:`~openbadges.jsonld.limits.check_structure`.
+
+    Returns:
+        RDFC-1.0 canonical N-Quads, exactly those of :func:`canonicalize`, or None.
+    """
+    try:
+        from openbadges.jsonld.fast import fast_canonicalize_defined
+    except ModuleNotFoundError:  # as _fast_canonicalizer: the fast module may be left out
+        return None
+    result = fast_canonicalize_defined(doc)
+    if result is None or _RAW_CONTROL.search(result) is not None:
+        return None
+    return result
+
+
 def canonicalize_reference(doc: dict[str, Any], *, limits: Limits | None = None) -> str:
     """Canonical N-Quads by pyld (the reference the fast path is proven against).
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 from typing import Any
 
 from openbadges.jsonld._fast_context import Unsupported
-from openbadges.jsonld._fast_rdf import to_quads
+from openbadges.jsonld._fast_rdf import to_quads, to_quads_vetted
 from openbadges.jsonld._fast_rdfc import canonical_nquads
 
-__all__ = ["fast_canonicalize"]
+__all__ = ["fast_canonicalize", "fast_canonicalize_defined"]
 
 
 def fast_canonicalize(doc: dict[str, Any]) -> str | None:
@@ -49,6 +49,28 @@ def fast_canonicalize(doc: dict[str, Any]) -> str | None:
     except Unsupported:
         return None
     except RecursionError:  # deeper than Python's stack: let the reference path decide
+        return None
+    except Exception:  # a defect here must cost speed, never a signature: fall back
+        return None
+
+
+def fast_canonicalize_defined(doc: dict[str, Any]) -> str | None:
+    """:func:`fast_canonicalize` for signing: None also when the walk met an undefined term or
+    IRI (see :func:`openbadges.jsonld._fast_rdf.to_quads_vetted`).
+
+    Args:
+        doc: a JSON-LD document (not modified), its structure already checked.
+
+    Returns:
+        Canonical N-Quads of a document in which every term and IRI is defined, or None: the
+        caller then runs the term check and the reference path.
+    """
+    try:
+        quads = to_quads_vetted(doc)
+        return None if quads is None else canonical_nquads(quads)
+    except Unsupported:
+        return None
+    except RecursionError:
         return None
     except Exception:  # a defect here must cost speed, never a signature: fall back
         return None

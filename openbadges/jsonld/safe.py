@@ -19,7 +19,6 @@ import copy
 import math
 import re
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pyld import jsonld
@@ -33,6 +32,7 @@ from openbadges.jsonld._fast_context import (
     revert_type_scope,
     root_context,
 )
+from openbadges.jsonld._iri import is_defined_iri as _is_defined_iri
 from openbadges.jsonld._pyld import PYLD_LOCK, pyld_options, run_pyld
 from openbadges.jsonld.limits import (
     Limits,
@@ -42,23 +42,10 @@ from openbadges.jsonld.limits import (
     trail_path,
 )
 
-UNDEFINED_NAMESPACES = (
-    "https://www.w3.org/ns/credentials/issuer-dependent#",
-    "https://www.w3.org/ns/credentials/undefined-term#",
-)
-"""IRIs in these namespaces mean "the contexts did not define this term"."""
-
 PYLD_PLACEHOLDER_BASE = jsonld.DEFAULT_BASE_IRI
 """pyld resolves relative IRIs against this made-up base when a document has none."""
 
 _IRI_VALUED = ("@id", "@vocab")
-
-# Characters an N-Quads IRIREF cannot hold (https://www.w3.org/TR/rdf12-n-quads/#grammar-production-IRIREF)
-# plus every other white space (jsonld.js and pyld call an IRI with white space relative, and
-# jsonld.js safe mode refuses it).
-_NOT_IN_IRI = re.compile(
-    r'[\x00-\x20<>"{}|^`\\\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
-)
 
 
 def find_undefined_terms(doc: dict[str, Any], *, limits: Limits | None = None) -> list[str]:
@@ -236,39 +223,6 @@ def _is_usable_iri(original: str, expanded: str | None) -> bool:
         PYLD_PLACEHOLDER_BASE
     )
     return _is_defined_iri(expanded) and not placeholder
-
-
-def _is_defined_iri(iri: str) -> bool:
-    """An absolute IRI outside the "undefined term" namespaces, made of IRI characters only.
-
-    Short IRIs (every term a context defines) are answered from a bounded cache; a long one,
-    which only a document can bring, is checked afresh so that the cache stays small.
-    """
-    return _is_defined_short_iri(iri) if len(iri) <= _CACHED_IRI_LENGTH else _defined(iri)
-
-
-_CACHED_IRI_LENGTH = 200
-
-
-@lru_cache(maxsize=8192)
-def _is_defined_short_iri(iri: str) -> bool:
-    """:func:`_defined`, cached (at most 8,192 IRIs of at most 200 characters: ~2 MB)."""
-    return _defined(iri)
-
-
-def _defined(iri: str) -> bool:
-    """See :func:`_is_defined_iri`."""
-    return (
-        _is_absolute(iri)
-        and not iri.startswith(UNDEFINED_NAMESPACES)
-        and _NOT_IN_IRI.search(iri) is None
-    )
-
-
-def _is_absolute(iri: str) -> bool:
-    """RFC 3987 absolute IRI test, as pyld applies it (a scheme, then ``:``)."""
-    scheme, colon, _ = iri.partition(":")
-    return bool(colon) and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme)
 
 
 def _index_paths(document: Any) -> dict[int, str]:

@@ -33,7 +33,8 @@ from typing import Any, Protocol
 import base58
 
 from openbadges.errors import OpenBadgesError, SigningError
-from openbadges.jsonld.canonical import canonicalize, canonicalize_checked
+from openbadges.jsonld.canonical import canonicalize, canonicalize_checked, canonicalize_defined
+from openbadges.jsonld.limits import check_structure
 from openbadges.jsonld.loader import CONTEXT_FILES
 from openbadges.jsonld.safe import ensure_portable, ensure_signable
 
@@ -114,7 +115,15 @@ def sign(
     """
     _check_signer(key)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    ensure_signable(unsecured)
+    check_structure(unsecured)
+    ensure_portable(unsecured)
+    # One walk gives the canonical form and proves every term defined; when it cannot (an
+    # undefined term, or a document outside the fast profile), the term check names the
+    # problem and the reference path canonicalises.
+    canonical = canonicalize_defined(unsecured)
+    if canonical is None:
+        ensure_signable(unsecured)
+        canonical = canonicalize_checked(unsecured)
     proof: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -122,7 +131,7 @@ def sign(
         "verificationMethod": _check_method(verification_method),
         "proofPurpose": proof_purpose,
     }
-    signature = key.sign(_hash_data(unsecured, proof, checked=True))
+    signature = key.sign(_hash_canonical(canonical, proof, unsecured.get("@context")))
     if not isinstance(signature, bytes) or len(signature) != 64:
         raise SigningError("the key did not produce a 64-byte Ed25519 signature")
     proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
@@ -182,15 +191,14 @@ def proof_hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> 
     Raises:
         ContextError, LimitExceededError, CanonicalizationError: from canonicalisation.
     """
-    return _hash_data(document, proof_options, checked=False)
-
-
-def _hash_data(document: dict[str, Any], proof_options: dict[str, Any], *, checked: bool) -> bytes:
-    """:func:`proof_hash_data`; ``checked``: the document's structure was already checked."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
+    return _hash_canonical(canonicalize(unsecured), proof_options, unsecured.get("@context"))
+
+
+def _hash_canonical(canonical: str, proof_options: dict[str, Any], context: Any) -> bytes:
+    """The hashing step (§3.3.3) from the document's canonical form and the proof options."""
     options = {k: v for k, v in proof_options.items() if k not in ("proofValue", "@context")}
-    config_hash = hashlib.sha256(_canonical_proof_config(options, unsecured.get("@context")))
-    canonical = canonicalize_checked(unsecured) if checked else canonicalize(unsecured)
+    config_hash = hashlib.sha256(_canonical_proof_config(options, context))
     document_hash = hashlib.sha256(canonical.encode("utf-8"))
     return config_hash.digest() + document_hash.digest()
 

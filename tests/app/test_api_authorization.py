@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,8 +78,44 @@ def world(app: FastAPI) -> World:
         "program": program.json()["id"],
         "endorsement": endorsements[0].json()[0]["id"],
         "endorsement2": endorsements[1].json()[0]["id"],
+        **webhook_ids(app, client, a),
+        **offer_ids(client, a, credential["id"]),
     }
     return World(client, a, b, ids, token)
+
+
+def webhook_ids(app: FastAPI, client: TestClient, issuer: IssuerHandle) -> dict[str, str]:
+    """A webhook endpoint of ``issuer`` (an IP literal: no DNS) and one sent delivery of it."""
+    from app.outbox import service as outbox
+
+    hook = client.post("/api/v1/webhooks", json=webhook_body(None), headers=issuer.headers)
+    assert hook.status_code == 201, hook.text
+    with app.state.sessionmaker() as session:
+        delivery = outbox.add_delivery(
+            session,
+            channel="webhook",
+            issuer_id=uuid.UUID(issuer.id),
+            payload={"body": {"type": "credential.issued", "timestamp": "", "data": {}}},
+            target_id=uuid.UUID(hook.json()["id"]),
+        )
+        delivery.state = "sent"
+        session.commit()
+        return {"webhook": hook.json()["id"], "delivery": str(delivery.id)}
+
+
+def offer_ids(client: TestClient, issuer: IssuerHandle, credential_id: str) -> dict[str, str]:
+    """Two offers of the credential: one the matrix revokes, one whose claim page it opens."""
+    made = [
+        client.post(f"/api/v1/credentials/{credential_id}/offers", headers=issuer.headers)
+        for _ in range(2)
+    ]
+    assert all(m.status_code == 201 for m in made), made[0].text
+    claim = made[1].json()["claimUrl"].rsplit("/", 1)[1]
+    return {"offer": made[0].json()["id"], "claim": claim, "file": "credential.json"}
+
+
+def webhook_body(_world: World | None) -> dict[str, Any]:
+    return {"url": "https://93.184.215.14/hooks", "events": ["credential.issued"]}
 
 
 def program_body(modules: list[str]) -> dict[str, Any]:
@@ -122,6 +158,10 @@ ADMIN_ONLY = {"admin": OK, "issuer_a": UNAUTH, "issuer_b": UNAUTH, "anonymous": 
 ISSUER_OWNED = {"admin": UNAUTH, "issuer_a": OK, "issuer_b": HIDDEN, "anonymous": UNAUTH}
 ISSUER_COLLECTION = {"admin": UNAUTH, "issuer_a": OK, "issuer_b": OK, "anonymous": UNAUTH}
 PUBLIC = dict.fromkeys(ALL, OK)
+OAUTH_400, OAUTH_401 = ("oauth", 400), ("oauth", 401)
+"""An OAuth error object (RFC 6749 §5.2 / RFC 6750 §3) with that status."""
+PAGE_400 = ("page", 400)
+"""An HTML page saying what to fix (a form posted without what it needs), for anyone."""
 
 Body = Callable[[World], Any] | None
 
@@ -162,6 +202,16 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     # bulk changes answer 200 with a per-id "not_found" error for ids of another issuer
     ("POST", "/api/v1/credentials/bulk-suspend", bulk_body, ISSUER_COLLECTION),
     ("POST", "/api/v1/credentials/bulk-unsuspend", bulk_body, ISSUER_COLLECTION),
+    # offers (issue 12): before the credential's revocation (a revoked one is not offered);
+    # the claim page and its files are public: the link's token is the authorization
+    ("POST", "/api/v1/credentials/{credential}/offers", None, ISSUER_OWNED),
+    ("GET", "/api/v1/credentials/{credential}/offers", None, ISSUER_OWNED),
+    ("POST", "/api/v1/credentials/{credential}/offers/{offer}/revoke", None, ISSUER_OWNED),
+    ("DELETE", "/api/v1/credentials/{credential}/offers/{offer}", None, ISSUER_OWNED),
+    ("GET", "/claim/{claim}", None, PUBLIC),
+    ("GET", "/claim/{claim}/{file}", None, PUBLIC),
+    ("GET", "/claim/not-a-valid-token", None, dict.fromkeys(ALL, HIDDEN)),
+    ("POST", "/learners/me/credentials/{credential}/offer", None, dict.fromkeys(ALL, UNAUTH)),
     ("POST", "/api/v1/credentials/{credential}/revoke", None, ISSUER_OWNED),
     ("POST", "/api/v1/credentials/bulk-revoke", bulk_body, ISSUER_COLLECTION),
     # batches (issue 11): another issuer's achievement is a 422 naming it, its batch a 404
@@ -192,6 +242,15 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
         None,
         {"admin": UNAUTH, "issuer_a": 409, "issuer_b": HIDDEN, "anonymous": UNAUTH},
     ),
+    # webhooks (issue 12): an issuer's endpoints and deliveries; DELETE last
+    ("POST", "/api/v1/webhooks", webhook_body, ISSUER_COLLECTION),
+    ("GET", "/api/v1/webhooks", None, ISSUER_COLLECTION),
+    ("GET", "/api/v1/webhooks/{webhook}", None, ISSUER_OWNED),
+    ("GET", "/api/v1/webhooks/{webhook}/deliveries", None, ISSUER_OWNED),
+    ("POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", None, ISSUER_OWNED),
+    ("POST", "/api/v1/webhooks/{webhook}/rotate-secret", None, ISSUER_OWNED),
+    ("PATCH", "/api/v1/webhooks/{webhook}", lambda w: {"description": "x"}, ISSUER_OWNED),
+    ("DELETE", "/api/v1/webhooks/{webhook}", None, ISSUER_OWNED),
     ("GET", "/api/v1/keys", None, ISSUER_COLLECTION),
     ("POST", "/api/v1/keys/rotate", None, ISSUER_COLLECTION),
     ("GET", "/issuers/{issuer}", None, PUBLIC),
@@ -266,6 +325,8 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/credentials/{credential}/badge.svg", None, PUBLIC),
     ("GET", "/achievements/{achievement}/v1", None, PUBLIC),
     ("GET", "/verify", None, PUBLIC),
+    ("POST", "/verify", None, dict.fromkeys(ALL, PAGE_400)),  # nothing to verify: the form again
+    ("GET", "/ping", None, PUBLIC),
     ("GET", "/openapi.json", None, PUBLIC),
     # a learner link's page opens by its own token only: no API key or admin token opens it
     ("GET", "/learners/not-a-valid-token", None, dict.fromkeys(ALL, UNAUTH)),
@@ -277,6 +338,22 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/redoc", None, PUBLIC),
     ("GET", "/docs/oauth2-redirect", None, PUBLIC),
     ("GET", "/static/docs/swagger-ui.css", None, PUBLIC),
+    # the development mailbox (app.mail): anyone in development (the suite's environment),
+    # 404 elsewhere (tests/app/mail/); no message has an issuer's id as its id
+    ("GET", "/dev/mail", None, PUBLIC),
+    ("GET", "/dev/mail/{issuer}", None, dict.fromkeys(ALL, HIDDEN)),
+    ("GET", "/dev/mail/{issuer}/html", None, dict.fromkeys(ALL, HIDDEN)),
+    ("GET", "/dev/mail/{issuer}/message.eml", None, dict.fromkeys(ALL, HIDDEN)),
+    # wallet protocols (issue 12): public, the link's secret is the authorization; an API key
+    # or the admin token is no access token (OAuth errors are RFC 6749 JSON, not problem JSON)
+    ("GET", "/.well-known/openid-credential-issuer", None, PUBLIC),
+    ("GET", "/.well-known/oauth-authorization-server", None, PUBLIC),
+    ("GET", "/wallets/oid4vci/offer?token=unknown", None, dict.fromkeys(ALL, HIDDEN)),
+    ("POST", "/wallets/oid4vci/token", None, dict.fromkeys(ALL, OAUTH_400)),
+    ("POST", "/wallets/oid4vci/nonce", None, PUBLIC),
+    ("POST", "/wallets/oid4vci/credential", lambda w: {}, dict.fromkeys(ALL, OAUTH_401)),
+    ("GET", "/wallets/vcapi/exchange?token=unknown", None, dict.fromkeys(ALL, HIDDEN)),
+    ("POST", "/wallets/vcapi/exchange?token=unknown", lambda w: {}, dict.fromkeys(ALL, HIDDEN)),
     ("OPTIONS", "/api/v1/credentials/{credential}", None, PUBLIC),
     ("HEAD", "/credentials/{credential}.json", None, PUBLIC),
 ]
@@ -291,35 +368,79 @@ PARAMS = [
 
 @pytest.mark.parametrize(("method", "path", "body", "who", "expected"), PARAMS)
 def test_authorization_matrix(
-    world: World, method: str, path: str, body: Body, who: str, expected: int | str
+    world: World,
+    method: str,
+    path: str,
+    body: Body,
+    who: str,
+    expected: int | str | tuple[str, int],
 ) -> None:
     url = path.format(**world.ids)
     json_body = body(world) if body else None
     response = world.client.request(method, url, json=json_body, headers=world.headers(who))
     if expected == OK:
         assert 200 <= response.status_code < 300, (who, url, response.text)
+    elif isinstance(expected, tuple) and expected[0] == "page":
+        assert response.status_code == expected[1], (who, url, response.text)
+        assert response.headers["content-type"].startswith("text/html")
+    elif isinstance(expected, tuple):
+        assert response.status_code == expected[1], (who, url, response.text)
+        assert response.json()["error"], (who, url, response.text)
     else:
         assert response.status_code == expected, (who, url, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def _route_shape(path: str) -> str:
-    """``/api/v1/batches/{batch}/cancel`` and ``…/{batch_id}/cancel`` alike; no query."""
-    return re.sub(r"\{[^}]+\}", "{}", path.split("?", 1)[0])
+def _endpoints(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every (method, path) below ``routes``. FastAPI 0.165 keeps an included router as one
+    entry holding the router (``original_router``, with its prefix in ``include_context``);
+    earlier versions copied its routes in: both are walked."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            yield from _endpoints(included.routes, prefix + getattr(context, "prefix", ""))
+            continue
+        path = getattr(route, "path", None)
+        for method in getattr(route, "methods", None) or ():
+            if path is not None and method not in ("HEAD", "OPTIONS"):
+                yield method, prefix + path
+
+
+def test_the_route_walk_sees_every_router(app: FastAPI) -> None:
+    """The matrix check below is only as good as the walk: it must find the routes of every
+    included router (API, public documents, pages, wallets)."""
+    found = set(_endpoints(app.routes))
+    assert len(found) > 100
+    for expected in [
+        ("POST", "/api/v1/credentials"),
+        ("GET", "/credentials/{credential_id}"),
+        ("POST", "/api/v1/batches"),
+        ("GET", "/ping"),
+    ]:
+        assert expected in found
+
+
+def _pattern(route_path: str) -> re.Pattern[str]:
+    """A route's path as a regex: each ``{parameter}`` one path segment (or part of one)."""
+    parts = re.split(r"\{[^}]+\}", route_path)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
-    """A new route must say who may call it: add it to CASES."""
-    covered = {(method, _route_shape(path)) for method, path, _, _ in CASES}
-    routes = {
-        (method, _route_shape(route.path))
-        for route in app.routes
-        for method in getattr(route, "methods", None) or ()
-        if method not in ("HEAD", "OPTIONS")
-    }
-    # Parameter names differ ("{credential}.json" vs "{credential_id}.json"): compare shapes.
-    missing = sorted(f"{m} {p}" for m, p in routes - covered if not p.startswith("/static/"))
-    assert missing == []
+    """A new route must say who may call it: add it to CASES (a case's path may name the
+    route's parameters, ``{credential}``, or give values, ``learner@example.org``)."""
+    cases = [(method, path.split("?", 1)[0]) for method, path, _, _ in CASES]
+    missing = sorted(
+        f"{method} {path}"
+        for method, path in set(_endpoints(app.routes))
+        if not path.startswith("/static/")
+        and not any(
+            case_method == method and _pattern(path).fullmatch(case_path)
+            for case_method, case_path in cases
+        )
+    )
+    assert missing == [], "\n".join(missing)
 
 
 def test_issuer_b_lists_none_of_a(world: World) -> None:

@@ -92,6 +92,14 @@ def _issuer(field: str) -> Callable[[World, str], httpx.Response]:
     return send
 
 
+def _issuer_patch(field: str) -> Callable[[World, str], httpx.Response]:
+    def send(w: World, value: str) -> httpx.Response:
+        path = f"/api/v1/issuers/{w.issuer.id}"
+        return w.client.patch(path, json={field: value}, headers=w.issuer.headers)
+
+    return send
+
+
 def _api_key(w: World, value: str) -> httpx.Response:
     return w.client.post(
         f"/api/v1/issuers/{w.issuer.id}/api-keys", json={"name": value}, headers=w.admin
@@ -159,6 +167,14 @@ CASES: list[tuple[str, Callable[[World, str], httpx.Response], Callable[[int], s
         lengths.LANGUAGE_TAG,
         "$.defaultLanguage",
     ),
+    (
+        "issuer mailSenderName",
+        _issuer_patch("mailSenderName"),
+        text,
+        lengths.NAME,
+        "$.mailSenderName",
+    ),
+    ("issuer mailReplyTo", _issuer_patch("mailReplyTo"), email, lengths.EMAIL, "$.mailReplyTo"),
     ("API-key name", _api_key, text, lengths.API_KEY_NAME, "$.name"),
     ("achievement name", _achievement("name"), text, lengths.NAME, "$.name"),
     ("humanCode", _achievement("humanCode"), text, lengths.HUMAN_CODE, "$.humanCode"),
@@ -238,12 +254,15 @@ def test_a_3000_character_email_in_a_learner_path_is_a_422(world: World) -> None
 
 
 API_COLUMNS = {
+    "webhook_endpoints.url": lengths.URL,
     "batch_rows.row_key": lengths.ROW_KEY,
     "batches.source_name": lengths.FILE_NAME,
     "issuers.default_language": lengths.LANGUAGE_TAG,
     "issuers.url": lengths.URL,
     "issuers.email": lengths.EMAIL,
     "issuers.image": lengths.URL,
+    "issuers.mail_sender_name": lengths.NAME,
+    "issuers.mail_reply_to": lengths.EMAIL,
     "achievements.name": lengths.NAME,
     "achievements.achievement_type": lengths.ACHIEVEMENT_TYPE,
     "achievements.in_language": lengths.LANGUAGE_TAG,
@@ -267,6 +286,14 @@ SERVICE_COLUMNS = {
     "batches.actor": "the API key's or the CLI's actor name",
     "batch_rows.state": "pending, issued, skipped, failed, cancelled",
     "batch_rows.lease_owner": "a worker's generated id",
+    "outbox_events.type": "one of outbox.EVENT_TYPES",
+    "webhook_endpoints.kek_id": "a KEK fingerprint",
+    "offers.token_hash": "sha256 hex",
+    "offers.actor": "the API key's, the learner page's or the demo's actor name",
+    "deliveries.channel": "email or webhook",
+    "deliveries.state": "pending, sent, failed, cancelled",
+    "deliveries.message_id": "msg_ and a uuid's hex",
+    "deliveries.lease_owner": "a relay's generated name",
     "api_keys.prefix": "generated token prefix",
     "api_keys.token_hash": "sha256 hex",
     "audit_events.actor": "admin, cli, api-key:<prefix>, learner:<learner or its digest>",
@@ -290,6 +317,16 @@ SERVICE_COLUMNS = {
     "status_events.actor": "admin, cli or api-key:<prefix>",
     "status_lists.purpose": "revocation or suspension",
     "status_lists.permutation_key": "hex of a generated key",
+    "mail_counters.day": "a UTC date, 2026-12-02",
+    "wallet_grants.offer_ref_hash": "sha256 hex",
+    "wallet_grants.code_hash": "sha256 hex",
+    "wallet_grants.tx_code_hash": "sha256 hex",
+    "wallet_access_tokens.token_hash": "sha256 hex",
+    "wallet_access_tokens.holder_did": "the did:key or did:jwk of a verified key proof",
+    "wallet_nonces.nonce": "a generated 43-character secret",
+    "wallet_exchanges.token_hash": "sha256 hex",
+    "wallet_exchanges.challenge": "a generated 43-character secret",
+    "wallet_exchanges.holder_did": "the did:key of a verified DIDAuth presentation",
 }
 """Columns only the service writes, with what goes in them."""
 

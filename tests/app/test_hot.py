@@ -27,6 +27,7 @@ from app.events import (
     KeysRotated,
 )
 from app.hot import issuing, public, subscribers, verification
+from app.models import Base
 
 APP = Path(__file__).resolve().parents[2] / "app"
 
@@ -210,8 +211,10 @@ def test_every_declaration_says_how_long_what_clears_it_and_what_staleness_costs
 
 @pytest.fixture
 def session() -> Any:
-    """A session with an open transaction (the events are delivered when it commits)."""
+    """A session with an open transaction (the events are delivered when it commits), on a
+    database with the tables (in-transaction subscribers write the outbox)."""
     engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
     with Session(engine) as session:
         session.execute(text("SELECT 1"))
         yield session

@@ -99,9 +99,9 @@ def test_the_proof_template_cache_keeps_only_bundled_contexts() -> None:
 
 
 def test_long_iris_a_document_brings_are_not_cached() -> None:
-    from openbadges.jsonld import safe
+    from openbadges.jsonld import _iri
 
-    safe._is_defined_short_iri.cache_clear()
+    _iri._is_defined_short_iri.cache_clear()
     for n in range(100):
-        assert safe._is_defined_iri(f"https://example.org/{'x' * 300}{n}")
-    assert safe._is_defined_short_iri.cache_info().currsize == 0
+        assert _iri.is_defined_iri(f"https://example.org/{'x' * 300}{n}")
+    assert _iri._is_defined_short_iri.cache_info().currsize == 0

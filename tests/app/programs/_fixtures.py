@@ -53,6 +53,8 @@ def settings(
         data_dir=tmp,
         admin_token=SecretStr("test-admin-token-0123456789abcdef"),
         key_encryption_key=SecretStr(base64.urlsafe_b64encode(b"k" * 32).decode()),
+        # Each test holds one outer transaction: no relay thread beside it.
+        outbox_relay=False,
     )
 
 

@@ -1,0 +1,159 @@
+"""Render a notification e-mail from its delivery's payload: subject, text and HTML, en/zh-CN.
+
+Rendering happens when the message is sent, from the facts the fan-out froze into the payload
+(names in the learner's language, URLs), so a template fix reaches messages still waiting for a
+retry. The message is ``multipart/alternative`` (RFC 2046 §5.1.4) with the plain-text part
+first; headers follow RFC 5322, non-ASCII names encoded per RFC 2047 by :mod:`email`'s SMTP
+policy. ``Auto-Submitted: auto-generated`` (RFC 3834) keeps auto-responders from answering.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+LANGUAGES = ("en", "zh-CN")
+DEFAULT_LANGUAGE = "en"
+TEMPLATES = ("issued", "program_completed", "revoked")
+_HERE = Path(__file__).parent
+
+
+def mail_language(*tags: str | None) -> str:
+    """The first of ``tags`` a template exists for (any ``zh*`` is zh-CN, any ``en*`` is en),
+    else English: the learner's request, then the issuer's default, then en."""
+    for tag in tags:
+        primary = (tag or "").strip().lower().split("-", 1)[0].split("_", 1)[0]
+        found = {"zh": "zh-CN", "en": "en"}.get(primary)
+        if found:
+            return found
+    return DEFAULT_LANGUAGE
+
+
+def _load(language: str) -> dict[str, str]:
+    loaded = json.loads((_HERE / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+    return {str(key): str(value) for key, value in loaded.items()}
+
+
+_CATALOGUES = {language: _load(language) for language in LANGUAGES}
+"""The messages shipped with the code, read at import."""
+_ENVIRONMENT = Environment(
+    loader=FileSystemLoader(_HERE / "templates"),
+    autoescape=select_autoescape(["html"]),  # HTML escaped; the plain-text part is not HTML
+    undefined=StrictUndefined,  # a typo in a template fails the tests instead of printing ""
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+
+
+def _text(language: str, key: str, **values: object) -> str:
+    text = _CATALOGUES[language].get(key) or _CATALOGUES[DEFAULT_LANGUAGE][key]
+    return text.format(**values)
+
+
+def format_expiry(language: str, moment: datetime) -> str:
+    """An expiry as people read it: ``9 December 2026, 20:00 UTC``, ``2026年12月9日 20:00（UTC）``."""
+    return _text(
+        language,
+        "date",
+        day=moment.day,
+        month=moment.month,
+        month_name=_text(DEFAULT_LANGUAGE, f"month.{moment.month}"),
+        year=moment.year,
+        time=moment.strftime("%H:%M"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One message's three texts."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render(payload: dict[str, Any], claim_url: str | None, service_name: str) -> Rendered:
+    """The subject, plain text and HTML of a delivery's payload (``claim_url``: opened)."""
+    language = mail_language(payload.get("language"))
+    template = payload["template"]
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown e-mail template {template!r}")
+    names = {"issuer": payload["issuerName"], "achievement": payload["achievementName"]}
+    recipient = payload.get("recipientName")
+    expires_at = payload.get("claimExpiresAt")
+    expires = None
+    if claim_url and expires_at:
+        moment = datetime.fromisoformat(expires_at)
+        expires = _text(language, "claim.expires", date=format_expiry(language, moment))
+    values = {
+        "lang": language,
+        "subject": _text(language, f"subject.{template}", **names),
+        "issuer": names["issuer"],
+        "achievement": names["achievement"],
+        "greeting": _text(language, "greeting", name=recipient)
+        if recipient
+        else _text(language, "greeting.anonymous"),
+        "body": _text(language, f"body.{template}", **names),
+        "claim_url": claim_url,
+        "claim_button": _text(language, "claim.button"),
+        "claim_explain": _text(language, "claim.explain"),
+        "expires": expires,
+        "sentence_gap": "" if language == "zh-CN" else " ",  # Chinese sentences take no space
+        "fallback": _text(language, "claim.fallback"),
+        "credential_url": payload["credentialUrl"],
+        "view_link": _text(language, "view.link"),
+        "view_button": _text(language, "view.button"),
+        "image_url": payload["badgeImageUrl"],
+        "image_alt": _text(language, "image_alt", **names),
+        "footer": _text(language, "footer", issuer=names["issuer"], service=service_name),
+    }
+    environment = _ENVIRONMENT
+    return Rendered(
+        subject=values["subject"],
+        text=environment.get_template("message.txt").render(**values).strip() + "\n",
+        html=environment.get_template("message.html").render(**values),
+    )
+
+
+def _address(address: str, display_name: str | None = None) -> Address:
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=display_name or "", username=local, domain=domain)
+
+
+def build_message(
+    payload: dict[str, Any],
+    *,
+    claim_url: str | None,
+    message_id: str,
+    mail_from: str,
+    base_url: str,
+    now: datetime,
+) -> EmailMessage:
+    """The whole RFC 5322 message of a delivery (``message_id``: stable across retries)."""
+    host = urlsplit(base_url).hostname or "localhost"
+    rendered = render(payload, claim_url, host)
+    message = EmailMessage(policy=SMTP)
+    message["From"] = _address(mail_from, payload.get("senderName"))
+    message["To"] = _address(payload["to"], payload.get("recipientName"))
+    if payload.get("replyTo"):
+        message["Reply-To"] = _address(payload["replyTo"])
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}@{host}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text, subtype="plain", charset="utf-8")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # after the body: setting content replaces every Content-* header (RFC 3282's included)
+    message["Content-Language"] = mail_language(payload.get("language"))
+    return message

@@ -1,0 +1,77 @@
+"""Domain events become outbox events, in the transaction that recorded them.
+
+Installed by :func:`app.wiring.subscribe_all`. An issuance's ``credential.issued`` row is
+written by the issuance writer itself, with the credential and its audit row, in both of its
+forms (:func:`app.outbox.service.issued_row`); only a program award adds a
+``program.completed`` here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.core import events
+from app.events import BatchCompleted, CredentialIssued, CredentialStatusChanged
+from app.outbox import service as outbox
+
+_STATUS_TYPES = {
+    "revocation": "credential.revoked",
+    "suspension": "credential.suspended",
+    "unsuspension": "credential.unsuspended",
+}
+
+
+def _on_issued(session: Session, event: CredentialIssued) -> None:
+    """A program award also completes the program (its ``credential.issued`` row was written
+    by the issuance writer itself, as every issuance's is)."""
+    if not event.program_award:
+        return
+    outbox.record_event(
+        session,
+        type="program.completed",
+        issuer_id=event.issuer_id,
+        subject_id=event.credential_id,
+        data={
+            "credentialId": str(event.credential_id),
+            "achievementId": str(event.achievement_id),
+            "issuerId": str(event.issuer_id),
+        },
+    )
+
+
+def _on_status_changed(session: Session, event: CredentialStatusChanged) -> None:
+    outbox.record_event(
+        session,
+        type=_STATUS_TYPES[event.kind],
+        issuer_id=event.issuer_id,
+        subject_id=event.credential_id,
+        data={
+            "credentialId": str(event.credential_id),
+            "achievementId": str(event.row.achievement_id) if event.row is not None else None,
+            "issuerId": str(event.issuer_id),
+            "reason": event.reason,
+            "actor": event.actor,
+        },
+    )
+
+
+def _on_batch_completed(session: Session, event: BatchCompleted) -> None:
+    outbox.record_event(
+        session,
+        type="batch.completed",
+        issuer_id=event.issuer_id,
+        subject_id=event.batch_id,
+        data={
+            "batchId": str(event.batch_id),
+            "state": event.state,
+            "issued": event.issued,
+            "skipped": event.skipped,
+            "failed": event.failed,
+        },
+    )
+
+
+def subscribe() -> None:
+    events.subscribe_in_transaction(CredentialIssued, _on_issued)
+    events.subscribe_in_transaction(CredentialStatusChanged, _on_status_changed)
+    events.subscribe_in_transaction(BatchCompleted, _on_batch_completed)

@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks) of issuers: endpoints, fan-out, sending, deliveries."""
