@@ -40,6 +40,10 @@ from bench_api import ADMIN_TOKEN, Connection, Reply, drive, setup, wait_ready  
 
 from app.core.migrations import upgrade  # noqa: E402
 
+NOTIFY = {"notify": False}
+"""Issuance alone: learners are not e-mailed in this bench (``bench_mail.py`` measures that);
+the workers still relay every issuance's outbox event, in both phases."""
+
 
 def cohort_csv(rows: int, prefix: str = "batch-learner") -> bytes:
     """A registrar's export: e-mail and name per learner."""
@@ -100,7 +104,7 @@ def time_batch(
     client: httpx.Client, headers: dict[str, str], achievement_id: str, data: bytes, rows: int
 ) -> float:
     started = time.perf_counter()
-    response = upload(client, headers, achievement_id, data)
+    response = upload(client, headers, achievement_id, data, **NOTIFY)
     accepted = time.perf_counter() - started
     assert response.status_code == 202, response.text
     batch_id = response.json()["id"]
@@ -122,6 +126,7 @@ async def time_api(
         body = {
             "achievementId": achievement_id,
             "recipient": {"email": f"api-learner{n}@example.org", "name": f"API Learner {n}"},
+            **NOTIFY,
         }
         return await client.request("POST", "/api/v1/credentials", headers, body)
 
@@ -154,14 +159,15 @@ def run(base: str, port: int, env: dict[str, str], args: argparse.Namespace) -> 
             validation_s = time_validation(client, headers, achievement_id, data)
             batch_s = time_batch(client, headers, achievement_id, data, args.rows)
             peak_mb = [memory_mb(w.pid, "VmHWM") for w in workers]
+        # The workers keep running: on PostgreSQL they relay the API's outbox events too.
+        api_s, failures = asyncio.run(
+            time_api(port, headers, achievement_id, args.rows, args.concurrency)
+        )
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
-    api_s, failures = asyncio.run(
-        time_api(port, headers, achievement_id, args.rows, args.concurrency)
-    )
     print(
         f"rows={args.rows} serve --workers {args.workers}, {args.batch_workers} badges worker, "
         f"API clients={args.concurrency}"

@@ -7,9 +7,10 @@ Against PostgreSQL (a fresh database), in one run:
   relay the outbox: fan-out to e-mail deliveries, offers, rendering, SMTP);
 * the same CSV uploaded twice: once with ``notify=false``, once with notifications on;
 
-and prints the issuance time of each (upload to ``completed``), their ratio (the slowdown the
-notifications cost the issuance), and the rate at which the 10,000 messages reached the SMTP
-server (first to last, and from the upload to the last).
+and prints the issuance time of each (upload to ``completed``, each started once the outbox of
+the one before is empty), their ratio (the slowdown the notifications cost the issuance), and
+the rate at which the 10,000 messages reached the SMTP server (first to last, and from the
+upload to the last).
 
     .venv/bin/python bench/bench_mail.py [--rows 10000] [--database-url postgresql+psycopg://…]
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -72,6 +74,26 @@ def issue_batch(
     return started, time.perf_counter() - started
 
 
+def drained(database_url: str) -> None:
+    """Wait until the relays have nothing left (so one measurement does not pay for the
+    outbox work of the one before it)."""
+    engine = create_engine(database_url)
+    try:
+        while True:
+            with engine.connect() as connection:
+                waiting = connection.scalar(
+                    text(
+                        "SELECT (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL)"
+                        " + (SELECT count(*) FROM deliveries WHERE state = 'pending')"
+                    )
+                )
+            if not waiting:
+                return
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+
+
 def run(base: str, env: dict[str, str], mailbox: Mailbox, args: argparse.Namespace) -> None:
     headers, achievement_id = setup(base)
     workers = start_workers(args.batch_workers, env)
@@ -79,9 +101,11 @@ def run(base: str, env: dict[str, str], mailbox: Mailbox, args: argparse.Namespa
         with httpx.Client(base_url=base, timeout=300) as client:
             warm = cohort_csv(200, prefix="warm-up-learner")
             issue_batch(client, headers, achievement_id, warm, notify=False)
+            drained(env["BADGES_DATABASE_URL"])
             _, quiet_s = issue_batch(
                 client, headers, achievement_id, cohort_csv(args.rows, "quiet"), notify=False
             )
+            drained(env["BADGES_DATABASE_URL"])
             started, notified_s = issue_batch(
                 client, headers, achievement_id, cohort_csv(args.rows, "told")
             )

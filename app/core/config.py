@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     claim_link_days: int = Field(default=30, ge=1, le=3650)
     """Days a learner's claim link (``/claim/{token}``) works; the credential never expires
     with it (see :mod:`app.offers`)."""
+    claim_max_holders: int = Field(default=2, ge=1, le=20)
+    """Wallets (holder DIDs) one credential may be copied into through its claim links: a
+    learner's phone and laptop, not whoever a forwarded e-mail reaches."""
     job_runner: Literal["auto", "embedded", "procrastinate"] = "auto"
     """Who processes batches: ``embedded`` (a thread of the service), ``procrastinate``
     (``badges worker`` processes; PostgreSQL only); ``auto``: embedded on SQLite,

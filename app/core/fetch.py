@@ -219,7 +219,10 @@ def pin_url(url: str, *, allow_private: bool, resolve: Resolve = system_resolve)
         FetchRefused: the URL or one of its host's addresses is not allowed.
         ResolutionError: the host does not resolve.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "https://[::1/x": an unbalanced IPv6 bracket, say
+        raise FetchRefused(f"{url!r} is not a valid URL.") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or (scheme == "http" and not allow_private):
         raise FetchRefused(f"Only https URLs can be fetched, not {url!r}.")

@@ -354,6 +354,7 @@ def _prepare(
             notify=_notify(request),
             program_award=request.program_award,
             language=request.data.language,
+            bound_from=request.bound_from,
         ),
         module_lineages=sorted(language_lineages(base, achievement)),
     )

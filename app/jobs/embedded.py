@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.batches import service as batches
 from app.core.context import AppContext
+from app.jobs.delivery import ISSUING
 
 logger = logging.getLogger("app.jobs")
 
@@ -74,13 +75,14 @@ class EmbeddedRunner:
                 for batch_id in self._next():
                     if self._stop.is_set():
                         return
-                    batches.process_batch(
-                        self._sessions,
-                        self._context,
-                        batch_id,
-                        self.name,
-                        stopping=self._stop.is_set,
-                    )
+                    with ISSUING.held():  # the service's outbox relay waits meanwhile
+                        batches.process_batch(
+                            self._sessions,
+                            self._context,
+                            batch_id,
+                            self.name,
+                            stopping=self._stop.is_set,
+                        )
             except Exception:
                 logger.exception("embedded job runner: a batch failed; retrying after a pause")
             self._wake.wait(SWEEP_S)

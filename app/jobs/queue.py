@@ -33,7 +33,7 @@ from app.batches import service as batches
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.core.db import make_autocommit_engine, make_engine, make_sessionmaker
-from app.jobs.delivery import WAKE, DeliveryRunner
+from app.jobs.delivery import ISSUING, WAKE, DeliveryRunner
 
 logger = logging.getLogger("app.jobs")
 
@@ -96,14 +96,15 @@ def _process_batch(job: procrastinate.JobContext, batch_id: str) -> None:
     # One lease owner per job (batch_rows.lease_owner holds 64 characters).
     owner = f"{socket.gethostname()[:32]}:{os.getpid()}:job-{job.job.id}"
     lease_s = batches.LEASE_S  # read per job, not at import: the worker tests shorten it
-    done = batches.process_batch(
-        runtime.sessions,
-        runtime.context,
-        uuid.UUID(batch_id),
-        owner,
-        lease_s=lease_s,
-        stopping=job.should_abort,  # a shutdown stops after the chunk in hand
-    )
+    with ISSUING.held():  # this process's outbox relay waits meanwhile
+        done = batches.process_batch(
+            runtime.sessions,
+            runtime.context,
+            uuid.UUID(batch_id),
+            owner,
+            lease_s=lease_s,
+            stopping=job.should_abort,  # a shutdown stops after the chunk in hand
+        )
     logger.info("batch %s: %d row(s) issued by %s", batch_id, done, owner)
 
 

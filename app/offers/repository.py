@@ -56,6 +56,19 @@ def lock_bound_copies(session: Session, original_id: uuid.UUID) -> Sequence[Cred
     ).all()
 
 
+def holders_of(session: Session, original_id: uuid.UUID) -> set[str]:
+    """The DIDs a credential's unrevoked copies are bound to."""
+    return {
+        did
+        for did in session.scalars(
+            select(Credential.recipient_did).where(
+                Credential.bound_from_id == original_id, Credential.revoked_at.is_(None)
+            )
+        )
+        if did
+    }
+
+
 def copy_for_holder(
     session: Session, original_id: uuid.UUID, holder_did: str
 ) -> Sequence[Credential]:

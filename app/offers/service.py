@@ -217,6 +217,14 @@ def bind_to_holder(
     for copy in earlier:
         if copy.revoked_at is None and copy.proof_format in (proof, "both"):
             return copy
+    holders = repository.holders_of(session, original.id)
+    if holder_did not in holders and len(holders) >= context.settings.claim_max_holders:
+        # A claim link that leaked (a forwarded e-mail) must not mint credentials for anyone
+        # who has it: the learner's own wallets only.
+        raise NotOfferable(
+            f"This credential is already in {len(holders)} wallet(s), the most a claim link "
+            "allows; the issuer can revoke a copy to free a place."
+        )
     request = _copy_request(
         session, original, holder_did, proof, actor=f"offer:{offer.id}", earlier=len(earlier)
     )

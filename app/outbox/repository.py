@@ -12,6 +12,12 @@ from sqlalchemy.orm import Session
 
 from app.core.db import READ_ONLY
 from app.models import Delivery, OutboxEvent
+from app.models.base import utcnow
+
+
+def _free(now: datetime) -> Any:
+    """Not leased, or its lease ran out (another relay's live lease is not work for us)."""
+    return or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
 
 
 def undispatched_events(session: Session, limit: int) -> Sequence[OutboxEvent]:
@@ -38,6 +44,16 @@ def undispatched_event(session: Session, event_id: uuid.UUID) -> OutboxEvent | N
     return session.scalars(stmt).first()
 
 
+def mark_dispatched(session: Session, ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """The events' deliveries are made (one UPDATE for the whole pass)."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_(list(ids)))
+        .values(dispatched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def claim_due(
     session: Session, owner: str, now: datetime, limit: int, lease_s: float
 ) -> list[uuid.UUID]:
@@ -47,7 +63,7 @@ def claim_due(
         .where(
             Delivery.state == "pending",
             Delivery.next_attempt_at <= now,
-            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            _free(now),
         )
         .order_by(Delivery.next_attempt_at)
         .limit(limit)
@@ -64,6 +80,24 @@ def claim_due(
         )
     session.commit()
     return ids
+
+
+def renew_lease(
+    session: Session, delivery_id: uuid.UUID, owner: str, now: datetime, lease_s: float
+) -> bool:
+    """Extend ``owner``'s lease on a pending delivery; False when it is not held any more."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.state == "pending",
+            Delivery.lease_owner == owner,
+            Delivery.lease_until >= now,
+        )
+        .values(lease_until=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def leased(session: Session, ids: Sequence[uuid.UUID], owner: str) -> Sequence[Delivery]:
@@ -99,7 +133,7 @@ def has_work(session: Session, now: datetime) -> bool:
     waiting = select(OutboxEvent.id).where(OutboxEvent.dispatched_at.is_(None)).limit(1)
     due = (
         select(Delivery.id)
-        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
+        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, _free(now))
         .limit(1)
     )
     return session.scalar(waiting) is not None or session.scalar(due) is not None
@@ -110,7 +144,7 @@ def next_due(session: Session) -> datetime | None:
     session.connection(execution_options=READ_ONLY)
     return session.scalar(
         select(Delivery.next_attempt_at)
-        .where(Delivery.state == "pending")
+        .where(Delivery.state == "pending", _free(utcnow()))
         .order_by(Delivery.next_attempt_at)
         .limit(1)
     )

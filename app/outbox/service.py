@@ -121,6 +121,7 @@ def issued_row(
     notify: bool,
     program_award: bool,
     language: str | None = None,
+    bound_from: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """The ``outbox_events`` row announcing an issuance. The issuance writer inserts it with
     the credential, its allocations and its audit row (both of its forms), so an issuance and
@@ -137,6 +138,8 @@ def issued_row(
             "programAward": program_award,
             "actor": actor,
             **({"language": language} if language else {}),
+            # A copy bound to a holder's wallet (receivers must not count it as an award).
+            **({"boundFromId": str(bound_from)} if bound_from else {}),
         },
     )
 
@@ -224,16 +227,19 @@ def deliver_due(
     owner: str,
     *,
     now: datetime | None = None,
+    between: Callable[[], None] = lambda: None,
 ) -> int:
     """Dispatch every waiting event, then send every delivery due at ``now``; how many sent
     or failed. Safe in any number of runners at once (events are locked while dispatched,
-    deliveries leased while sent)."""
+    deliveries leased while sent, and each lease renewed just before its send).
+    ``between`` runs before each group of deliveries (the relay thread yields there)."""
     with sessions() as session:
         if not repository.has_work(session, now or utcnow()):
             return 0
-    dispatch_events(sessions, context, now=now)
+    dispatch_events(sessions, context, now=now, between=between)
     done = 0
     while True:
+        between()
         moment = now or utcnow()
         with sessions() as session:
             ids = repository.claim_due(session, owner, moment, DELIVERIES_PER_CLAIM, LEASE_S)
@@ -247,19 +253,28 @@ def deliver_due(
 
 
 def dispatch_events(
-    sessions: Callable[[], Session], context: AppContext, *, now: datetime | None = None
+    sessions: Callable[[], Session],
+    context: AppContext,
+    *,
+    now: datetime | None = None,
+    between: Callable[[], None] = lambda: None,
 ) -> int:
-    """Fan every undispatched event out into deliveries; how many events."""
+    """Fan every undispatched event out into deliveries; how many events. ``between`` runs
+    before each pass of up to :data:`EVENTS_PER_PASS` events."""
     done = 0
     while True:
+        between()
         with sessions() as session:
             events = list(repository.undispatched_events(session, EVENTS_PER_PASS))
             if not events:
                 return done
+            # By issuer: handlers lock per-issuer rows (the e-mail quota), always in one order.
+            events.sort(key=lambda event: (str(event.issuer_id), event.created_at))
             ids = [event.id for event in events]
             try:
                 for event in events:
-                    _fan_out(session, context, event, now)
+                    _fan_out(session, context, event)
+                repository.mark_dispatched(session, ids, now or utcnow())
                 session.commit()
                 done += len(events)
                 continue
@@ -275,7 +290,8 @@ def dispatch_events(
                 if one is None:
                     continue
                 try:
-                    _fan_out(session, context, one, now)
+                    _fan_out(session, context, one)
+                    repository.mark_dispatched(session, [event_id], now or utcnow())
                     session.commit()
                     done += 1
                 except Exception:
@@ -286,12 +302,9 @@ def dispatch_events(
             return done
 
 
-def _fan_out(
-    session: Session, context: AppContext, event: OutboxEvent, now: datetime | None
-) -> None:
+def _fan_out(session: Session, context: AppContext, event: OutboxEvent) -> None:
     for handler in CHANNELS.fan_out:
         handler(session, context, event)
-    event.dispatched_at = now or utcnow()
 
 
 def _attempt(
@@ -301,6 +314,14 @@ def _attempt(
     owner: str,
     now: datetime | None,
 ) -> None:
+    # The group's lease was taken before the earlier sends of the group; renew it for this
+    # one, or leave it: it was cancelled meanwhile, or the lease ran out and another relay
+    # holds it (sending anyway would send it twice).
+    with sessions() as session:
+        held = repository.renew_lease(session, delivery.id, owner, (now or utcnow()), LEASE_S)
+        session.commit()
+    if not held:
+        return
     sender = CHANNELS.senders.get(delivery.channel)
     if sender is None:
         outcome = Outcome(False, error=f"no sender for channel {delivery.channel!r}")

@@ -51,6 +51,11 @@ def _on_status_changed(session: Session, event: CredentialStatusChanged) -> None
             "issuerId": str(event.issuer_id),
             "reason": event.reason,
             "actor": event.actor,
+            **(
+                {"boundFromId": str(event.row.bound_from_id)}
+                if event.row is not None and event.row.bound_from_id is not None
+                else {}
+            ),
         },
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +47,18 @@ class KeyProof:
 def _b64_json(segment: str, what: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: [[[[…
         raise invalid_proof(f"The key proof's {what} is not base64url JSON.") from exc
     if not isinstance(value, dict):
         raise invalid_proof(f"The key proof's {what} is not a JSON object.")
     return value
+
+
+def _refuse_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity (RFC 8259 §6); Python's parser accepts them, and an
+    ``iat`` of NaN would pass every comparison."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def did_jwk(jwk: dict[str, Any]) -> str:
@@ -87,7 +94,7 @@ def _check_claims(claims: dict[str, Any], audience: str, now: float) -> str:
     if audience not in audiences:
         raise invalid_proof(f"The key proof's aud must be the credential issuer {audience}.")
     iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not math.isfinite(iat):
         raise invalid_proof("The key proof needs a numeric iat.")
     if iat > now + MAX_SKEW_S or iat < now - MAX_AGE_S:
         raise invalid_proof("The key proof's iat is too far from now.")

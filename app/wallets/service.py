@@ -156,7 +156,11 @@ def wallet_links(
 def credential_offer(session: Session, context: AppContext, reference: str) -> dict[str, Any]:
     """The Credential Offer object behind a ``credential_offer_uri`` (404 once expired or used)."""
     grant = repo.grant_by_reference(session, bearer.digest(reference))
-    if grant is None or grant.used_at is not None or grant.expires_at <= bearer.now():
+    now = bearer.now()
+    if grant is None or grant.used_at is not None or grant.expires_at <= now:
+        raise NotFound("This credential offer has expired or was already used.")
+    offer = _find_offer(session, grant.offer_id)
+    if offer is None or not _offer_live(offer, now):  # the claim link was revoked meanwhile
         raise NotFound("This credential offer has expired or was already used.")
     code = bearer.code_for_reference(reference)
     return metadata.credential_offer(

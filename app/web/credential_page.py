@@ -220,15 +220,11 @@ def build_page(
         og_description=t(description_key, name=view.name, issuer=issuer, recipient=recipient),
         linkedin_url=linkedin_url(view, urls, credential.id),
         languages=languages_of(session, base_url(request), view, t),
-        bound_from_url=_bound_from_url(request, credential),
+        # No link to the original: the copy names a DID, the original an e-mail identity,
+        # and a verifier shown the copy must not be able to join the two.
+        bound_copy=getattr(credential, "bound_from_id", None) is not None,
     )
     return html.encode("utf-8"), checked_at
-
-
-def _bound_from_url(request: Request, credential: Any) -> str | None:
-    """The original's page when this credential is a copy bound to a holder's wallet."""
-    original = getattr(credential, "bound_from_id", None)
-    return credential_url(request, original) if original is not None else None
 
 
 def _document(credential: Any) -> dict[str, Any]:

@@ -41,7 +41,11 @@ def check_url(context: AppContext, url: str) -> None:
     ``BADGES_ALLOW_PRIVATE_FETCH``), user info, or a host that does not resolve or resolves to
     an address the SSRF rules keep out (422 naming ``url``)."""
     allow_private = context.settings.allow_private_fetch
-    if urlsplit(url).scheme.lower() != "https" and not allow_private:
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # "https://[::1/x": an unbalanced IPv6 bracket, say
+        raise Unprocessable("This is not a valid URL.", field="$.url") from None
+    if scheme != "https" and not allow_private:
         raise Unprocessable("A webhook URL must be https.", field="$.url")
     try:
         pin_url(url, allow_private=allow_private)

@@ -311,6 +311,22 @@ def _bind(app: FastAPI, offer_id: str, holder: str, **options: Any) -> uuid.UUID
         return copy.id
 
 
+def test_a_leaked_claim_link_reaches_no_more_wallets_than_allowed(
+    app: FastAPI, client: TestClient, issuer: IssuerHandle, credential: dict[str, Any]
+) -> None:
+    """A forwarded e-mail must not mint credentials for whoever has it: the link binds at most
+    ``claim_max_holders`` DIDs (a learner's phone and laptop); the same DID again is fine, and
+    revoking a copy frees its place."""
+    offer = _offer(client, issuer, credential["id"])
+    allowed = app.state.context.settings.claim_max_holders
+    copies = [_bind(app, offer["id"], _holder()) for _ in range(allowed)]
+    with pytest.raises(offers.NotOfferable):
+        _bind(app, offer["id"], _holder())
+    revoked = client.post(f"/api/v1/credentials/{copies[0]}/revoke", headers=issuer.headers)
+    assert revoked.status_code == 200, revoked.text
+    _bind(app, offer["id"], _holder())  # a place was freed
+
+
 def test_bound_copy_names_the_holder_and_verifies(
     app: FastAPI,
     client: TestClient,
@@ -369,11 +385,13 @@ def test_bound_copy_names_the_holder_and_verifies(
     read_original = client.get(f"/api/v1/credentials/{credential['id']}", headers=issuer.headers)
     assert sorted(read_original.json()["boundCopyIds"]) == sorted([str(copy_id), str(second)])
     assert read["boundCopyIds"] == []
-    # a copy is not offered again, and its page links to the original
+    # a copy is not offered again, and its page says what it is without naming the original
+    # (whose subject is the learner's e-mail identity: a verifier must not join the two)
     response = client.post(f"/api/v1/credentials/{copy_id}/offers", headers=issuer.headers)
     assert_problem(response, 409)
     page = client.get(f"/credentials/{copy_id}?lang=en", headers=HTML)
-    assert f'href="{BASE}/credentials/{credential["id"]}"' in page.text
+    assert "This copy is bound to a holder" in page.text
+    assert credential["id"] not in page.text
 
 
 def test_a_dead_link_or_a_revoked_credential_binds_nothing(

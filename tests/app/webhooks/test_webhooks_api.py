@@ -70,6 +70,8 @@ def test_bad_input_is_a_422_naming_the_field(
         "https://[::1]/hook",
         "https://user:pw@hooks.example.com/x",
         "ftp://hooks.example.com/x",
+        "https://[::1/x",  # not a URL at all (urlsplit raises): a 422, not a 500
+        "https://a]b/",
     ],
 )
 def test_a_receiver_the_ssrf_rules_refuse_cannot_be_registered(
