@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.core.db import READ_ONLY
 from app.models import Achievement, Batch, BatchRow, Credential
 from app.models.base import utcnow
 
@@ -205,7 +206,11 @@ def cancel_pending(session: Session, batch_id: uuid.UUID) -> int:
 
 def batches_with_work(session: Session, *, quiet_s: float) -> list[uuid.UUID]:
     """Queued or running batches with claimable rows and no chunk committed for ``quiet_s``
-    (none being worked on: a worker died, or the dispatch was lost)."""
+    (none being worked on: a worker died, or the dispatch was lost). A read: on SQLite it takes
+    no write lock, so an idle runner's sweep never waits behind a writer (nor a writer behind
+    it)."""
+    if not session.in_transaction():
+        session.connection(execution_options=READ_ONLY)
     now = utcnow()
     claimable = exists().where(
         BatchRow.batch_id == Batch.id,

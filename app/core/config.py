@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     pacing)."""
     mail_burst: int = Field(default=100, ge=1)
     """E-mails an issuer may send at once before the per-minute rate paces the rest."""
+    wallet_tx_code: bool = False
+    """OpenID4VCI offers ask the wallet for a six-digit code, e-mailed to the learner when the
+    claim page (or the offers API) makes the offer's QR code (see :mod:`app.wallets`)."""
     wallet_code_ttl_s: int = Field(default=600, ge=30, le=86_400)
     """How long an OpenID4VCI pre-authorized code and a VC-API exchange stay usable (single
     use either way; never past the offer's own expiry), see :mod:`app.wallets`."""

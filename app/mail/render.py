@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 LANGUAGES = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
-TEMPLATES = ("issued", "program_completed", "revoked")
+TEMPLATES = ("issued", "program_completed", "revoked", "wallet_code")
 _HERE = Path(__file__).parent
 
 
@@ -83,8 +83,11 @@ class Rendered:
     html: str
 
 
-def render(payload: dict[str, Any], claim_url: str | None, service_name: str) -> Rendered:
-    """The subject, plain text and HTML of a delivery's payload (``claim_url``: opened)."""
+def render(
+    payload: dict[str, Any], claim_url: str | None, service_name: str, code: str | None = None
+) -> Rendered:
+    """The subject, plain text and HTML of a delivery's payload (``claim_url`` and ``code``:
+    opened)."""
     language = mail_language(payload.get("language"))
     template = payload["template"]
     if template not in TEMPLATES:
@@ -104,7 +107,9 @@ def render(payload: dict[str, Any], claim_url: str | None, service_name: str) ->
         "greeting": _text(language, "greeting", name=recipient)
         if recipient
         else _text(language, "greeting.anonymous"),
-        "body": _text(language, f"body.{template}", **names),
+        "body": _text(
+            language, f"body.{template}", **names, **_code_values(language, payload, code)
+        ),
         "claim_url": claim_url,
         "claim_button": _text(language, "claim.button"),
         "claim_explain": _text(language, "claim.explain"),
@@ -126,6 +131,14 @@ def render(payload: dict[str, Any], claim_url: str | None, service_name: str) ->
     )
 
 
+def _code_values(language: str, payload: dict[str, Any], code: str | None) -> dict[str, str]:
+    """The wallet code and until when it works (the ``wallet_code`` template's body)."""
+    if code is None:
+        return {}
+    moment = datetime.fromisoformat(str(payload["codeExpiresAt"]))
+    return {"code": code, "until": format_expiry(language, moment)}
+
+
 def _address(address: str, display_name: str | None = None) -> Address:
     local, _, domain = address.rpartition("@")
     return Address(display_name=display_name or "", username=local, domain=domain)
@@ -135,6 +148,7 @@ def build_message(
     payload: dict[str, Any],
     *,
     claim_url: str | None,
+    code: str | None = None,
     message_id: str,
     mail_from: str,
     base_url: str,
@@ -142,7 +156,7 @@ def build_message(
 ) -> EmailMessage:
     """The whole RFC 5322 message of a delivery (``message_id``: stable across retries)."""
     host = urlsplit(base_url).hostname or "localhost"
-    rendered = render(payload, claim_url, host)
+    rendered = render(payload, claim_url, host, code)
     message = EmailMessage(policy=SMTP)
     message["From"] = _address(mail_from, payload.get("senderName"))
     message["To"] = _address(payload["to"], payload.get("recipientName"))

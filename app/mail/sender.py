@@ -42,10 +42,24 @@ def send(context: AppContext, delivery: Delivery) -> Outcome:
             )
         except sealing.SealError as error:
             return Outcome(False, error=f"Not sent: {error}.", retry=False)
+    code = None
+    if payload.get("codeSealed"):
+        expires_at = payload.get("codeExpiresAt")
+        if expires_at and datetime.fromisoformat(expires_at) <= now:
+            return Outcome(
+                False, error="The wallet code expired before it could be sent.", retry=False
+            )
+        try:
+            code = sealing.open_sealed(
+                settings.kek_bytes(), credential_id_of(payload), payload["codeSealed"]
+            )
+        except sealing.SealError as error:
+            return Outcome(False, error=f"Not sent: {error}.", retry=False)
     sender = mail_from(settings)
     message = build_message(
         payload,
         claim_url=claim_url,
+        code=code,
         message_id=delivery.message_id,
         mail_from=sender,
         base_url=settings.base_url,

@@ -129,6 +129,45 @@ def queue(
     )
 
 
+def queue_wallet_code(
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    credential_id: uuid.UUID,
+    code: str,
+    expires_at: datetime,
+) -> bool:
+    """E-mail the learner the transaction code an OpenID4VCI offer asks for (OpenID4VCI 1.0
+    §4.1.1 ``tx_code``: sent by another channel than the offer's QR code), in this
+    transaction, to go at once (no pacing: the learner is waiting with the wallet open).
+    False when it cannot go (no e-mail on this service, no address, the quota used up): the
+    caller then makes an offer without a code."""
+    if transport(context.settings) is None:
+        return False
+    found = repository.facts(session, issuer_id, credential_id)
+    if found is None:
+        return False
+    credential, issuer, achievement = found
+    if credential.recipient_email is None:
+        return False
+    now = utcnow()
+    if isinstance(_admit(session, context, issuer, now), str):
+        return False
+    language = mail_language(achievement.in_language, issuer.default_language)
+    payload = _payload(context, "wallet_code", language, credential, issuer, achievement)
+    payload["codeSealed"] = sealing.seal(context.settings.kek_bytes(), credential.id, code)
+    payload["codeExpiresAt"] = expires_at.isoformat()
+    outbox.add_delivery(
+        session,
+        channel=CHANNEL,
+        issuer_id=issuer.id,
+        payload=payload,
+        target_id=credential.id,
+        not_before=now,
+    )
+    return True
+
+
 def _language(event: OutboxEvent, issuer: Issuer, achievement: Achievement) -> str:
     """The learner's language of the request; else the language of the achievement version
     issued (a request's language picks that version, and a program award's version follows

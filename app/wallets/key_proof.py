@@ -113,6 +113,10 @@ def verify_key_proof(token: Any, *, audience: str, now: float | None = None) -> 
     header = _b64_json(header_b64, "header")
     if header.get("typ") != PROOF_TYP:
         raise invalid_proof(f"The key proof's typ must be {PROOF_TYP}.")
+    if "crit" in header:  # RFC 7515 §4.1.11: no extension is understood here
+        raise invalid_proof(
+            "The key proof names critical header parameters this issuer does not understand."
+        )
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise invalid_proof(f"The key proof's alg must be one of {', '.join(ALGORITHMS)}.")

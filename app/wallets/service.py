@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.core.context import AppContext
 from app.core.errors import AppError, NotFound
+from app.mail import service as mail
 from app.models import (
     Credential,
     Offer,
@@ -100,13 +101,16 @@ def _lcw_request(base_url: str, exchange_url: str) -> str:
 
 
 def wallet_links(
-    session: Session, context: AppContext, offer: Offer, *, tx_code: bool = False
+    session: Session, context: AppContext, offer: Offer, *, tx_code: bool | None = None
 ) -> WalletLinks:
     """Mint a fresh pre-authorized code and VC-API exchange for ``offer`` (no commit: the
     caller, a page or the offers API, commits with its own work).
 
-    ``tx_code``: also require a six-digit transaction code at the token endpoint (returned
-    here, for the caller to send by e-mail). Both expire after ``BADGES_WALLET_CODE_TTL_S``
+    ``tx_code`` (default ``BADGES_WALLET_TX_CODE``): also require a six-digit transaction
+    code at the token endpoint, e-mailed to the learner in this transaction (OpenID4VCI 1.0
+    §4.1.1: another channel than the QR code, so a code photographed off a screen is not
+    enough); when it cannot be e-mailed (no e-mail on this service, no address, the issuer's
+    quota used up) the offer asks for none. Both expire after ``BADGES_WALLET_CODE_TTL_S``
     (never after the offer) and work once.
     """
     now = bearer.now()
@@ -116,7 +120,15 @@ def wallet_links(
     expires_at = _expiry(context, offer, now)
     reference, exchange_token = bearer.new_secret(), bearer.new_secret()
     code = bearer.code_for_reference(reference)
-    tx = bearer.new_tx_code() if tx_code else None
+    tx = (
+        bearer.new_tx_code()
+        if (context.settings.wallet_tx_code if tx_code is None else tx_code)
+        else None
+    )
+    if tx is not None and not mail.queue_wallet_code(
+        session, context, offer.issuer_id, offer.credential_id, tx, expires_at
+    ):
+        tx = None
     repo.purge_expired(session, now)
     repo.add(
         session,

@@ -64,6 +64,8 @@ def test_refused_key_proofs() -> None:
     assert "x5c" in refusal(raw_proof({"x5c": ["MIIB"]}, key))
     assert "did:key" in refusal(raw_proof({"kid": "did:web:example.com#k"}, key))
     assert "typ" in refusal(raw_proof({"kid": kid, "typ": "JWT"}, key))
+    assert "critical" in refusal(raw_proof({"kid": kid, "crit": ["exp"]}, key))
+    assert "JSON" in refusal(raw_proof({"kid": kid}, key, iat=float("nan")))  # NaN is no JSON
     assert "alg" in refusal(raw_proof({"kid": kid, "alg": "none"}, key))
     assert "alg" in refusal(raw_proof({"kid": kid, "alg": "HS256"}, key))
     assert "iat" in refusal(raw_proof({"kid": kid}, key, iat=int(time.time()) + 3600))
