@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     outbox_poll_s: float = Field(default=2.0, gt=0, le=60)
     """How often the outbox relay looks for deliveries that are due and for events recorded by
     other processes (a commit in its own process wakes it at once)."""
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days sent, failed and cancelled deliveries (and their events) are kept, for the
+    deliveries lists and the credential's notifications; then the relay deletes them."""
     outbox_relay: bool = True
     """Run the outbox relay in this process (the service on the embedded default, and every
     ``badges worker``). Tests switch it off and drive deliveries with ``outbox.run_once``."""

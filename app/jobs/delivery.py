@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,8 @@ from app.outbox import service as outbox
 logger = logging.getLogger("app.jobs")
 
 MIN_WAIT_S = 0.05
+PURGE_EVERY_S = 3600.0
+"""How often a relay deletes deliveries past their retention (any relay may; it is idempotent)."""
 
 
 class Wake:
@@ -126,9 +129,16 @@ class DeliveryRunner:
             thread.join(timeout)
 
     def _run(self) -> None:
+        purged_at = 0.0
         while not self._stop.is_set():
             self._wake.clear()
             next_at: datetime | None = None
+            if time.monotonic() - purged_at > PURGE_EVERY_S:
+                purged_at = time.monotonic()
+                try:
+                    outbox.purge(self._sessions, self._context)
+                except Exception:
+                    logger.exception("outbox purge failed; tried again in an hour")
             try:
                 outbox.deliver_due(
                     self._sessions,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.db import READ_ONLY
@@ -42,6 +42,33 @@ def undispatched_event(session: Session, event_id: uuid.UUID) -> OutboxEvent | N
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return session.scalars(stmt).first()
+
+
+def purge_finished(session: Session, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` finished deliveries made before ``before``, then the dispatched
+    events older than that with no delivery left; how many deliveries."""
+    old = (
+        select(Delivery.id)
+        .where(Delivery.state != "pending", Delivery.created_at < before)
+        .limit(limit)
+    )
+    ids = list(session.scalars(old))
+    if ids:
+        session.execute(
+            delete(Delivery)
+            .where(Delivery.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        delete(OutboxEvent)
+        .where(
+            OutboxEvent.dispatched_at.is_not(None),
+            OutboxEvent.created_at < before,
+            ~exists().where(Delivery.event_id == OutboxEvent.id),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)
 
 
 def mark_dispatched(session: Session, ids: Sequence[uuid.UUID], now: datetime) -> None:

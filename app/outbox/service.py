@@ -359,6 +359,27 @@ def _record(
         session.commit()
 
 
+PURGE_BATCH = 5_000
+"""Finished deliveries one purge transaction deletes (a long backlog goes in several)."""
+
+
+def purge(
+    sessions: Callable[[], Session], context: AppContext, *, now: datetime | None = None
+) -> int:
+    """Forget what was sent (or given up, or cancelled) longer ago than
+    ``BADGES_OUTBOX_RETENTION_DAYS``, and the events it came from: the outbox is a relay, not
+    an archive (the audit log keeps who did what). How many deliveries went."""
+    before = (now or utcnow()) - timedelta(days=context.settings.outbox_retention_days)
+    gone = 0
+    while True:
+        with sessions() as session:
+            count = repository.purge_finished(session, before, PURGE_BATCH)
+            session.commit()
+        gone += count
+        if count < PURGE_BATCH:
+            return gone
+
+
 def next_due(session: Session) -> datetime | None:
     """When the next pending delivery is due (None: nothing pending). Events waiting to be
     dispatched are not counted: a new one wakes the relay of its process, and one whose

@@ -326,3 +326,33 @@ def test_a_failing_fan_out_holds_back_only_its_event(
     assert sorted(m["data"]["credentialId"] for m in recorder.sent) == sorted(
         [good["id"], bad["id"]]
     )
+
+
+def test_what_was_sent_is_forgotten_after_the_retention_and_nothing_pending_is(
+    client: TestClient, app: FastAPI, engine: Engine, issuer: IssuerHandle, recorder: Recorder
+) -> None:
+    achievement = make_achievement(client, issuer)
+    sent = issue(client, issuer, achievement["id"])
+    _run(app)
+    recorder.script = [outbox.Outcome(False, status=503)]  # this one stays pending (a retry)
+    waiting = issue(client, issuer, achievement["id"], recipient={"email": "w@example.org"})
+    _run(app)
+    days = app.state.context.settings.outbox_retention_days
+    sessions, context = app.state.sessionmaker, app.state.context
+
+    assert outbox.purge(sessions, context, now=utcnow() + timedelta(days=days - 1)) == 0
+    assert _events(engine, sent["id"]) == ["credential.issued"]  # not old enough yet
+
+    outbox.purge(sessions, context, now=utcnow() + timedelta(days=days, seconds=5))
+    with Session(engine) as session:
+        left = {
+            str(d.target_id): d.state
+            for d in session.scalars(
+                select(Delivery).where(
+                    Delivery.target_id.in_([uuid.UUID(sent["id"]), uuid.UUID(waiting["id"])])
+                )
+            )
+        }
+    assert left == {waiting["id"]: "pending"}  # the sent one is gone, the retry stays
+    assert _events(engine, sent["id"]) == []
+    assert _events(engine, waiting["id"]) == ["credential.issued"]  # its delivery still needs it
