@@ -9,20 +9,14 @@ which KEK sealed a blob so keys can be re-wrapped when the KEK is replaced.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import uuid
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from app.core.sealing import Sealer, SealError
 from openbadges.keys import SigningKey as LibSigningKey
 
 _HKDF_INFO = b"openbadges-service/signing-key-wrap/v1"
-_NONCE_BYTES = 12
 
 
 class KeystoreError(RuntimeError):
@@ -43,19 +37,14 @@ class Keystore:
     def __init__(self, kek: bytes) -> None:
         if len(kek) != 32:
             raise ValueError("the key-encryption key must be 32 bytes")
-        wrap_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
-            kek
-        )
-        self._aead = AESGCM(wrap_key)
+        self._sealer = Sealer(kek, _HKDF_INFO)
         self.kek_id = hashlib.sha256(b"kek-id:" + kek).hexdigest()[:16]
         self._cache: dict[uuid.UUID, LibSigningKey] = {}
         self._lock = threading.Lock()
 
     def seal(self, key: LibSigningKey, key_id: uuid.UUID) -> SealedKey:
         """Encrypt ``key`` for storage on the row ``key_id``."""
-        nonce = os.urandom(_NONCE_BYTES)
-        blob = nonce + self._aead.encrypt(nonce, key.to_pem(None), key_id.bytes)
-        return SealedKey(blob=blob, kek_id=self.kek_id)
+        return SealedKey(blob=self._sealer.seal(key.to_pem(None), key_id.bytes), kek_id=self.kek_id)
 
     def open(self, blob: bytes, key_id: uuid.UUID, kek_id: str) -> LibSigningKey:
         """Decrypt the key of row ``key_id`` (cached: signing is on the hot path)."""
@@ -68,8 +57,8 @@ class Keystore:
                 f"but the configured one is {self.kek_id}"
             )
         try:
-            pem = self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], key_id.bytes)
-        except InvalidTag as exc:
+            pem = self._sealer.open(blob, key_id.bytes)
+        except SealError as exc:
             raise KeystoreError(f"signing key {key_id} does not open under this KEK") from exc
         key = LibSigningKey.from_pem(pem, None)
         with self._lock:

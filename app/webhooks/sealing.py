@@ -13,21 +13,15 @@ another endpoint's row does not open.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import uuid
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from app.core.context import AppContext
+from app.core.sealing import Sealer, SealError
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 _HKDF_INFO = b"openbadges-service/webhook-secret-wrap/v1"
-_NONCE_BYTES = 12
 
 
 class SecretUnavailable(RuntimeError):
@@ -43,13 +37,11 @@ class SecretBox:
     """Seals and opens webhook secrets under one key-encryption key."""
 
     def __init__(self, kek: bytes, kek_id: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(kek)
-        self._aead = AESGCM(key)
+        self._sealer = Sealer(kek, _HKDF_INFO)
         self.kek_id = kek_id
 
     def seal(self, secret: str, endpoint_id: uuid.UUID) -> bytes:
-        nonce = os.urandom(_NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, secret.encode("ascii"), endpoint_id.bytes)
+        return self._sealer.seal(secret.encode("ascii"), endpoint_id.bytes)
 
     def open(self, blob: bytes, endpoint_id: uuid.UUID, kek_id: str) -> str:
         if kek_id != self.kek_id:
@@ -58,8 +50,8 @@ class SecretBox:
                 f"key {kek_id}, but the configured one is {self.kek_id}"
             )
         try:
-            plain = self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], endpoint_id.bytes)
-        except InvalidTag as exc:
+            plain = self._sealer.open(blob, endpoint_id.bytes)
+        except SealError as exc:
             raise SecretUnavailable(
                 f"the secret of webhook endpoint {endpoint_id} does not open under this KEK"
             ) from exc
