@@ -69,6 +69,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # The suite sends every verification from one address; the per-client rate limit has
         # its own tests (tests/app/test_verify_guards.py).
         verify_rate_per_minute=0,
+        claim_rate_per_minute=0,  # likewise the claim pages (tests/app/offers/ tests the limit)
         # Batches are processed in this process on both databases here; the worker processes
         # (procrastinate, PostgreSQL) have their own tests (tests/app/batches/test_workers.py).
         job_runner="embedded",

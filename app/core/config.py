@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     claim_link_days: int = Field(default=30, ge=1, le=3650)
     """Days a learner's claim link (``/claim/{token}``) works; the credential never expires
     with it (see :mod:`app.offers`)."""
+    claim_rate_per_minute: float = Field(default=30, ge=0)
+    """Claim-page views per minute per client address and worker (each view mints wallet
+    codes); 429 with ``Retry-After`` beyond; 0: no limit."""
+    claim_burst: int = Field(default=10, ge=1)
+    """Claim-page views one address may make at once before the per-minute rate applies."""
     claim_max_holders: int = Field(default=2, ge=1, le=20)
     """Wallets (holder DIDs) one credential may be copied into through its claim links: a
     learner's phone and laptop, not whoever a forwarded e-mail reaches."""

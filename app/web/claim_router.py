@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key
 from app.learners.access import PRIVATE, PageSession, check_origin
 from app.offers import service as offers
 from app.programs import repository as program_rows
@@ -27,9 +28,30 @@ ACTOR_LENGTH = 200
 """``offers.actor``'s and ``audit_events.actor``'s column length."""
 
 
+def _admit(request: Request) -> None:
+    """Spend one of the client address's claim-page views, or 429 with ``Retry-After``.
+
+    Each view mints wallet codes (rows, and with ``BADGES_WALLET_TX_CODE`` an e-mail), so a
+    link scanner or a script reloading a leaked link is held to a learner's pace.
+    """
+    limiter: TokenBucketLimiter | None = getattr(request.app.state, "claim_limiter", None)
+    if limiter is None:
+        settings = request.app.state.context.settings
+        limiter = TokenBucketLimiter(settings.claim_rate_per_minute, settings.claim_burst)
+        request.app.state.claim_limiter = limiter
+    wait = limiter.take(address_key(request.client.host if request.client else None))
+    if wait > 0:
+        raise RateLimited(
+            f"Claim pages take {limiter.rate_per_minute:g} views a minute from one address; "
+            f"try again in {max(1, round(wait))} s.",
+            retry_after_s=wait,
+        )
+
+
 @router.get("/claim/{token}", response_class=Response, include_in_schema=False)
 def claim(token: str, request: Request, session: SessionDep, context: ContextDep) -> Response:
     """The learner's claim page (410 page once the link has expired or was revoked)."""
+    _admit(request)
     return claim_page.claim_page(request, session, context, token)
 
 

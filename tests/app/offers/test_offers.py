@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from app.core.log_redaction import redact
+from app.main import create_app
 from app.models import Credential, Offer, OutboxEvent
 from app.offers import service as offers
 from app.offers import wallets
@@ -309,6 +310,25 @@ def _bind(app: FastAPI, offer_id: str, holder: str, **options: Any) -> uuid.UUID
         )
         session.commit()
         return copy.id
+
+
+def test_claim_page_views_are_rate_limited_per_address(
+    app: FastAPI, client: TestClient, issuer: IssuerHandle, credential: dict[str, Any]
+) -> None:
+    """Each view mints wallet codes: a script reloading a (leaked) link is held to a pace."""
+    limited = create_app(
+        app.state.settings.model_copy(update={"claim_rate_per_minute": 6, "claim_burst": 2})
+    )
+    offer = _offer(client, issuer, credential["id"])
+    path = offer["claimUrl"].removeprefix(BASE)
+    try:
+        with TestClient(limited, raise_server_exceptions=False) as other:
+            answers = [other.get(path, headers=HTML) for _ in range(3)]
+    finally:
+        limited.state.engine.dispose()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert int(answers[2].headers["retry-after"]) >= 1
+    assert answers[2].headers["content-type"].startswith("text/html")  # a page, for a browser
 
 
 def test_a_leaked_claim_link_reaches_no_more_wallets_than_allowed(
