@@ -28,11 +28,13 @@ issuer_app = typer.Typer(help="Issuers.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Issuer API keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 batch_app = typer.Typer(help="Batches: issue to a cohort from a spreadsheet.", no_args_is_help=True)
+mail_app = typer.Typer(help="Notification e-mail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(keys_app, name="keys")
 app.add_typer(batch_app, name="batch")
+app.add_typer(mail_app, name="mail")
 
 
 @app.callback()
@@ -279,6 +281,56 @@ def batch_status(
         found = batches.get_batch(session, issuer, batch)
         read = batches.to_read(context, session, found, errors=True)
     view.print_status(read)
+
+
+@mail_app.command("bounce")
+def mail_bounce(
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            envvar=["ORIGINAL_RECIPIENT", "RECIPIENT"],
+            help="the envelope recipient, bounces+<token>@… (default: $ORIGINAL_RECIPIENT or "
+            "$RECIPIENT, as Postfix and Exim set them; else the Delivered-To, X-Original-To "
+            "or To header)",
+        ),
+    ] = None,
+    discard_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--discard-invalid",
+            help="exit 0 for a message not recorded (no token, forged, not a bounce) so the "
+            "MTA sends no bounce back; only 'try again later' (75) exits non-zero",
+        ),
+    ] = False,
+) -> None:
+    """Record a bounce read from stdin (an RFC 3464 delivery status notification) on the
+    notification e-mail it is about; for an MTA alias: bounces: "|badges mail bounce"."""
+    import logging
+
+    from app.core.logging import configure_logging
+    from app.mail import bounces
+
+    try:
+        settings = _settings()
+        kek = settings.kek_bytes()
+    except (typer.Exit, ValidationError, InsecureSettingsError) as exc:
+        # Exit 75: the MTA keeps the message until the settings are fixed.
+        if isinstance(exc, ValidationError):  # named, not quoted (the input may be a secret)
+            first = exc.errors()[0]
+            name = f"BADGES_{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
+            typer.echo(f"error: {name}: {first['msg']}", err=True)
+        elif isinstance(exc, InsecureSettingsError):
+            typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(bounces.EX_TEMPFAIL) from None
+    if not logging.getLogger("app").handlers:
+        configure_logging(settings.log_level)
+    raw = typer.get_binary_stream("stdin").read(bounces.MAX_BYTES + 1)
+    _, factory = _context_and_sessions(settings)
+    result = bounces.ingest(factory, kek, raw, recipient)  # type: ignore[arg-type]
+    typer.echo(result.message, err=result.code != bounces.EX_OK)
+    if discard_invalid and result.code != bounces.EX_TEMPFAIL:
+        raise typer.Exit(bounces.EX_OK)
+    raise typer.Exit(result.code)
 
 
 def _admin_token_from_environment() -> bool:

@@ -476,7 +476,9 @@ def _complete(session: Session, batch_id: uuid.UUID) -> None:
     session.commit()
 
 
-def _request(session: Session, context: AppContext, batch: Batch, row: Any) -> issuing.IssueRequest:
+def _request(
+    session: Session, context: AppContext, batch: Batch, row: repository.LeasedRow
+) -> issuing.IssueRequest:
     """The row's request, retargeted to the learner's language version as the API does."""
     data = CredentialIssue.model_validate(row.request).model_copy(update={"proof": batch.proof})
     if data.language is not None:
@@ -498,7 +500,6 @@ def _issue_chunk(
     if not rows:
         session.rollback()
         return 0
-    repository.start(session, batch.id)
     try:
         requests = [_request(session, context, batch, row) for row in rows]
         credentials = issuing.issue_in_transaction(session, context, requests)
@@ -515,7 +516,9 @@ def _issue_chunk(
     return len(rows)
 
 
-def _issue_alone(session: Session, context: AppContext, batch: Batch, row: Any, worker: str) -> int:
+def _issue_alone(
+    session: Session, context: AppContext, batch: Batch, row: repository.LeasedRow, worker: str
+) -> int:
     """One row in its own transaction: issued, already issued by a racing worker, or failed."""
     number = row.number
     if not repository.leased_rows(session, batch.id, [number], worker):

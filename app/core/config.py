@@ -26,6 +26,8 @@ from app.core.smtp_url import SmtpUrlError, parse_smtp_url
 
 KEK_FILE_NAME = "key-encryption-key"
 _MAIL_ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+$")
+MAX_BOUNCE_LOCAL_PART = 21
+"""64 octets (RFC 5321 §4.5.3.1.1) less ``+`` and the 42 characters of a bounce token."""
 DEV_SECRETS_FILE = "dev-secrets.json"
 KEK_HINT = "python -c 'import secrets,base64; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())'"
 TOKEN_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -79,8 +81,8 @@ class Settings(BaseSettings):
     """Days a learner's claim link (``/claim/{token}``) works; the credential never expires
     with it (see :mod:`app.offers`)."""
     claim_rate_per_minute: float = Field(default=30, ge=0)
-    """Claim-page views per minute per client address and worker (each view mints wallet
-    codes); 429 with ``Retry-After`` beyond; 0: no limit."""
+    """Claim-page views per minute per client address and worker (a view writes nothing, but
+    checks a token and renders QR codes); 429 with ``Retry-After`` beyond; 0: no limit."""
     claim_burst: int = Field(default=10, ge=1)
     """Claim-page views one address may make at once before the per-minute rate applies."""
     claim_max_holders: int = Field(default=2, ge=1, le=20)
@@ -99,6 +101,12 @@ class Settings(BaseSettings):
     outbox_relay: bool = True
     """Run the outbox relay in this process (the service on the embedded default, and every
     ``badges worker``). Tests switch it off and drive deliveries with ``outbox.run_once``."""
+    webhook_attempt_deadline_s: float = Field(default=30.0, gt=0, le=60)
+    """Wall-clock seconds one webhook attempt may take in all (connect, send, the answer's
+    headers and the first bytes of its body), however slowly the receiver drips them; at most
+    half the outbox lease (``app.outbox.service.LEASE_S``, 120 s), so that no other relay takes
+    the delivery over and sends it again while the attempt is still running. A late attempt is
+    a failed one, retried on the outbox's schedule."""
     smtp_url: SecretStr | None = None
     """Where notification e-mail is submitted (``smtps://user:pass@host:465``,
     ``smtp://user:pass@host:587?starttls=true``, ``smtp://localhost:25``: see
@@ -107,6 +115,11 @@ class Settings(BaseSettings):
     mail_from: str | None = Field(default=None, max_length=320)
     """The envelope sender and ``From`` address of notification e-mail (each issuer's name is
     its display name); default ``noreply@`` the host of ``BADGES_BASE_URL``."""
+    mail_bounce_address: str | None = Field(default=None, max_length=320)
+    """Where bounces of notification e-mail go (``bounces@uni.example``): each message's
+    envelope sender becomes ``bounces+<token>@uni.example`` (VERP, the token naming its
+    delivery under an HMAC), and ``badges mail bounce`` records what comes back there (see
+    :mod:`app.mail.bounces`). Unset: the envelope sender is ``mail_from``."""
     mail_daily_quota: int = Field(default=10_000, ge=0)
     """E-mails one issuer may send per UTC day unless the admin sets its own quota; further
     ones fail, each saying so (0: none)."""
@@ -116,11 +129,12 @@ class Settings(BaseSettings):
     mail_burst: int = Field(default=100, ge=1)
     """E-mails an issuer may send at once before the per-minute rate paces the rest."""
     wallet_tx_code: bool = False
-    """OpenID4VCI offers ask the wallet for a six-digit code, e-mailed to the learner when the
-    claim page (or the offers API) makes the offer's QR code (see :mod:`app.wallets`)."""
+    """OpenID4VCI offers ask the wallet for a six-digit code, e-mailed to the learner when a
+    wallet fetches the offer (once per pre-authorized code; see :mod:`app.wallets`)."""
     wallet_code_ttl_s: int = Field(default=600, ge=30, le=86_400)
-    """How long an OpenID4VCI pre-authorized code and a VC-API exchange stay usable (single
-    use either way; never past the offer's own expiry), see :mod:`app.wallets`."""
+    """How long an OpenID4VCI pre-authorized code and a VC-API exchange stay usable once a
+    wallet has opened the link (single use either way; never past the offer's own expiry),
+    see :mod:`app.wallets`."""
     wallet_rate_per_minute: float = Field(default=120, ge=0)
     """Requests per minute per client address and worker to the public wallet endpoints
     (token, nonce, credential, exchange; 0: no limit)."""
@@ -147,6 +161,20 @@ class Settings(BaseSettings):
         if value is not None and not _MAIL_ADDRESS.match(value.strip()):
             raise ValueError("BADGES_MAIL_FROM must be a bare address such as badges@uni.example")
         return value.strip() if value else None
+
+    @field_validator("mail_bounce_address")
+    @classmethod
+    def _valid_mail_bounce_address(cls, value: str | None) -> str | None:
+        value = value.strip() if value else None
+        if value is None:
+            return None
+        if not _MAIL_ADDRESS.match(value) or len(value.split("@")[0]) > MAX_BOUNCE_LOCAL_PART:
+            raise ValueError(
+                "BADGES_MAIL_BOUNCE_ADDRESS must be a bare address such as bounces@uni.example "
+                f"whose local part has at most {MAX_BOUNCE_LOCAL_PART} characters (a 43-character "
+                "+token is added to it, and a local part may have 64)"
+            )
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -58,6 +58,7 @@ from app.outbox import service as outbox
 from app.signing_keys import service as keys
 from app.status import service as status
 from openbadges.errors import OpenBadgesError
+from openbadges.jsonld.shared import SharedParts
 
 logger = logging.getLogger("app.credentials")
 
@@ -237,14 +238,19 @@ def _new_row(request: IssueRequest, achievement: Achievement, valid_from: dateti
 
 
 def _sign(
-    session: Session, context: AppContext, row: Credential, unsigned: dict[str, Any], proof: str
+    session: Session,
+    context: AppContext,
+    row: Credential,
+    unsigned: dict[str, Any],
+    proof: str,
+    shared: SharedParts | None = None,
 ) -> None:
     """Attach the requested proofs; DI first, then the JWT over the DI-signed credential."""
     document = unsigned
     try:
         if proof in ("data-integrity", "both"):
             key = keys.active_key(session, row.issuer_id, keys.DATA_INTEGRITY)
-            document = keys.sign_data_integrity(context, key, unsigned)
+            document = keys.sign_data_integrity(context, key, unsigned, shared)
             row.signing_key_id = key.id
         if proof in ("jwt", "both"):
             jwt_key = keys.active_key(session, row.issuer_id, keys.JWT)
@@ -258,22 +264,32 @@ def _sign(
 @dataclass(frozen=True, slots=True)
 class _Embedded:
     """What every credential of one issuer and achievement version embeds alike: built once
-    per call (a batch chunk shares it; nothing downstream changes these documents)."""
+    per call (a batch chunk shares it; nothing downstream changes these documents).
+
+    ``shared`` (for a call of several credentials) lets signing walk the two objects once for
+    the whole call rather than once per credential.
+    """
 
     profile: dict[str, Any]
     achievement: dict[str, Any]
+    shared: SharedParts | None = None
 
 
 def _embedded(
-    session: Session, context: AppContext, issuer_id: uuid.UUID, achievement: Achievement
+    session: Session,
+    context: AppContext,
+    issuer_id: uuid.UUID,
+    achievement: Achievement,
+    *,
+    many: bool = False,
 ) -> _Embedded:
     base = context.settings.base_url
-    return _Embedded(
-        profile=issuers.cached_embedded_profile(session, context, issuer_id),
-        achievement=endorsements.with_endorsements(
-            session, achievements.achievement_document(base, achievement)
-        ),
+    profile = issuers.cached_embedded_profile(session, context, issuer_id)
+    document = endorsements.with_endorsements(
+        session, achievements.achievement_document(base, achievement)
     )
+    shared = SharedParts([profile, document]) if many else None
+    return _Embedded(profile=profile, achievement=document, shared=shared)
 
 
 def _parts(
@@ -319,7 +335,7 @@ def _prepare(
     if embedded is None:
         embedded = _embedded(session, context, request.issuer_id, achievement)
     parts = _parts(context, row, embedded, data, results, slots)
-    _sign(session, context, row, assemble_credential(parts), data.proof)
+    _sign(session, context, row, assemble_credential(parts), data.proof, embedded.shared)
     rows = repository.IssuedRows(
         credential={name: getattr(row, name) for name in repository.CREDENTIAL_COLUMNS},
         allocations=[
@@ -494,7 +510,9 @@ def issue_in_transaction(
         data = request.data
         key = (request.issuer_id, achievement.id)
         if key not in shared:
-            shared[key] = _embedded(session, context, request.issuer_id, achievement)
+            shared[key] = _embedded(
+                session, context, request.issuer_id, achievement, many=len(requests) > 1
+            )
         valid_from = _valid_from(data)
         results = _results(data, achievement)
         slots = status.take_slots(

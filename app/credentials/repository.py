@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
     Connection,
     Executable,
     Select,
+    Table,
     Uuid,
     any_,
     bindparam,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core import bulk
 from app.core.db import READ_ONLY, is_postgresql, single_statement_connection
 from app.models import (
     Achievement,
@@ -49,17 +51,11 @@ class CredentialFilter:
     state: str | None = None
 
 
-_INSERTS = tuple(
-    insert(table)  # type: ignore[arg-type]
-    for table in (
-        Credential.__table__,
-        StatusAllocation.__table__,
-        AuditEvent.__table__,
-        OutboxEvent.__table__,
-    )
+_TABLES = cast(
+    tuple[Table, Table, Table, Table],
+    (Credential.__table__, StatusAllocation.__table__, AuditEvent.__table__, OutboxEvent.__table__),
 )
-"""Built once: issuance is the hot path, and compiling through the ORM's unit of work cost
-more than the database round trips (see ``bench/bench_api.py``)."""
+"""What the transactional writer fills, in this order (allocations after their credentials)."""
 
 CREDENTIAL_COLUMNS = tuple(c.key for c in Credential.__table__.c)
 """The ``credentials`` columns, each of which an insert sets."""
@@ -266,7 +262,8 @@ def _index_taken(error: IntegrityError) -> bool:
 
 def write_issued(session: Session, batch: Sequence[IssuedRows]) -> None:
     """Write signed credentials, their status allocations, audit rows and outbox events in the
-    session's transaction: the writer's transactional form, one multi-row INSERT per table.
+    session's transaction: the writer's transactional form, one ``COPY`` per table on
+    PostgreSQL (:mod:`app.core.bulk`).
 
     Raises :class:`StatusIndexTaken` when an index is held by another credential (never, but
     for a bug), and ``IntegrityError`` for any other constraint (the Idempotency-Key one).
@@ -275,12 +272,12 @@ def write_issued(session: Session, batch: Sequence[IssuedRows]) -> None:
     if not batch:
         return
     connection = session.connection()
-    credentials, allocations, audits, announcements = _INSERTS
+    credentials, allocations, audits, announcements = _TABLES
     try:
-        connection.execute(credentials, [rows.credential for rows in batch])
-        connection.execute(allocations, [a for rows in batch for a in rows.allocations])
-        connection.execute(audits, [rows.audit for rows in batch])
-        connection.execute(announcements, [rows.outbox for rows in batch])
+        bulk.insert_rows(connection, credentials, [rows.credential for rows in batch])
+        bulk.insert_rows(connection, allocations, [a for rows in batch for a in rows.allocations])
+        bulk.insert_rows(connection, audits, [rows.audit for rows in batch])
+        bulk.insert_rows(connection, announcements, [rows.outbox for rows in batch])
     except IntegrityError as error:
         if _index_taken(error):
             raise StatusIndexTaken(_INDEX_CONSTRAINT) from error

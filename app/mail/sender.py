@@ -13,7 +13,7 @@ from app.core.context import AppContext
 from app.mail import devbox, sealing, smtp
 from app.mail.render import build_message
 from app.mail.service import credential_id_of
-from app.mail.settings import mail_from, service_host, smtp_config, transport
+from app.mail.settings import envelope_sender, mail_from, service_host, smtp_config, transport
 from app.models import Delivery
 from app.models.base import utcnow
 from app.outbox.service import Outcome
@@ -65,7 +65,10 @@ def send(context: AppContext, delivery: Delivery) -> Outcome:
         base_url=settings.base_url,
         now=now,
     )
+    envelope = envelope_sender(settings, delivery.id)
     if mode == "devbox":
+        if envelope != sender:  # what the learner's mailbox would show (RFC 5321 §4.4)
+            message["Return-Path"] = f"<{envelope}>"
         mail_id = devbox.store(settings.data_dir, message)
         logger.debug(
             "e-mail %s kept in the development mailbox: /dev/mail/%s", delivery.id, mail_id
@@ -74,7 +77,7 @@ def send(context: AppContext, delivery: Delivery) -> Outcome:
     return smtp.submit(
         smtp_config(settings),
         message,
-        envelope_from=sender,
+        envelope_from=envelope,
         recipient=payload["to"],
         local_hostname=service_host(settings),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 from urllib.parse import urlsplit
 
 from app.core.config import Environment, Settings
 from app.core.smtp_url import SmtpConfig, parse_smtp_url
+from app.mail import verp
 
 Transport = Literal["smtp", "devbox"]
 
@@ -36,3 +38,11 @@ def service_host(settings: Settings) -> str:
 def mail_from(settings: Settings) -> str:
     """``BADGES_MAIL_FROM``, else ``noreply@`` the service's host."""
     return settings.mail_from or f"noreply@{service_host(settings)}"
+
+
+def envelope_sender(settings: Settings, delivery_id: uuid.UUID) -> str:
+    """The ``MAIL FROM`` of a delivery: its VERP address under ``BADGES_MAIL_BOUNCE_ADDRESS``
+    (:mod:`app.mail.verp`), else :func:`mail_from`."""
+    if settings.mail_bounce_address is None:
+        return mail_from(settings)
+    return verp.return_path(settings.mail_bounce_address, settings.kek_bytes(), delivery_id)

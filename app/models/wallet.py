@@ -1,10 +1,13 @@
 """State of the wallet protocols: OpenID4VCI pre-authorized codes, access tokens and nonces, and
 VC-API exchanges (see :mod:`app.wallets`).
 
-Every secret a wallet presents (the offer reference, the pre-authorized code, the access token,
-the exchange token) is stored as its SHA-256 only: a copy of the database does not let anyone
-claim a learner's credential. Rows are single use: a conditional ``UPDATE … WHERE used_at IS
-NULL`` marks them, and the caller checks that it changed one row.
+Rows are made when a wallet comes, never when a claim page is viewed: a grant when a wallet
+fetches the offer's ``credential_offer_uri``, an exchange at the wallet's first ``POST`` to
+the exchange URL. Both URLs carry the offer's reference, an HMAC of the offer id
+(:mod:`app.wallets.bearer`), which is not stored. The secrets a wallet presents are stored as
+their SHA-256 only (the pre-authorized code, the access token), so a copy of the database does
+not let anyone claim a learner's credential. Rows are single use: a conditional ``UPDATE …
+WHERE used_at IS NULL`` marks them, and the caller checks that it changed one row.
 """
 
 from __future__ import annotations
@@ -23,15 +26,14 @@ HASH = 64
 
 
 class WalletGrant(UUIDPk, CreatedAt, Base):
-    """One OpenID4VCI credential offer of an offer: its pre-authorized code (single use)."""
+    """A pre-authorized code of an offer (single use), minted when a wallet fetches the offer;
+    the code is an HMAC of the row's id (:func:`app.wallets.bearer.pre_authorized_code`)."""
 
     __tablename__ = "wallet_grants"
     __table_args__ = (Index("ix_wallet_grants_expires_at", "expires_at"),)
 
     offer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offers.id"), index=True)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"))
-    offer_ref_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
-    """Hash of the reference in ``credential_offer_uri`` (the offer JSON is served by it)."""
     code_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
     tx_code_hash: Mapped[str | None] = mapped_column(String(HASH), default=None)
     tx_code_failures: Mapped[int] = mapped_column(default=0)
@@ -74,14 +76,14 @@ class WalletNonce(UUIDPk, CreatedAt, Base):
 
 
 class WalletExchange(UUIDPk, CreatedAt, Base):
-    """A VC-API exchange of an offer (DIDAuthentication, then the credential); single use."""
+    """A VC-API exchange of an offer (DIDAuthentication, then the credential); single use. Its
+    URL is the offer's (stable); the row is made at the wallet's first ``POST``."""
 
     __tablename__ = "wallet_exchanges"
     __table_args__ = (Index("ix_wallet_exchanges_expires_at", "expires_at"),)
 
     offer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offers.id"), index=True)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"))
-    token_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
     challenge: Mapped[str] = mapped_column(String(HASH))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/credentials", tags=["offers"])
 def qr_data_uri(url: str) -> str:
     """A QR code of ``url`` as an SVG ``data:`` URI: error correction M and a 4-module quiet
     zone, as the pages' codes (:mod:`app.web.qr`, which this package cannot import: the claim
-    page imports this one). Not cached: offer links are secret and used once."""
+    page imports this one). Not cached: offer links are secret."""
     code = segno.make(url, error="m", boost_error=False)
     return str(code.svg_data_uri(border=4, xmldecl=False, omitsize=True))
 

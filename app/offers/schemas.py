@@ -34,17 +34,20 @@ class OfferCreated(ReadModel):
     oid4vci_offer: str | None = Field(
         default=None,
         alias="oid4vciOffer",
-        description="`openid-credential-offer://…` (pre-authorized code, short-lived, single "
-        "use); None when the wallet protocols are not installed.",
+        description="`openid-credential-offer://…` (works as long as the claim link; each "
+        "wallet that opens it gets a short-lived, single-use pre-authorized code); None when "
+        "the wallet protocols are not installed.",
     )
     lcw_link: str | None = Field(default=None, description="`https://lcw.app/request?request=…`")
     dcc_link: str | None = Field(default=None, description="`dccrequest://…` (the same request)")
     wallet_links_expire_at: datetime | None = Field(
         default=None,
-        description="When the wallet links stop working (the claim page makes new ones).",
+        description="When the wallet links stop working: with the claim link.",
     )
     tx_code_sent: bool = Field(
-        default=False, description="The wallet will ask for a code sent to the learner."
+        default=False,
+        description="The wallet will ask for a code, e-mailed to the learner when the wallet "
+        "opens the offer.",
     )
     qr: OfferQr
     expires_at: datetime = Field(description="When the claim link stops working.")

@@ -52,8 +52,8 @@ def available() -> bool:
 
 
 def wallet_links(session: Session, context: AppContext, offer: Offer) -> WalletLinks | None:
-    """Fresh wallet links for a live offer (the wallets package may write rows: the caller
-    commits), or None without the wallet protocols."""
+    """The wallet links of a live offer (the same on every call; nothing is written or sent:
+    the wallet protocols mint their codes when a wallet comes), or None without them."""
     module = _module()
     if module is None:
         return None

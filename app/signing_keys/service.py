@@ -26,6 +26,7 @@ from app.hot.verification import DID_DOCUMENT_CACHE_SECONDS, did_documents
 from app.models import SigningKey
 from app.signing_keys import repository
 from openbadges import did as ob_did
+from openbadges.jsonld.shared import SharedParts
 from openbadges.keys import KeyType, PublicKey, jwk_thumbprint
 from openbadges.keys import SigningKey as LibSigningKey
 from openbadges.proofs import data_integrity
@@ -155,11 +156,17 @@ def active_key(session: Session, issuer_id: uuid.UUID, purpose: str) -> ActiveKe
 
 
 def sign_data_integrity(
-    context: AppContext, key: KeyHandle, document: dict[str, Any]
+    context: AppContext,
+    key: KeyHandle,
+    document: dict[str, Any],
+    shared: SharedParts | None = None,
 ) -> dict[str, Any]:
-    """Attach an ``eddsa-rdfc-2022`` proof made with ``key``."""
+    """Attach an ``eddsa-rdfc-2022`` proof made with ``key`` (``shared``: the objects a
+    batch's documents embed alike, walked once; see :mod:`openbadges.jsonld.shared`)."""
     private = context.keystore.open(key.sealed_private_key, key.id, key.kek_id)
-    return data_integrity.sign(document, private, verification_method=key.verification_method)
+    return data_integrity.sign(
+        document, private, verification_method=key.verification_method, shared=shared
+    )
 
 
 def sign_jwt(context: AppContext, key: KeyHandle, credential: dict[str, Any]) -> str:

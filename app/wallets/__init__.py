@@ -9,6 +9,9 @@
   DIDAuthentication, then the credential in a presentation (:mod:`app.wallets.did_auth`).
 
 Both end in ``app.offers.service.bind_to_holder``: the offer's credential, issued again with
-``credentialSubject.id`` = the holder's DID. :func:`app.wallets.service.wallet_links` mints the
-links the claim page and the offers API show.
+``credentialSubject.id`` = the holder's DID. :func:`app.wallets.service.wallet_links` makes the
+links the claim page and the offers API show, without writing anything: they name the offer by
+an HMAC reference (:mod:`app.wallets.bearer`), the same on every view. The rows are made when a
+wallet comes: the pre-authorized code (and its e-mailed transaction code) when the wallet
+fetches the ``credential_offer_uri``, the exchange at the wallet's first ``POST``.
 """

@@ -27,6 +27,8 @@ class OAuthError(AppError):
         self.status = status
         self.code = error
         self.title = error.replace("_", " ").capitalize()
+        self.extra: dict[str, Any] = {}
+        """Further members of the body (a fresh ``c_nonce`` with a key proof refusal)."""
         if status == 401:
             self.headers["WWW-Authenticate"] = f'Bearer error="{error}"'
 
@@ -39,6 +41,7 @@ class OAuthError(AppError):
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
+            **self.extra,
         }
 
 

@@ -2,7 +2,12 @@
 the credential offer (OpenID4VCI 1.0 final §4.1, §11.2, §12.2 and Appendix A.1).
 
 One Credential Issuer for the whole service, identified by ``BADGES_BASE_URL``; it is also its
-own authorization server. Draft 13 wallets read the same documents: what differs is added beside
+own authorization server. Every URL in these documents is ``BADGES_BASE_URL`` (path included)
+plus the endpoint's path. For a base URL with a path (``https://host/badges``) the metadata is
+served both where 1.0 §12.2.2 and RFC 8414 §3.1 put it, the well-known segment inserted between
+host and path (``https://host/.well-known/openid-credential-issuer/badges``), and where Draft 13
+put it, appended (``https://host/badges/.well-known/openid-credential-issuer``): see
+:mod:`app.wallets.router`. Draft 13 wallets read the same documents: what differs is added beside
 the 1.0 members (``display`` directly in a configuration as well as in ``credential_metadata``),
 as both drafts tell wallets to ignore members they do not know.
 """
@@ -98,7 +103,7 @@ def credential_offer(base_url: str, code: str, *, tx_code: bool) -> dict[str, An
         grant["tx_code"] = {
             "input_mode": "numeric",
             "length": 6,
-            "description": "The 6-digit code in the e-mail that brought you this offer.",
+            "description": "The 6-digit code e-mailed to you when your wallet opened this offer.",
         }
     return {
         "credential_issuer": base_url,

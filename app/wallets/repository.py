@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import WalletAccessToken, WalletExchange, WalletGrant, WalletNonce
+from app.models import Offer, WalletAccessToken, WalletExchange, WalletGrant, WalletNonce
 
 PURGE_AFTER = timedelta(days=1)
 """Expired rows are kept this long (for a look at what a wallet tried), then deleted."""
@@ -35,8 +35,60 @@ def grant_by_code(session: Session, code_hash: str) -> WalletGrant | None:
     return session.scalar(select(WalletGrant).where(WalletGrant.code_hash == code_hash))
 
 
-def grant_by_reference(session: Session, ref_hash: str) -> WalletGrant | None:
-    return session.scalar(select(WalletGrant).where(WalletGrant.offer_ref_hash == ref_hash))
+def lock_offer(session: Session, offer_id: uuid.UUID) -> Offer | None:
+    """The offer, re-read and row-locked (PostgreSQL ``FOR UPDATE``; SQLite's writers are
+    serialised already), so that two wallets arriving at once mint one grant or exchange and
+    a revocation racing them is seen."""
+    return session.scalar(
+        select(Offer)
+        .where(Offer.id == offer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def live_grant(session: Session, offer_id: uuid.UUID, now: datetime) -> WalletGrant | None:
+    """The offer's unspent, unexpired grant that lives longest, if any."""
+    return session.scalar(
+        select(WalletGrant)
+        .where(
+            WalletGrant.offer_id == offer_id,
+            WalletGrant.used_at.is_(None),
+            WalletGrant.expires_at > now,
+        )
+        .order_by(WalletGrant.expires_at.desc())
+        .limit(1)
+    )
+
+
+def live_exchanges(session: Session, offer_id: uuid.UUID, now: datetime) -> list[WalletExchange]:
+    """The offer's open exchanges (unspent, unexpired), the longest-lived first."""
+    return list(
+        session.scalars(
+            select(WalletExchange)
+            .where(
+                WalletExchange.offer_id == offer_id,
+                WalletExchange.used_at.is_(None),
+                WalletExchange.expires_at > now,
+            )
+            .order_by(WalletExchange.expires_at.desc())
+        )
+    )
+
+
+def minted_since(
+    session: Session,
+    model: type[WalletGrant] | type[WalletExchange],
+    offer_id: uuid.UUID,
+    since: datetime,
+) -> tuple[int, datetime | None]:
+    """How many grants (or exchanges) of the offer were made since ``since``, and the first."""
+    count, first = session.execute(
+        select(func.count(model.id), func.min(model.created_at)).where(
+            model.offer_id == offer_id, model.created_at > since
+        )
+    ).one()
+    return int(count), first
 
 
 def spend_grant(session: Session, grant_id: uuid.UUID, now: datetime) -> bool:
@@ -107,10 +159,6 @@ def spend_nonce(session: Session, nonce: str, now: datetime) -> bool:
         .values(used_at=now)
     )
     return _changed(result) == 1
-
-
-def exchange_by_hash(session: Session, token_hash: str) -> WalletExchange | None:
-    return session.scalar(select(WalletExchange).where(WalletExchange.token_hash == token_hash))
 
 
 def spend_exchange(

@@ -1,5 +1,5 @@
 """The public wallet endpoints: OpenID4VCI 1.0 (metadata, offer, token, nonce, credential) and the
-VC-API exchange. No API key: the bearer secrets in the offer and exchange URLs are the
+VC-API exchange. No API key: the offer references in the offer and exchange URLs are the
 authorization. Rate-limited per client address (``BADGES_WALLET_RATE_PER_MINUTE``).
 
 OAuth errors leave as ``application/json`` with ``error`` (RFC 6749 §5.2, OpenID4VCI 1.0
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse
 
-from app.core.context import ContextDep
+from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key
 from app.wallets import metadata
 from app.wallets import service as wallets
@@ -51,7 +53,9 @@ async def admit(request: Request) -> None:
 
 
 Admitted = Depends(admit)
-Token = Annotated[str | None, Query(max_length=64, description="The bearer secret of the link.")]
+Token = Annotated[
+    str | None, Query(max_length=64, description="The offer's reference in the link (a secret).")
+]
 
 
 def _oauth(call: Callable[[], dict[str, Any]]) -> JSONResponse:
@@ -64,23 +68,72 @@ def _oauth(call: Callable[[], dict[str, Any]]) -> JSONResponse:
         )
 
 
-@router.get("/.well-known/openid-credential-issuer", response_class=JSONResponse)
-def issuer_metadata(context: ContextDep) -> JSONResponse:
-    """OpenID4VCI Credential Issuer metadata (1.0 §12.2)."""
+def _issuer_path(context: AppContext) -> str:
+    """The path of ``BADGES_BASE_URL`` (the Credential Issuer identifier), without slashes."""
+    return urlsplit(context.settings.base_url).path.strip("/")
+
+
+def _issuer_metadata(context: AppContext) -> JSONResponse:
     return JSONResponse(metadata.issuer_metadata(context.settings.base_url), headers=METADATA_CACHE)
 
 
-@router.get("/.well-known/oauth-authorization-server", response_class=JSONResponse)
-def authorization_server_metadata(context: ContextDep) -> JSONResponse:
-    """OAuth 2.0 Authorization Server metadata (RFC 8414) with anonymous pre-authorized access."""
+def _as_metadata(context: AppContext) -> JSONResponse:
     return JSONResponse(
         metadata.authorization_server_metadata(context.settings.base_url), headers=METADATA_CACHE
     )
 
 
+def _inserted(suffix: str, context: AppContext) -> None:
+    """404 unless ``suffix`` is the issuer identifier's path (the only issuer served here)."""
+    path = _issuer_path(context)
+    if not path or suffix.strip("/") != path:
+        raise NotFound("No Credential Issuer has this identifier here.")
+
+
+@router.get("/.well-known/openid-credential-issuer", response_class=JSONResponse)
+def issuer_metadata(context: ContextDep) -> JSONResponse:
+    """OpenID4VCI Credential Issuer metadata (1.0 §12.2). Under a ``BADGES_BASE_URL`` with a
+    path this is ``{base}/.well-known/openid-credential-issuer`` (Draft 13's form, the
+    identifier with the well-known suffix appended, reached through the path's proxy)."""
+    return _issuer_metadata(context)
+
+
+@router.get(
+    "/.well-known/openid-credential-issuer/{suffix:path}",
+    response_class=JSONResponse,
+    include_in_schema=False,
+)
+def issuer_metadata_for_path(suffix: str, context: ContextDep) -> JSONResponse:
+    """The same metadata where 1.0 §12.2.2 puts it for an identifier with a path:
+    ``https://host/.well-known/openid-credential-issuer/badges`` for ``https://host/badges``
+    (the well-known segment inserted between host and path; the proxy passes it on as is)."""
+    _inserted(suffix, context)
+    return _issuer_metadata(context)
+
+
+@router.get("/.well-known/oauth-authorization-server", response_class=JSONResponse)
+def authorization_server_metadata(context: ContextDep) -> JSONResponse:
+    """OAuth 2.0 Authorization Server metadata (RFC 8414) with anonymous pre-authorized access."""
+    return _as_metadata(context)
+
+
+@router.get(
+    "/.well-known/oauth-authorization-server/{suffix:path}",
+    response_class=JSONResponse,
+    include_in_schema=False,
+)
+def authorization_server_metadata_for_path(suffix: str, context: ContextDep) -> JSONResponse:
+    """RFC 8414 §3.1's location for an issuer with a path (``/.well-known/…`` inserted between
+    host and path), as for the issuer metadata."""
+    _inserted(suffix, context)
+    return _as_metadata(context)
+
+
 @router.get(metadata.OFFER_PATH, response_class=JSONResponse, dependencies=[Admitted])
 def credential_offer(token: Token, session: SessionDep, context: ContextDep) -> JSONResponse:
-    """The Credential Offer behind a ``credential_offer_uri`` (404 once used or expired)."""
+    """The Credential Offer behind a ``credential_offer_uri`` (404 once the offer expired or was
+    withdrawn). Fetching it mints the pre-authorized code (and e-mails its transaction code);
+    a second fetch gets the same code while it lives."""
     return JSONResponse(wallets.credential_offer(session, context, token or ""), headers=NO_STORE)
 
 

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.core.context import AppContext
+from app.core.db import READ_ONLY
 from app.core.errors import NotFound
 from app.core.urls import credential_url
 from app.credentials import service as credentials
@@ -96,8 +97,9 @@ def _credential_of(session: Session, offer: Offer) -> Credential | None:
 def _wallet_section(
     session: Session, context: AppContext, offer: Offer, credential: Credential
 ) -> WalletSection | None:
-    """Fresh wallet links for an active credential, or None (no wallet protocols, or a
-    revoked, suspended or expired credential: a wallet would refuse its copy)."""
+    """The wallet links of an active credential, or None (no wallet protocols, or a revoked,
+    suspended or expired credential: a wallet would refuse its copy). Nothing is written:
+    the links name the offer, and its codes are minted when a wallet opens them."""
     if credentials.credential_state(credential) != "active":
         return None
     links = wallets.wallet_links(session, context, offer)
@@ -126,6 +128,8 @@ def _file_urls(token: str, credential: Credential) -> dict[str, str]:
 def claim_page(request: Request, session: Session, context: AppContext, token: str) -> Response:
     """The claim page (200), the gone page (410), or 404 for a token that never existed."""
     t = i18n.translator_for(request)
+    if not session.in_transaction():
+        session.connection(execution_options=READ_ONLY)  # a view writes nothing
     offer = offers.offer_for_token(session, token)
     credential = _credential_of(session, offer) if offer is not None else None
     if offer is None or credential is None:
@@ -133,7 +137,6 @@ def claim_page(request: Request, session: Session, context: AppContext, token: s
     if offers.offer_state(offer) != "active":
         return gone_page(request, offer, credential, t)
     wallet = _wallet_section(session, context, offer, credential)
-    session.commit()  # the wallet links' rows
     report, checked_at = cached_report(request, session, credential)
     view = credential_view(_document(credential))
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)

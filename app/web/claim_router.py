@@ -31,8 +31,9 @@ ACTOR_LENGTH = 200
 def _admit(request: Request) -> None:
     """Spend one of the client address's claim-page views, or 429 with ``Retry-After``.
 
-    Each view mints wallet codes (rows, and with ``BADGES_WALLET_TX_CODE`` an e-mail), so a
-    link scanner or a script reloading a leaked link is held to a learner's pace.
+    A view writes nothing (its wallet links name the offer; codes are minted when a wallet
+    opens them), but each checks a token and renders a page with two QR codes: a link
+    scanner or a script guessing or reloading links is held to a learner's pace.
     """
     limiter: TokenBucketLimiter | None = getattr(request.app.state, "claim_limiter", None)
     if limiter is None:

@@ -18,6 +18,7 @@ that is all canonicalisation needs. Whenever the input leaves the profile the wa
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Final
 
 from openbadges.jsonld._fast_context import (
@@ -32,6 +33,7 @@ from openbadges.jsonld._fast_context import (
 )
 from openbadges.jsonld._iri import is_defined_iri
 from openbadges.jsonld._pyld import escape_literal
+from openbadges.jsonld.shared import SharedParts
 
 XSD: Final = "http://www.w3.org/2001/XMLSchema#"
 XSD_BOOLEAN: Final = XSD + "boolean"
@@ -68,7 +70,7 @@ def to_quads(doc: dict[str, Any]) -> list[Quad]:
     return walker.quads
 
 
-def to_quads_vetted(doc: dict[str, Any]) -> list[Quad] | None:
+def to_quads_vetted(doc: dict[str, Any], shared: SharedParts | None = None) -> list[Quad] | None:
     """:func:`to_quads`, or None when the walk met anything signing refuses as undefined.
 
     The walk computes every key's, type's and IRI value's expansion anyway; vetting each with
@@ -77,28 +79,47 @@ def to_quads_vetted(doc: dict[str, Any]) -> list[Quad] | None:
     :mod:`openbadges.jsonld.safe` finds (``tests/openbadges/test_fast_vetting.py``), so signing
     needs no second walk. None means "run the term check": it names the paths.
 
+    ``shared`` objects (see :mod:`openbadges.jsonld.shared`) are walked once per active
+    context and property; their quads are then replayed, blank nodes relabelled.
+
     Raises:
         Unsupported: the document is outside the profile.
     """
     if not isinstance(doc, dict) or "@context" not in doc:
         raise Unsupported("not a JSON object with @context")
-    walker = _Walker(vetting=True)
+    walker = _Walker(vetting=True, shared=shared)
     walker.node(root_context(doc["@context"]), None, doc, None)
     return None if walker.undefined else walker.quads
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """One walk of a shared node object: everything it handed to :meth:`_Walker.add`, in order
+    (de-duplication is redone on replay, against the document at hand), with blank node labels
+    numbered from ``start + 1``."""
+
+    ctx: ActiveContext
+    subject: str
+    emitted: list[tuple[Quad, Any]]
+    start: int
+    blanks: int
+    undefined: bool
 
 
 class _Walker:
     """One document's walk: the quads emitted so far and the node-map de-duplication set."""
 
-    __slots__ = ("blank_count", "quads", "seen", "undefined", "vetting")
+    __slots__ = ("blank_count", "quads", "recording", "seen", "shared", "undefined", "vetting")
 
-    def __init__(self, *, vetting: bool = False) -> None:
+    def __init__(self, *, vetting: bool = False, shared: SharedParts | None = None) -> None:
         self.quads: list[Quad] = []
         self.seen: set[tuple[Any, ...]] = set()
         self.blank_count = 0
         self.vetting = vetting
         """Note every key, type and IRI value that is not a defined IRI (``undefined``)."""
         self.undefined = False
+        self.shared = shared
+        self.recording: list[tuple[Quad, Any]] | None = None
 
     def vet(self, iri: str) -> str:
         """``iri`` unchanged; when vetting, an undefined or malformed one is noted."""
@@ -118,6 +139,8 @@ class _Walker:
         one subject are the same when their ``@id``s are equal, or their ``@value`` (with ``1 ==
         1.0`` but ``True != 1``) and ``@type`` are; ``same_as`` is that identity (None: unique).
         """
+        if self.recording is not None:
+            self.recording.append((quad, same_as))
         if same_as is not None:
             key = (quad[0], quad[1], quad[3], same_as)
             if key in self.seen:
@@ -235,11 +258,53 @@ class _Walker:
                     self._values(ctx, subject, predicate, key, item, graph)
             return
         if isinstance(value, dict):
-            obj = self.node(ctx, key, value, graph)
+            if self.shared is not None and graph is None and value in self.shared:
+                obj = self.shared_node(self.shared, ctx, key, value)
+            else:
+                obj = self.node(ctx, key, value, graph)
             self.add((subject, predicate, obj, graph), obj if obj[0] == "<" else None)
         else:
             obj, same_as = self.scalar(ctx, key, value)
             self.add((subject, predicate, obj, graph), same_as)
+
+    def shared_node(
+        self, shared: SharedParts, ctx: ActiveContext, key: str, element: dict[str, Any]
+    ) -> str:
+        """:meth:`node` for a shared object in the default graph: replayed when this context
+        and property met it before, else walked and recorded (not inside another recording)."""
+        memo_key = (id(element), id(ctx), key, self.vetting)
+        recorded: _Recorded | None = shared.quads.get(memo_key)
+        if recorded is not None and recorded.ctx is ctx:
+            return self._replay(recorded)
+        if self.recording is not None:
+            return self.node(ctx, key, element, None)
+        start, undefined_before = self.blank_count, self.undefined
+        self.recording, self.undefined = [], False
+        try:
+            subject = self.node(ctx, key, element, None)
+            emitted = self.recording
+        finally:
+            self.recording = None
+        shared.quads[memo_key] = _Recorded(
+            ctx, subject, emitted, start, self.blank_count - start, self.undefined
+        )
+        self.undefined = self.undefined or undefined_before
+        return subject
+
+    def _replay(self, recorded: _Recorded) -> str:
+        """Emit a recorded walk again, its blank nodes renumbered after this walk's."""
+        offset = self.blank_count - recorded.start
+        self.blank_count += recorded.blanks
+        self.undefined = self.undefined or recorded.undefined
+        add = self.add
+        if offset == 0:
+            for quad, same_as in recorded.emitted:
+                add(quad, same_as)
+            return recorded.subject
+        for (subject, predicate, obj, graph), same_as in recorded.emitted:
+            named = None if graph is None else _shifted(graph, offset)  # an endorsement's proof
+            add((_shifted(subject, offset), predicate, _shifted(obj, offset), named), same_as)
+        return _shifted(recorded.subject, offset)
 
     def _graphs(
         self,
@@ -275,8 +340,8 @@ class _Walker:
         head = _RDF_NIL
         for obj in reversed(objects):
             cell = self.blank()
-            self.quads.append((cell, _RDF_FIRST, obj, graph))
-            self.quads.append((cell, _RDF_REST, head, graph))
+            self.add((cell, _RDF_FIRST, obj, graph), None)
+            self.add((cell, _RDF_REST, head, graph), None)
             head = cell
         return head
 
@@ -303,6 +368,13 @@ class _Walker:
             raise Unsupported(f"not a JSON scalar: {type(value).__name__}")
         datatype = coerce if coerce not in (None, "@id", "@vocab", "@none") else None
         return literal(value, datatype), (isinstance(value, bool), value, datatype)
+
+
+def _shifted(term: str, offset: int) -> str:
+    """A blank node label ``_:bN`` as ``_:b(N + offset)``; any other term unchanged."""
+    if term[:3] == "_:b":
+        return f"_:b{int(term[3:]) + offset}"
+    return term
 
 
 def literal(value: str | int | float, datatype: str | None) -> str:

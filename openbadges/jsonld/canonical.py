@@ -37,6 +37,7 @@ from openbadges.jsonld._pyld import (
     serialize_nquads,
 )
 from openbadges.jsonld.limits import Limits, applied_limits, check_structure
+from openbadges.jsonld.shared import SharedParts
 
 _NQUADS = "application/n-quads"
 
@@ -181,7 +182,7 @@ def canonicalize_checked(doc: dict[str, Any], limits: Limits | None = None) -> s
     return _reference(doc, limits or applied_limits())
 
 
-def canonicalize_defined(doc: dict[str, Any]) -> str | None:
+def canonicalize_defined(doc: dict[str, Any], *, shared: SharedParts | None = None) -> str | None:
     """Canonical N-Quads of ``doc`` when the fast path covers it and every term and IRI in it
     is defined; None otherwise (then run :func:`openbadges.jsonld.safe.ensure_signable`, which
     names what is undefined, and :func:`canonicalize_checked`).
@@ -192,6 +193,7 @@ def canonicalize_defined(doc: dict[str, Any]) -> str | None:
     Args:
         doc: the JSON-LD document (not modified), already through
             :func:`~openbadges.jsonld.limits.check_structure`.
+        shared: objects many documents embed, walked once (:mod:`openbadges.jsonld.shared`).
 
     Returns:
         RDFC-1.0 canonical N-Quads, exactly those of :func:`canonicalize`, or None.
@@ -200,7 +202,7 @@ def canonicalize_defined(doc: dict[str, Any]) -> str | None:
         from openbadges.jsonld.fast import fast_canonicalize_defined
     except ModuleNotFoundError:  # as _fast_canonicalizer: the fast module may be left out
         return None
-    result = fast_canonicalize_defined(doc)
+    result = fast_canonicalize_defined(doc, shared)
     if result is None or _RAW_CONTROL.search(result) is not None:
         return None
     return result

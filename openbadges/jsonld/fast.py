@@ -29,6 +29,7 @@ from typing import Any
 from openbadges.jsonld._fast_context import Unsupported
 from openbadges.jsonld._fast_rdf import to_quads, to_quads_vetted
 from openbadges.jsonld._fast_rdfc import canonical_nquads
+from openbadges.jsonld.shared import SharedParts
 
 __all__ = ["fast_canonicalize", "fast_canonicalize_defined"]
 
@@ -54,19 +55,20 @@ def fast_canonicalize(doc: dict[str, Any]) -> str | None:
         return None
 
 
-def fast_canonicalize_defined(doc: dict[str, Any]) -> str | None:
+def fast_canonicalize_defined(doc: dict[str, Any], shared: SharedParts | None = None) -> str | None:
     """:func:`fast_canonicalize` for signing: None also when the walk met an undefined term or
     IRI (see :func:`openbadges.jsonld._fast_rdf.to_quads_vetted`).
 
     Args:
         doc: a JSON-LD document (not modified), its structure already checked.
+        shared: objects many documents embed (:mod:`openbadges.jsonld.shared`).
 
     Returns:
         Canonical N-Quads of a document in which every term and IRI is defined, or None: the
         caller then runs the term check and the reference path.
     """
     try:
-        quads = to_quads_vetted(doc)
+        quads = to_quads_vetted(doc, shared)
         return None if quads is None else canonical_nquads(quads)
     except Unsupported:
         return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openbadges.errors import LimitExceededError
+from openbadges.jsonld.shared import SharedParts
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +77,23 @@ def limits_applied(limits: Limits) -> Iterator[None]:
         _APPLIED.reset(token)
 
 
-def check_structure(doc: Any, limits: Limits | None = None) -> None:
+def check_structure(
+    doc: Any, limits: Limits | None = None, *, shared: SharedParts | None = None
+) -> None:
     """Refuse a document that is too large, too deep or has too many values.
 
     Args:
         doc: parsed JSON (dicts, lists, scalars).
         limits: the bounds to apply (default: :func:`applied_limits`).
+        shared: objects embedded by many documents: each is measured once, then counted
+            without a walk wherever it fits within the limits.
 
     Raises:
         LimitExceededError: with ``code`` ``too_large``, ``too_deep`` or ``too_many_nodes`` and
             the JSON path where the limit was first crossed.
     """
     limits = limits or applied_limits()
-    _walk(doc, limits)
+    _walk(doc, limits, shared)
     try:
         size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     except (TypeError, ValueError) as exc:
@@ -162,7 +167,7 @@ def trail_path(trail: Trail) -> str:
     return path
 
 
-def _walk(doc: Any, limits: Limits) -> None:
+def _walk(doc: Any, limits: Limits, shared: SharedParts | None = None) -> None:
     """Iteratively count values and track depth (no recursion: depth is what is hostile)."""
     stack: list[tuple[Any, Trail, int]] = [(doc, None, 1)]
     nodes = 0
@@ -176,6 +181,12 @@ def _walk(doc: Any, limits: Limits) -> None:
                 code="too_many_nodes",
                 path=trail_path(trail),
             )
+        if shared is not None and isinstance(value, dict) and value in shared:
+            count, below, widest = _measured(shared, value)
+            fits = nodes + count - 1 <= max_nodes and depth + below <= max_depth
+            if fits and widest <= limits.max_contexts:
+                nodes += count - 1
+                continue  # otherwise walk it, to name where a limit is crossed
         if isinstance(value, dict):
             if depth > max_depth:
                 raise _too_deep(max_depth, trail)
@@ -191,6 +202,29 @@ def _walk(doc: Any, limits: Limits) -> None:
             if depth > max_depth:
                 raise _too_deep(max_depth, trail)
             stack.extend((v, (trail, i), depth + 1) for i, v in enumerate(value))
+
+
+def _measured(shared: SharedParts, part: dict[str, Any]) -> tuple[int, int, int]:
+    """(JSON values, depth of its deepest object or array below it, longest ``@context``
+    list) of a shared part, measured on first use."""
+    found = shared.structure.get(id(part))
+    if found is None:
+        count = below = widest = 0
+        stack: list[tuple[Any, int]] = [(part, 0)]
+        while stack:
+            value, depth = stack.pop()
+            count += 1
+            if isinstance(value, dict):
+                below = max(below, depth)
+                contexts = value.get("@context")
+                if isinstance(contexts, list):
+                    widest = max(widest, len(contexts))
+                stack.extend((v, depth + 1) for v in value.values())
+            elif isinstance(value, list):
+                below = max(below, depth)
+                stack.extend((v, depth + 1) for v in value)
+        found = shared.structure[id(part)] = (count, below, widest)
+    return found
 
 
 def _too_deep(max_depth: int, trail: Trail) -> LimitExceededError:

@@ -41,6 +41,7 @@ from openbadges.jsonld.limits import (
     child_path,
     trail_path,
 )
+from openbadges.jsonld.shared import SharedParts
 
 PYLD_PLACEHOLDER_BASE = jsonld.DEFAULT_BASE_IRI
 """pyld resolves relative IRIs against this made-up base when a document has none."""
@@ -384,7 +385,7 @@ _BCP47 = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
 _TAGGING = ("@language", "@direction")
 
 
-def find_unportable_values(doc: Any) -> list[Finding]:
+def find_unportable_values(doc: Any, *, shared: SharedParts | None = None) -> list[Finding]:
     """Find what pyld (this library) and jsonld.js (most wallets and verifiers) sign differently.
 
     These are refused at signing, as the simplest interoperable choice, and a Data Integrity
@@ -406,6 +407,7 @@ def find_unportable_values(doc: Any) -> list[Finding]:
 
     Args:
         doc: parsed JSON (the document is not modified; size limits are the caller's job).
+        shared: objects embedded by many documents: one found clean is not walked again.
 
     Returns:
         The findings, in document order.
@@ -414,6 +416,12 @@ def find_unportable_values(doc: Any) -> list[Finding]:
     stack: list[tuple[Any, Trail, bool]] = [(doc, None, False)]
     while stack:
         value, trail, in_context = stack.pop()
+        if shared is not None and not in_context and isinstance(value, dict) and value in shared:
+            if id(value) in shared.portable:
+                continue
+            if not find_unportable_values(value):
+                shared.portable.add(id(value))
+                continue
         if isinstance(value, dict):
             entries: list[tuple[Any, Trail, bool]] = []
             for key, item in value.items():
@@ -456,16 +464,17 @@ def find_unportable_values(doc: Any) -> list[Finding]:
     return findings
 
 
-def ensure_portable(doc: Any) -> None:
+def ensure_portable(doc: Any, *, shared: SharedParts | None = None) -> None:
     """Raise unless :func:`find_unportable_values` finds nothing.
 
     Args:
         doc: parsed JSON.
+        shared: see :func:`find_unportable_values`.
 
     Raises:
         UndefinedTermError: with the first finding's ``code`` and ``path``; the message lists all.
     """
-    findings = find_unportable_values(doc)
+    findings = find_unportable_values(doc, shared=shared)
     if findings:
         listing = "; ".join(f"{f.path}: {f.reason}" for f in findings)
         raise UndefinedTermError(

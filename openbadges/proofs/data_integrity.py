@@ -37,6 +37,7 @@ from openbadges.jsonld.canonical import canonicalize, canonicalize_checked, cano
 from openbadges.jsonld.limits import check_structure
 from openbadges.jsonld.loader import CONTEXT_FILES
 from openbadges.jsonld.safe import ensure_portable, ensure_signable
+from openbadges.jsonld.shared import SharedParts
 
 __all__ = [
     "CRYPTOSUITE",
@@ -90,6 +91,7 @@ def sign(
     verification_method: str,
     created: str | datetime | None = None,
     proof_purpose: str = "assertionMethod",
+    shared: SharedParts | None = None,
 ) -> dict[str, Any]:
     """Add an ``eddsa-rdfc-2022`` DataIntegrityProof (vc-di-eddsa §3.3.1 "Create Proof").
 
@@ -101,6 +103,8 @@ def sign(
         created: the proof's creation time (a ``datetime`` is written in UTC to the second);
             defaults to now.
         proof_purpose: the proof purpose; credentials use ``assertionMethod``.
+        shared: objects that the documents of one run (a batch) embed unchanged, walked once
+            for all of them (:mod:`openbadges.jsonld.shared`); the signature is the same.
 
     Returns:
         A new document with ``proof`` set.
@@ -115,12 +119,12 @@ def sign(
     """
     _check_signer(key)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    check_structure(unsecured)
-    ensure_portable(unsecured)
+    check_structure(unsecured, shared=shared)
+    ensure_portable(unsecured, shared=shared)
     # One walk gives the canonical form and proves every term defined; when it cannot (an
     # undefined term, or a document outside the fast profile), the term check names the
     # problem and the reference path canonicalises.
-    canonical = canonicalize_defined(unsecured)
+    canonical = canonicalize_defined(unsecured, shared=shared)
     if canonical is None:
         ensure_signable(unsecured)
         canonical = canonicalize_checked(unsecured)

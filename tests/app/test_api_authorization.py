@@ -348,6 +348,10 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     # or the admin token is no access token (OAuth errors are RFC 6749 JSON, not problem JSON)
     ("GET", "/.well-known/openid-credential-issuer", None, PUBLIC),
     ("GET", "/.well-known/oauth-authorization-server", None, PUBLIC),
+    # the same under an issuer identifier with a path (1.0 §12.2.2, RFC 8414 §3.1); the
+    # suite's base URL has none: 404 (tests/app/wallets/test_lazy_links.py)
+    ("GET", "/.well-known/openid-credential-issuer/badges", None, dict.fromkeys(ALL, HIDDEN)),
+    ("GET", "/.well-known/oauth-authorization-server/badges", None, dict.fromkeys(ALL, HIDDEN)),
     ("GET", "/wallets/oid4vci/offer?token=unknown", None, dict.fromkeys(ALL, HIDDEN)),
     ("POST", "/wallets/oid4vci/token", None, dict.fromkeys(ALL, OAUTH_400)),
     ("POST", "/wallets/oid4vci/nonce", None, PUBLIC),

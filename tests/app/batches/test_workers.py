@@ -52,6 +52,18 @@ service.LEASE_S = 3.0  # a dead worker's chunk is free again after 3 s (120 s in
 service.QUIET_S = 2.0
 queue.SWEEP_CRON = "* * * * * */2"  # every 2 s (every minute in production)
 
+import time
+
+_issue_chunk = service._issue_chunk
+
+
+def _slow_chunk(*args, **kwargs):
+    time.sleep(0.1)  # holding its lease: a batch of 600 rows takes long enough to kill mid-chunk
+    return _issue_chunk(*args, **kwargs)
+
+
+service._issue_chunk = _slow_chunk
+
 from app.cli import app
 
 app(["worker"], prog_name="badges")

@@ -1,8 +1,9 @@
 """The optional OpenID4VCI transaction code, e-mailed to the learner (issue 12, item 4).
 
 OpenID4VCI 1.0 §4.1.1: an offer may ask the wallet for a ``tx_code`` that reaches the user by
-another channel than the offer's QR code. With ``BADGES_WALLET_TX_CODE`` the claim page's
-offer asks for six digits, and the code goes out by e-mail in the same transaction.
+another channel than the offer's QR code. With ``BADGES_WALLET_TX_CODE`` the offer asks for six
+digits, and the code goes out by e-mail when a wallet fetches the offer (the pre-authorized
+code is minted then), in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from mail_support import Inbox, run_outbox
 
 from app.core.context import AppContext
+from app.mail import sealing
 from app.offers import service as offers
 from app.outbox import service as outbox
 from app.wallets import repository as wallet_repository
@@ -54,26 +56,35 @@ def test_the_code_goes_to_the_learner_by_email_and_the_offer_asks_for_it(
     with app.state.sessionmaker() as session:
         offer = offers.find_offer(session, uuid.UUID(offer_id))
         assert offer is not None
-        links = wallets.wallet_links(session, context, offer, tx_code=True)
-        session.commit()
-    assert links.tx_code_sent
-    assert links.tx_code is not None
-    assert re.fullmatch(r"\d{6}", links.tx_code)
+        links = wallets.wallet_links(session, context, offer)
+    reference = links.oid4vci_offer_url.split("credential_offer_uri=", 1)[1]
+    token = parse_qs(urlsplit(unquote(reference)).query)["token"][0]
+    run_outbox(app, mail_context)
+    assert inbox.to(to) == []  # the links alone send nothing
+    with app.state.sessionmaker() as session:  # a wallet fetches the offer
+        body = wallets.credential_offer(session, context, token, tx_code=True)
     run_outbox(app, mail_context)
     (message,) = inbox.to(to)
     text = message.get_body(("plain",)).get_content()
-    assert links.tx_code in text
-    assert message["Subject"] == "Your wallet code for Terminology Management"
-    # the offer the QR code names asks the wallet for the code (six digits, by e-mail)
-    reference = links.oid4vci_offer_url.split("credential_offer_uri=", 1)[1]
-    token = parse_qs(urlsplit(unquote(reference)).query)["token"][0]
     with app.state.sessionmaker() as session:
-        grant = wallet_repository.grant_by_reference(session, digest(token))
-        assert grant is not None
-        assert grant.tx_code_hash == digest(links.tx_code)
-        body = wallets.credential_offer(session, context, token)
+        (sealed,) = [
+            d.payload["codeSealed"]
+            for d in outbox.deliveries_for_target(
+                session, uuid.UUID(issuer.id), uuid.UUID(credential["id"])
+            )
+            if "codeSealed" in d.payload
+        ]
+    tx_code = sealing.open_sealed(context.settings.kek_bytes(), uuid.UUID(credential["id"]), sealed)
+    assert re.fullmatch(r"\d{6}", tx_code)
+    assert tx_code in text
+    assert message["Subject"] == "Your wallet code for Terminology Management"
+    # the offer asks the wallet for the code (six digits, by e-mail), and it is the grant's
     grant_body = body["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
     assert grant_body["tx_code"]["length"] == 6
+    with app.state.sessionmaker() as session:
+        grant = wallet_repository.grant_by_code(session, digest(grant_body["pre-authorized_code"]))
+        assert grant is not None
+        assert grant.tx_code_hash == digest(tx_code)
     # the code is sealed in the stored delivery, not written out
     with app.state.sessionmaker() as session:
         payloads = [
@@ -83,7 +94,7 @@ def test_the_code_goes_to_the_learner_by_email_and_the_offer_asks_for_it(
             )
         ]
     assert payloads
-    assert all(links.tx_code not in str(p) for p in payloads)
+    assert all(tx_code not in str(p) for p in payloads)
 
 
 def test_without_email_the_offer_asks_for_no_code(
@@ -100,7 +111,11 @@ def test_without_email_the_offer_asks_for_no_code(
     with app.state.sessionmaker() as session:
         offer = offers.find_offer(session, uuid.UUID(offer_id))
         assert offer is not None
-        links = wallets.wallet_links(session, app.state.context, offer, tx_code=True)
-        session.rollback()
-    assert links.tx_code is None
+        links = wallets.wallet_links(session, app.state.context, offer)
     assert not links.tx_code_sent
+    reference = links.oid4vci_offer_url.split("credential_offer_uri=", 1)[1]
+    token = parse_qs(urlsplit(unquote(reference)).query)["token"][0]
+    with app.state.sessionmaker() as session:
+        body = wallets.credential_offer(session, app.state.context, token, tx_code=True)
+    grant_body = body["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+    assert "tx_code" not in grant_body

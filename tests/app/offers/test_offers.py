@@ -315,7 +315,8 @@ def _bind(app: FastAPI, offer_id: str, holder: str, **options: Any) -> uuid.UUID
 def test_claim_page_views_are_rate_limited_per_address(
     app: FastAPI, client: TestClient, issuer: IssuerHandle, credential: dict[str, Any]
 ) -> None:
-    """Each view mints wallet codes: a script reloading a (leaked) link is held to a pace."""
+    """A view writes nothing (tests/app/wallets/test_lazy_links.py), but a script guessing or
+    reloading links is still held to a learner's pace."""
     limited = create_app(
         app.state.settings.model_copy(update={"claim_rate_per_minute": 6, "claim_burst": 2})
     )

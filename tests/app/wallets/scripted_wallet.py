@@ -36,6 +36,14 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def well_known(identifier: str, name: str) -> str:
+    """Where metadata of ``identifier`` is (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3.1): the
+    ``/.well-known/<name>`` segment inserted between the host and the path, if any."""
+    parts = urlsplit(identifier)
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}/.well-known/{name}{path}"
+
+
 @dataclass
 class HolderKey:
     """A holder key for key proofs: Ed25519 (``EdDSA`` or ``Ed25519``) or P-256 (``ES256``)."""
@@ -122,10 +130,11 @@ class ScriptedWallet:
         assert response.headers["content-type"].startswith("application/json")
         offer = response.json()
         issuer = offer["credential_issuer"]
-        metadata = self.http.get(f"{issuer}/.well-known/openid-credential-issuer").json()
+        metadata = self.http.get(well_known(issuer, "openid-credential-issuer")).json()
         assert metadata["credential_issuer"] == issuer  # 1.0 §12.2.2: simple string comparison
         server = metadata.get("authorization_servers", [issuer])[0]
-        as_metadata = self.http.get(f"{server}/.well-known/oauth-authorization-server").json()
+        as_metadata = self.http.get(well_known(server, "oauth-authorization-server")).json()
+        assert as_metadata["issuer"] == server  # RFC 8414 §3.3
         assert as_metadata["pre-authorized_grant_anonymous_access_supported"] is True
         return Oid4vciSession(offer, metadata, as_metadata["token_endpoint"])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +19,6 @@ from sqlalchemy import update
 from wallet_support import Live
 
 from app.models import WalletExchange
-from app.wallets.bearer import digest
 from openbadges.keys import KeyType, SigningKey
 
 
@@ -82,24 +82,66 @@ def test_links_name_the_same_exchange(live: Live) -> None:
 
 def test_an_exchange_works_once(live: Live) -> None:
     wallet, key = ScriptedWallet(live.http), SigningKey.generate(KeyType.ED25519)
-    url, request = wallet.start_exchange(live.offer()["lcwLink"])
+    offer = live.offer()
+    url, request = wallet.start_exchange(offer["lcwLink"])
     presentation = wallet.did_auth(key, challenge=request["challenge"], domain=request["domain"])
     assert live.http.post(url, json={"verifiablePresentation": presentation}).status_code == 200
     refused(live.http.post(url, json={"verifiablePresentation": presentation}), 410)
-    refused(live.http.post(url, json={}), 410)
+    # the exchange URL is the offer's: a wallet starting again gets a new challenge, and the
+    # answer to the completed one is still refused
+    again = live.http.post(url, json={})
+    assert again.status_code == 200, again.text
+    assert again.json()["verifiablePresentationRequest"]["challenge"] != request["challenge"]
+    refused(live.http.post(url, json={"verifiablePresentation": presentation}), 400)
+    assert live.wallet_rows(offer["id"])["wallet_exchanges"] == 2
+
+
+def test_the_open_exchange_is_reused(live: Live) -> None:
+    """A wallet that posts ``{}`` again (a retry) gets the same challenge: one row."""
+    offer = live.offer()
+    url = ScriptedWallet.exchange_url(offer["lcwLink"])
+    first = live.http.post(url, json={}).json()["verifiablePresentationRequest"]
+    second = live.http.post(url, json={}).json()["verifiablePresentationRequest"]
+    assert first["challenge"] == second["challenge"]
+    assert live.wallet_rows(offer["id"])["wallet_exchanges"] == 1
 
 
 def test_an_expired_exchange(live: Live) -> None:
-    wallet = ScriptedWallet(live.http)
-    url, _ = wallet.start_exchange(live.offer()["lcwLink"])
-    token = parse_qs(urlsplit(url).query)["token"][0]
+    wallet, key = ScriptedWallet(live.http), SigningKey.generate(KeyType.ED25519)
+    offer = live.offer()
+    url, request = wallet.start_exchange(offer["lcwLink"])
     with live.engine.begin() as connection:
         connection.execute(
             update(WalletExchange)
-            .where(WalletExchange.token_hash == digest(token))
+            .where(WalletExchange.offer_id == uuid.UUID(offer["id"]))
             .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
+    presentation = wallet.did_auth(key, challenge=request["challenge"], domain=request["domain"])
+    refused(live.http.post(url, json={"verifiablePresentation": presentation}), 410)
+    _, fresh = wallet.start_exchange(offer["lcwLink"])  # starting again works
+    assert fresh["challenge"] != request["challenge"]
+
+
+def test_a_dead_offer_ends_its_exchange(live: Live) -> None:
+    wallet, key = ScriptedWallet(live.http), SigningKey.generate(KeyType.ED25519)
+    offer = live.offer()
+    url, request = wallet.start_exchange(offer["lcwLink"])
+    revoked = live.http.post(
+        f"/api/v1/credentials/{offer['credentialId']}/offers/{offer['id']}/revoke",
+        headers=offer["headers"],
+    )
+    assert revoked.status_code == 200, revoked.text
+    presentation = wallet.did_auth(key, challenge=request["challenge"], domain=request["domain"])
+    refused(live.http.post(url, json={"verifiablePresentation": presentation}), 410)
     refused(live.http.post(url, json={}), 410)
+    refused(live.http.get(url, headers={"Accept": "application/json"}), 410)
+
+
+def test_exchange_and_offer_references_are_not_interchangeable(live: Live) -> None:
+    offer = live.offer()
+    uri = parse_qs(urlsplit(offer["oid4vciOffer"]).query)["credential_offer_uri"][0]
+    token = parse_qs(urlsplit(uri).query)["token"][0]
+    refused(live.http.post("/wallets/vcapi/exchange", params={"token": token}, json={}), 404)
 
 
 def test_an_unknown_exchange(live: Live) -> None:

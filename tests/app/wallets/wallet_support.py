@@ -10,7 +10,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+
+from app.mail import sealing
+from app.models import Delivery, WalletAccessToken, WalletExchange, WalletGrant
 
 ADMIN = "test-admin-token-" + "x" * 24
 
@@ -62,3 +65,30 @@ class Live:
         # "oid4VciOffer"; read either spelling
         link = body.get("oid4vciOffer") or body.get("oid4VciOffer")
         return {**body, "oid4vciOffer": link, "original": issued.json(), "headers": headers}
+
+    def sent_codes(self, credential_id: str) -> list[str]:
+        """The transaction codes e-mailed for a credential (unsealed from their deliveries),
+        oldest first."""
+        kek = self.app.state.context.settings.kek_bytes()
+        with self.app.state.sessionmaker() as session:
+            deliveries = session.scalars(
+                select(Delivery)
+                .where(Delivery.target_id == uuid.UUID(credential_id))
+                .order_by(Delivery.created_at, Delivery.id)
+            ).all()
+            return [
+                sealing.open_sealed(kek, uuid.UUID(credential_id), d.payload["codeSealed"])
+                for d in deliveries
+                if "codeSealed" in d.payload
+            ]
+
+    def wallet_rows(self, offer_id: str | None = None) -> dict[str, int]:
+        """Rows in the wallet tables (of one offer, or all)."""
+        counts: dict[str, int] = {}
+        with self.app.state.sessionmaker() as session:
+            for model in (WalletGrant, WalletExchange, WalletAccessToken):
+                query = select(func.count()).select_from(model)
+                if offer_id is not None:
+                    query = query.where(model.offer_id == uuid.UUID(offer_id))
+                counts[model.__tablename__] = int(session.scalar(query) or 0)
+        return counts
