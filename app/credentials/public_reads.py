@@ -140,22 +140,35 @@ async def _page(
             return hit
     elif memory_only:
         return None
-    if reads_are_local(request):
+    looked = reads_are_local(request)
+    if looked:
         hit = _page_from_database(request, credential_id, pages, render=False)
         if hit is not None:
             return hit
-    return await run_in_threadpool(_page_from_database, request, credential_id, pages, render=True)
+    return await run_in_threadpool(
+        _page_from_database, request, credential_id, pages, render=True, looked=looked
+    )
 
 
 def _page_from_database(
-    request: Request, credential_id: uuid.UUID, pages: Any, *, render: bool
+    request: Request,
+    credential_id: uuid.UUID,
+    pages: Any,
+    *,
+    render: bool,
+    looked: bool = False,
 ) -> Response | None:
-    """The page for the state read now: cached, else (``render``) rendered and verified."""
+    """The page for the state read now: cached, else (``render``) rendered and verified.
+
+    ``looked``: the cache was just asked for the state read a moment ago (and missed), so the
+    render reads the row at once (the row carries the state the page is rendered for).
+    """
     with request_session(request) as session:
-        state = published.public_state(session, credential_id)
-        hit: Response | None = pages.cached_page(request, state)
-        if hit is not None or not render:
-            return hit
+        if not looked:
+            state = published.public_state(session, credential_id)
+            hit: Response | None = pages.cached_page(request, state)
+            if hit is not None or not render:
+                return hit
         row = service.get_public_credential(session, credential_id)
         rendered: Response = pages.render_credential_page(request, session, row)
         return rendered
