@@ -168,17 +168,37 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Ve
         ContextError, LimitExceededError, CanonicalizationError: the document cannot be
             canonicalised (it is unusable rather than forged).
     """
+    return verify_proof_vetted(document, proof, public_key)[0]
+
+
+def verify_proof_vetted(
+    document: dict[str, Any], proof: dict[str, Any], public_key: Verifier
+) -> tuple[bool, bool]:
+    """:func:`verify_proof`, and whether its canonicalisation proved every term of the document
+    defined (False: not known; run :func:`openbadges.jsonld.safe.find_undefined_terms`).
+
+    A verifier reports terms the context does not define (they are not signed); the walk that
+    canonicalises a document of the Open Badges profile finds them anyway, so a page verifying
+    a credential needs no second walk for it.
+
+    Raises:
+        What :func:`verify_proof` raises.
+    """
     _check_verifiable(proof)
     signature = _decode_proof_value(proof.get("proofValue"))
     if signature is None:
-        return False
+        return False, False
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    # What JSON-LD processors canonicalise differently cannot be checked reliably: a genuine
-    # signature made elsewhere would look forged here. Refuse it as unusable instead.
     ensure_portable(unsecured)
     ensure_portable(options)
-    return bool(public_key.verify(signature, proof_hash_data(unsecured, options)))
+    check_structure(unsecured)
+    canonical = canonicalize_defined(unsecured)
+    defined = canonical is not None
+    if canonical is None:
+        canonical = canonicalize_checked(unsecured)
+    data = _hash_canonical(canonical, options, unsecured.get("@context"))
+    return bool(public_key.verify(signature, data)), defined
 
 
 def proof_hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> bytes:

@@ -42,7 +42,7 @@ from openbadges.errors import ContextError, OpenBadgesError, ResolutionError
 from openbadges.jsonld.safe import find_undefined_terms
 from openbadges.keys import KeyType, PublicKey
 from openbadges.proofs import jwt as vc_jwt
-from openbadges.proofs.data_integrity import verify_proof
+from openbadges.proofs.data_integrity import verify_proof_vetted
 from openbadges.proofs.ecdsa_sd import verify_derived_proof
 from openbadges.resolver import Resolver
 from openbadges.verification.keys import (
@@ -77,6 +77,8 @@ class _Outcome:
     key: ResolvedKey | None = None
     malformed: bool = False
     jwt: bool = False
+    defined: bool = False
+    """Verifying it proved every term of the credential defined (no term check needed)."""
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -234,9 +236,11 @@ def _signature_outcome(
             f"{label} names a {key.public_key.key_type.value} key; the suite needs {needed.value}."
         )
         return _Outcome(label, "invalid", text, key)
-    check = verify_derived_proof if suite == "ecdsa-sd-2023" else verify_proof
     try:
-        ok = check(unsigned, proof, key.public_key)
+        if suite == "ecdsa-sd-2023":
+            ok, defined = verify_derived_proof(unsigned, proof, key.public_key), False
+        else:
+            ok, defined = verify_proof_vetted(unsigned, proof, key.public_key)
     except ContextError as exc:
         return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}", key)
     except OpenBadgesError as exc:
@@ -244,7 +248,7 @@ def _signature_outcome(
     if not ok:
         text = f"{label} does not match the credential: it was changed after signing, or signed with another key."
         return _Outcome(label, "invalid", text, key)
-    return _Outcome(label, "valid", f"{label} verifies.", key)
+    return _Outcome(label, "valid", f"{label} verifies.", key, defined=defined)
 
 
 def _proof_check(
@@ -260,7 +264,8 @@ def _proof_check(
     if carrier is not None:
         if sum(o.status == "valid" for o in outcomes) > 1:
             detail = f"{detail} The verdict rests on {_lower_first(carrier.label)}."
-        unsigned_terms = [] if carrier.jwt else _undefined_terms(credential)
+        checked = carrier.jwt or carrier.defined
+        unsigned_terms = [] if checked else _undefined_terms(credential)
         if unsigned_terms:
             shown = ", ".join(unsigned_terms[:10]) + (" …" if len(unsigned_terms) > 10 else "")
             note = (
