@@ -21,6 +21,8 @@ from app.issuers import public as issuers_public
 from app.issuers import router as issuers_router
 from app.learners import router as learners_router
 from app.mail import dev_router as mail_dev_router
+from app.obapi import router as obapi_router
+from app.obconsumer import router as obconsumer_router
 from app.offers import router as offers_router
 from app.programs import router as programs_router
 from app.signing_keys import public as keys_public
@@ -38,6 +40,8 @@ PUBLIC = (
     achievements_public,
     endorsements_public,
     wallets_router,
+    obapi_router,  # the Open Badges API (/ims/ob/v3p0): its own OAuth 2.0 bearer tokens
+    obconsumer_router,  # /account/hosts: send credentials to other hosts (the account's cookie)
     mail_dev_router,  # /dev/mail: 404 outside development
 )
 API = (

@@ -333,6 +333,37 @@ def mail_bounce(
     raise typer.Exit(result.code)
 
 
+@app.command("certify-preflight")
+@_reports_errors
+def certify_preflight(
+    issuer: Annotated[uuid.UUID, typer.Option(help="issuer id")],
+    achievement: Annotated[
+        uuid.UUID | None,
+        typer.Option(help="achievement id (default: the issuer's dedicated conformance one)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="an empty or new folder (default ./certification-<date>)")
+    ] = None,
+) -> None:
+    """Issue a credential to conformance@imsglobal.org, check it, and write the evidence
+    1EdTech's Issuer Only certification asks for (app/certification/preflight.py)."""
+    from app.certification import preflight
+
+    settings = _settings()
+    context, factory = _context_and_sessions(settings)
+    folder = out or preflight.default_out_dir()
+    result = preflight.run(factory, context, issuer, achievement, folder)  # type: ignore[arg-type]
+    for check in result.checks:
+        mark = "ok" if check.ok else ("warning" if check.warning else "FAILED")
+        typer.echo(f"{mark:8} {check.name}: {check.detail}")
+    typer.echo(f"credential {result.credential_url}\nwrote {len(result.files)} files to {folder}")
+    if result.failures:
+        names = ", ".join(check.name for check in result.failures)
+        typer.echo(f"error: self-check failed: {names} (see {folder / 'checklist.md'})", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"next: {folder / 'checklist.md'} lists what to submit and what is left by hand")
+
+
 def _admin_token_from_environment() -> bool:
     """True when the admin token comes from ``BADGES_ADMIN_TOKEN`` (or ``.env``), not from
     the development secrets the service generated."""

@@ -84,6 +84,12 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     """The application under test (one per session; its engine is disposed at the end)."""
     application = create_app(settings)
     yield application
+    runner = application.state.job_runner  # stopped before its database is dropped
+    if runner is not None:
+        from app.jobs.dispatch import DISPATCH
+
+        DISPATCH.detach(runner.wake)
+        runner.stop()
     application.state.engine.dispose()
     if application.state.autocommit_engine is not None:
         application.state.autocommit_engine.dispose()

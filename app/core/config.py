@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     checks a token and renders QR codes); 429 with ``Retry-After`` beyond; 0: no limit."""
     claim_burst: int = Field(default=10, ge=1)
     """Claim-page views one address may make at once before the per-minute rate applies."""
+    sign_in_emails_per_hour: int = Field(default=5, ge=0)
+    """Sign-in (and address-verification) e-mails one address may be sent per hour, counted
+    across workers in the database; 429 with ``Retry-After`` beyond; 0: no limit."""
+    sign_in_rate_per_hour: float = Field(default=30, ge=0)
+    """Sign-in e-mail requests per hour per client address and worker (a script cannot use
+    the form to mail many addresses); 429 with ``Retry-After`` beyond; 0: no limit."""
+    sign_in_burst: int = Field(default=10, ge=1)
+    """Sign-in e-mail requests one client address may make at once before the hourly rate
+    applies."""
     claim_max_holders: int = Field(default=2, ge=1, le=20)
     """Wallets (holder DIDs) one credential may be copied into through its claim links: a
     learner's phone and laptop, not whoever a forwarded e-mail reaches."""
@@ -139,6 +148,17 @@ class Settings(BaseSettings):
     """Requests per minute per client address and worker to the public wallet endpoints
     (token, nonce, credential, exchange; 0: no limit)."""
     wallet_burst: int = Field(default=60, ge=1)
+    obapi_rate_per_minute: float = Field(default=60, ge=0)
+    """Requests per minute per client address and worker to the Open Badges API's OAuth
+    endpoints (registration, token, revocation; 0: no limit)."""
+    obapi_burst: int = Field(default=30, ge=1)
+    privacy_policy_url: str = ""
+    """The service's privacy policy, named in the Open Badges API's discovery document
+    (``x-imssf-privacyPolicyUrl``); unset: the home page."""
+    terms_of_service_url: str = ""
+    """The service's terms of service (discovery's ``termsOfService``); unset: the home page."""
+    service_image_url: str = ""
+    """An image (logo) of the service for the discovery document's ``x-imssf-image``."""
     log_level: str = "INFO"
 
     @field_validator("smtp_url")

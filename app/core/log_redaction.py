@@ -30,14 +30,19 @@ def _encoded(literal: str) -> str:
 
 
 _LEARNER_PATH = re.compile(
-    rf"({_encoded('/learners/')}|{_encoded('/claim/')})"
+    rf"({_encoded('/learners/')}|{_encoded('/claim/')}|{_encoded('/account/verify/')})"
     rf"(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+"
 )
 """A path segment after ``/learners/`` (the link token) or ``/claim/`` (a claim link's token,
 :mod:`app.offers`), except the token-free ``me`` page and the issuers'
-``/api/v1/learners/link`` endpoint."""
-_TOKEN_QUERY = re.compile(rf"((?<!\w){_encoded('token=')})[^&#\s\"']+")
-"""A ``token=`` query (or form) value, the name's letters possibly percent-encoded
+``/api/v1/learners/link`` endpoint; and after ``/account/verify/`` (a learner's sign-in
+link, :mod:`app.accounts.service`)."""
+_TOKEN_QUERY = re.compile(
+    rf"((?<!\w)(?:{_encoded('token=')}|{_encoded('code=')}|{_encoded('state=')}))[^&#\s\"']+"
+)
+"""A ``token=`` query (or form) value, or an OAuth ``code=`` / ``state=`` (an authorization
+code on its way to a callback, and the value that binds it), the name's letters possibly
+percent-encoded
 (``tok%65n=``: the query parser decodes names, so the service reads that as ``token``; uvicorn
 logs the query string as sent)."""
 
@@ -45,10 +50,16 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"me
 
 
 def redact(text: str) -> str:
-    """``text`` with tokens in ``/learners/…`` and ``/claim/…`` paths and ``token=`` values
-    replaced."""
-    if "=" not in text and "earners" not in text and "laim" not in text and "%" not in text:
-        return text  # the common case costs four substring searches
+    """``text`` with tokens in ``/learners/…``, ``/claim/…`` and ``/account/verify/…`` paths
+    and ``token=`` values replaced."""
+    if (
+        "=" not in text
+        and "earners" not in text
+        and "laim" not in text
+        and "erify/" not in text
+        and "%" not in text
+    ):
+        return text  # the common case costs five substring searches
     return _TOKEN_QUERY.sub(rf"\g<1>{REDACTED}", _LEARNER_PATH.sub(rf"\g<1>{REDACTED}", text))
 
 

@@ -25,6 +25,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 LANGUAGES = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
 TEMPLATES = ("issued", "program_completed", "revoked", "wallet_code")
+ACCOUNT_TEMPLATES = ("sign_in", "add_email")
+"""The service's own messages to a learner: a sign-in link, a link verifying an address."""
 _HERE = Path(__file__).parent
 
 
@@ -90,6 +92,8 @@ def render(
     opened)."""
     language = mail_language(payload.get("language"))
     template = payload["template"]
+    if template in ACCOUNT_TEMPLATES:
+        return _render_account(payload, language, claim_url or "", service_name)
     if template not in TEMPLATES:
         raise ValueError(f"unknown e-mail template {template!r}")
     names = {"issuer": payload["issuerName"], "achievement": payload["achievementName"]}
@@ -128,6 +132,36 @@ def render(
         subject=values["subject"],
         text=environment.get_template("message.txt").render(**values).strip() + "\n",
         html=environment.get_template("message.html").render(**values),
+    )
+
+
+def _render_account(
+    payload: dict[str, Any], language: str, link: str, service_name: str
+) -> Rendered:
+    """A sign-in (or address-verification) e-mail: one button, the link, its expiry, and what
+    to do when the learner did not ask for it."""
+    template = payload["template"]
+    expires = ""
+    if payload.get("linkExpiresAt"):
+        moment = datetime.fromisoformat(str(payload["linkExpiresAt"]))
+        expires = _text(language, "account.expires", date=format_expiry(language, moment))
+    values = {
+        "lang": language,
+        "subject": _text(language, f"subject.{template}", service=service_name),
+        "heading": _text(language, f"account.heading.{template}", service=service_name),
+        "greeting": _text(language, "greeting.anonymous"),
+        "body": _text(language, f"body.{template}", service=service_name),
+        "link": link,
+        "button": _text(language, f"account.button.{template}"),
+        "expires": expires,
+        "fallback": _text(language, "claim.fallback"),
+        "ignore": _text(language, "account.ignore"),
+        "footer": _text(language, "account.footer", service=service_name),
+    }
+    return Rendered(
+        subject=values["subject"],
+        text=_ENVIRONMENT.get_template("account.txt").render(**values).strip() + "\n",
+        html=_ENVIRONMENT.get_template("account.html").render(**values),
     )
 
 

@@ -7,8 +7,10 @@ Called by the outbox relay outside any transaction with a detached delivery
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 
+from app.accounts import links
 from app.core.context import AppContext
 from app.mail import devbox, sealing, smtp
 from app.mail.render import build_message
@@ -41,6 +43,18 @@ def send(context: AppContext, delivery: Delivery) -> Outcome:
                 settings.kek_bytes(), credential_id_of(payload), payload["claimSealed"]
             )
         except sealing.SealError as error:
+            return Outcome(False, error=f"Not sent: {error}.", retry=False)
+    if payload.get("linkSealed"):  # a learner's sign-in link (app.accounts)
+        expires_at = payload.get("linkExpiresAt")
+        if expires_at and datetime.fromisoformat(expires_at) <= now:
+            return Outcome(
+                False, error="The sign-in link expired before it could be sent.", retry=False
+            )
+        try:
+            claim_url = links.open_link(
+                settings.kek_bytes(), uuid.UUID(str(payload["linkId"])), payload["linkSealed"]
+            )
+        except links.SealError as error:
             return Outcome(False, error=f"Not sent: {error}.", retry=False)
     code = None
     if payload.get("codeSealed"):

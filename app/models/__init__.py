@@ -1,5 +1,13 @@
 """Every mapped table, imported here so ``Base.metadata`` is complete for Alembic."""
 
+from app.models.account import (
+    AccountHiddenCredential,
+    HostedCredential,
+    LearnerAccount,
+    LearnerEmail,
+    LearnerSession,
+    SignInToken,
+)
 from app.models.achievement import Achievement
 from app.models.api_key import ApiKey
 from app.models.audit_event import AuditEvent
@@ -9,6 +17,8 @@ from app.models.credential import Credential
 from app.models.endorsement import Endorsement
 from app.models.issuer import Issuer
 from app.models.mail import MailCounter
+from app.models.oauth import OAuthClient, OAuthCode, OAuthToken
+from app.models.ob_connection import ObAuthorization, ObConnection, ObHostClient
 from app.models.offer import Offer
 from app.models.outbox import Delivery, OutboxEvent
 from app.models.program import Program, ProgramLearner, ProgramModule
@@ -20,6 +30,7 @@ from app.models.wallet import WalletAccessToken, WalletExchange, WalletGrant, Wa
 from app.models.webhook import WebhookEndpoint
 
 __all__ = [
+    "AccountHiddenCredential",
     "Achievement",
     "ApiKey",
     "AuditEvent",
@@ -29,13 +40,24 @@ __all__ = [
     "Credential",
     "Delivery",
     "Endorsement",
+    "HostedCredential",
     "Issuer",
+    "LearnerAccount",
+    "LearnerEmail",
+    "LearnerSession",
     "MailCounter",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
+    "ObAuthorization",
+    "ObConnection",
+    "ObHostClient",
     "Offer",
     "OutboxEvent",
     "Program",
     "ProgramLearner",
     "ProgramModule",
+    "SignInToken",
     "SigningKey",
     "StatusAllocation",
     "StatusEvent",

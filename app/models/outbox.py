@@ -51,7 +51,8 @@ class Delivery(UUIDPk, CreatedAt, Base):
     )
 
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbox_events.id"), default=None)
-    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id"), index=True)
+    issuer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    """The issuer whose message it is; None for the service's own (a learner's sign-in link)."""
     channel: Mapped[str] = mapped_column(String(16))
     """``email`` or ``webhook``."""
     target_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

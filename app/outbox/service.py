@@ -168,7 +168,7 @@ def add_delivery(
     session: Session,
     *,
     channel: str,
-    issuer_id: uuid.UUID,
+    issuer_id: uuid.UUID | None,
     payload: dict[str, Any],
     target_id: uuid.UUID | None = None,
     event_id: uuid.UUID | None = None,

@@ -138,6 +138,21 @@ def wait_for_batch(client: TestClient, issuer: IssuerHandle, batch_id: str) -> N
     raise AssertionError(f"batch {batch_id} did not finish")
 
 
+def ob_registration() -> dict[str, Any]:
+    """An Open Badges API client registration (RFC 7591 with OB 3.0's required metadata)."""
+    site = "https://app.example.org"
+    return {
+        "client_name": "Matrix app",
+        "client_uri": site,
+        "logo_uri": f"{site}/logo.png",
+        "tos_uri": f"{site}/terms",
+        "policy_uri": f"{site}/privacy",
+        "software_id": "matrix",
+        "software_version": "1",
+        "redirect_uris": [f"{site}/callback"],
+    }
+
+
 def batch_body(world: World) -> dict[str, Any]:
     return {"achievementId": world.ids["achievement"], "rows": [{"email": "m@example.org"}]}
 
@@ -160,6 +175,11 @@ ISSUER_COLLECTION = {"admin": UNAUTH, "issuer_a": OK, "issuer_b": OK, "anonymous
 PUBLIC = dict.fromkeys(ALL, OK)
 OAUTH_400, OAUTH_401 = ("oauth", 400), ("oauth", 401)
 """An OAuth error object (RFC 6749 §5.2 / RFC 6750 §3) with that status."""
+ACCOUNT_ONLY = dict.fromkeys(ALL, UNAUTH)
+"""A learner account's own: its session cookie only (tests/app/accounts/ test two accounts)."""
+NO_ID = "00000000-0000-4000-8000-000000000000"
+IMSX_401 = ("imsx", 401)
+"""The Open Badges API's Imsx_StatusInfo error payload with that status."""
 PAGE_400 = ("page", 400)
 """An HTML page saying what to fix (a form posted without what it needs), for anyone."""
 
@@ -358,6 +378,51 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("POST", "/wallets/oid4vci/credential", lambda w: {}, dict.fromkeys(ALL, OAUTH_401)),
     ("GET", "/wallets/vcapi/exchange?token=unknown", None, dict.fromkeys(ALL, HIDDEN)),
     ("POST", "/wallets/vcapi/exchange?token=unknown", lambda w: {}, dict.fromkeys(ALL, HIDDEN)),
+    # learner accounts (issue 13): the sign-in pages are public; the e-mailed link opens by its
+    # own token only (an unknown one: the 410 page); everything else goes by the account's
+    # session cookie, which no API key or admin token replaces (GET /account and the
+    # sign-out redirect to the sign-in page, which the client follows)
+    ("GET", "/account/sign-in", None, PUBLIC),
+    ("POST", "/account/sign-in", None, dict.fromkeys(ALL, PAGE_400)),  # no address given
+    ("GET", "/account/verify/not-a-valid-token", None, dict.fromkeys(ALL, ("page", 410))),
+    ("POST", "/account/verify/not-a-valid-token", None, dict.fromkeys(ALL, ("page", 410))),
+    ("GET", "/account", None, PUBLIC),
+    ("POST", "/account/sign-out", None, PUBLIC),
+    ("GET", "/account/credentials/{credential}/credential.json", None, ACCOUNT_ONLY),
+    ("POST", "/account/credentials/{credential}/visibility", None, ACCOUNT_ONLY),
+    ("POST", "/account/credentials/{credential}/offer", None, ACCOUNT_ONLY),
+    ("GET", f"/account/hosted/{NO_ID}/credential.json", None, ACCOUNT_ONLY),
+    ("POST", f"/account/hosted/{NO_ID}/visibility", None, ACCOUNT_ONLY),
+    ("POST", "/account/emails", None, ACCOUNT_ONLY),
+    ("POST", f"/account/emails/{NO_ID}/delete", None, ACCOUNT_ONLY),
+    ("POST", "/account/upload", None, ACCOUNT_ONLY),
+    # the Open Badges API (issue 13): discovery and registration are open; the resources take
+    # only the API's own OAuth access tokens (no API key, admin token or cookie) and answer
+    # with the spec's Imsx_StatusInfo; the OAuth endpoints answer RFC 6749 errors; the
+    # authorization endpoint without a valid request is a page (never a redirect); the
+    # connected-apps page goes by the account's cookie (anonymous: the sign-in page)
+    ("GET", "/ims/ob/v3p0/discovery", None, PUBLIC),
+    ("GET", "/ims/ob/v3p0/credentials", None, dict.fromkeys(ALL, IMSX_401)),
+    ("POST", "/ims/ob/v3p0/credentials", lambda w: {}, dict.fromkeys(ALL, IMSX_401)),
+    ("GET", "/ims/ob/v3p0/profile", None, dict.fromkeys(ALL, IMSX_401)),
+    ("PUT", "/ims/ob/v3p0/profile", lambda w: {}, dict.fromkeys(ALL, IMSX_401)),
+    ("POST", "/ims/ob/v3p0/oauth/register", lambda w: ob_registration(), PUBLIC),
+    ("POST", "/ims/ob/v3p0/oauth/token", None, dict.fromkeys(ALL, OAUTH_400)),
+    ("POST", "/ims/ob/v3p0/oauth/revoke", None, dict.fromkeys(ALL, OAUTH_401)),
+    ("GET", "/ims/ob/v3p0/oauth/authorize", None, dict.fromkeys(ALL, PAGE_400)),
+    ("POST", "/ims/ob/v3p0/oauth/authorize", None, dict.fromkeys(ALL, PAGE_400)),
+    ("GET", "/account/apps", None, PUBLIC),
+    ("POST", "/account/apps/not-a-client/revoke", None, PUBLIC),
+    # sending credentials to other hosts (Service Consumer (Write), issue 13): the page sends
+    # anonymous callers to sign in; everything else is the account's own, by its cookie only
+    # (tests/app/obconsumer/ try another learner's connection and credential)
+    ("GET", "/account/hosts", None, PUBLIC),
+    ("GET", "/account/hosts/logo.svg", None, PUBLIC),
+    ("POST", "/account/hosts/connect", None, ACCOUNT_ONLY),
+    ("GET", "/account/hosts/callback", None, ACCOUNT_ONLY),
+    ("POST", f"/account/hosts/{NO_ID}/send", None, ACCOUNT_ONLY),
+    ("POST", f"/account/hosts/{NO_ID}/profile", None, ACCOUNT_ONLY),
+    ("POST", f"/account/hosts/{NO_ID}/disconnect", None, ACCOUNT_ONLY),
     ("OPTIONS", "/api/v1/credentials/{credential}", None, PUBLIC),
     ("HEAD", "/credentials/{credential}.json", None, PUBLIC),
 ]
@@ -384,6 +449,9 @@ def test_authorization_matrix(
     response = world.client.request(method, url, json=json_body, headers=world.headers(who))
     if expected == OK:
         assert 200 <= response.status_code < 300, (who, url, response.text)
+    elif isinstance(expected, tuple) and expected[0] == "imsx":
+        assert response.status_code == expected[1], (who, url, response.text)
+        assert response.json()["imsx_codeMajor"] == "failure", (who, url, response.text)
     elif isinstance(expected, tuple) and expected[0] == "page":
         assert response.status_code == expected[1], (who, url, response.text)
         assert response.headers["content-type"].startswith("text/html")

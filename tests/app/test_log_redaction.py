@@ -65,6 +65,12 @@ def access_record(path: str, status: int = 200) -> logging.LogRecord:
         (f"/api/v1/learner?tok%65n={TOKEN}", f"/api/v1/learner?tok%65n={REDACTED}"),
         (f"/api/v1/learner?%74%6F%6b%65%6e={TOKEN}", f"/api/v1/learner?%74%6F%6b%65%6e={REDACTED}"),
         (f"/api/v1/learner?lang=en&%74oken={TOKEN}", f"/api/v1/learner?lang=en&%74oken={REDACTED}"),
+        # an OAuth callback: the one-time code and the state that binds it
+        (
+            f"/account/hosts/callback?code={TOKEN}&state={TOKEN}",
+            f"/account/hosts/callback?code={REDACTED}&state={REDACTED}",
+        ),
+        (f"/account/verify/{TOKEN}", f"/account/verify/{REDACTED}"),
     ],
 )
 def test_the_access_log_record_loses_the_token(path: str, expected: str) -> None:

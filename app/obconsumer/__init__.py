@@ -1,0 +1,1 @@
+"""The Open Badges API's Service Consumer (Write): a learner sends credentials to another host."""
