@@ -339,14 +339,47 @@ def verified_emails(session: Session, account_id: uuid.UUID) -> list[str]:
     return [row.email for row in addresses(session, account_id) if row.verified_at is not None]
 
 
+def _admit_account(session: Session, context: AppContext, account_id: uuid.UUID) -> None:
+    """At most ``address_emails_per_hour`` verification links for one account in any hour
+    (whatever the addresses, all workers)."""
+    per_hour = context.settings.address_emails_per_hour
+    if not per_hour:
+        return
+    now = utcnow()
+    recent = list(
+        session.scalars(
+            select(SignInToken.created_at)
+            .where(
+                SignInToken.account_id == account_id,
+                SignInToken.created_at > now - timedelta(hours=1),
+            )
+            .order_by(SignInToken.created_at)
+        )
+    )
+    if len(recent) >= per_hour:
+        wait = (recent[-per_hour] + timedelta(hours=1) - now).total_seconds()
+        raise RateLimited(
+            f"At most {per_hour} address confirmations an hour go out for one account; "
+            f"try again in {max(1, round(wait / 60))} min.",
+            retry_after_s=max(1.0, wait),
+        )
+
+
 def add_address(session: Session, context: AppContext, account: LearnerAccount, email: str) -> None:
     """Send a verification link to ``email`` for ``account`` (the address counts once it is
-    followed); the caller commits. An address the account has verified is left alone."""
+    followed); the caller commits. An address the account has verified is left alone.
+
+    Addresses still waiting for their (live) link count toward :data:`MAX_ADDRESSES` too, and
+    an account gets at most ``address_emails_per_hour`` links an hour: an account cannot make
+    the service mail any number of strangers. Raises :class:`TooManyAddresses`,
+    :class:`RateLimited`."""
     rows = addresses(session, account.id)
     if any(row.email == email and row.verified_at is not None for row in rows):
         return
-    if len(rows) >= MAX_ADDRESSES:
+    held = {row.email for row in rows} | set(pending_addresses(session, account.id))
+    if email not in held and len(held) >= MAX_ADDRESSES:
         raise TooManyAddresses()
+    _admit_account(session, context, account.id)
     request_link(session, context, email, language=account.language, account=account)
 
 

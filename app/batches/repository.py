@@ -211,17 +211,34 @@ def add_counts(
     )
 
 
-def complete_if_done(session: Session, batch_id: uuid.UUID) -> str | None:
-    """running -> completed / failed once no row is pending; the new state, or None."""
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """A batch's final state and counts, as the statement that ended it left them."""
+
+    state: str
+    issued: int
+    skipped: int
+    failed: int
+
+
+def complete_if_done(session: Session, batch_id: uuid.UUID) -> Completed | None:
+    """running -> completed / failed once no row is pending; the new state and counts, or None.
+
+    The counts come back from the statement itself: an object loaded earlier in the session
+    may predate another worker's last chunk (its completion event would then say too few).
+    """
     pending = exists().where(BatchRow.batch_id == batch_id, BatchRow.state == "pending")
     final = case((and_(Batch.issued == 0, Batch.failed > 0), "failed"), else_="completed")
     result = session.execute(
         update(Batch)
         .where(Batch.id == batch_id, Batch.state.in_(("queued", "running")), ~pending)
         .values(state=final, finished_at=utcnow())
-        .returning(Batch.state)
+        .returning(Batch.state, Batch.issued, Batch.skipped, Batch.failed)
+        .execution_options(synchronize_session=False)
     ).first()
-    return None if result is None else str(result[0])
+    if result is None:
+        return None
+    return Completed(str(result[0]), int(result[1]), int(result[2]), int(result[3]))
 
 
 def cancel_pending(session: Session, batch_id: uuid.UUID) -> int:

@@ -458,8 +458,8 @@ def chunk_size(batch: Batch, most: int) -> int:
 
 
 def _complete(session: Session, batch_id: uuid.UUID) -> None:
-    state = repository.complete_if_done(session, batch_id)
-    if state is not None:
+    done = repository.complete_if_done(session, batch_id)
+    if done is not None:
         batch = repository.get(session, batch_id)
         assert batch is not None
         events.record(
@@ -467,10 +467,10 @@ def _complete(session: Session, batch_id: uuid.UUID) -> None:
             BatchCompleted(
                 batch_id=batch_id,
                 issuer_id=batch.issuer_id,
-                state=state,
-                issued=batch.issued,
-                skipped=batch.skipped,
-                failed=batch.failed,
+                state=done.state,
+                issued=done.issued,
+                skipped=done.skipped,
+                failed=done.failed,
             ),
         )
     session.commit()

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     sign_in_emails_per_hour: int = Field(default=5, ge=0)
     """Sign-in (and address-verification) e-mails one address may be sent per hour, counted
     across workers in the database; 429 with ``Retry-After`` beyond; 0: no limit."""
+    address_emails_per_hour: int = Field(default=10, ge=0)
+    """Address-verification e-mails one account may have sent per hour (whatever the
+    addresses), counted across workers in the database; 429 with ``Retry-After`` beyond; 0: no
+    limit."""
     sign_in_rate_per_hour: float = Field(default=30, ge=0)
     """Sign-in e-mail requests per hour per client address and worker (a script cannot use
     the form to mail many addresses); 429 with ``Retry-After`` beyond; 0: no limit."""
@@ -152,6 +156,11 @@ class Settings(BaseSettings):
     """Requests per minute per client address and worker to the Open Badges API's OAuth
     endpoints (registration, token, revocation; 0: no limit)."""
     obapi_burst: int = Field(default=30, ge=1)
+    hosted_max_credentials: int = Field(default=1000, ge=1)
+    """How many credentials one learner account may keep in the hosted store (uploads and the
+    Open Badges API's upserts together); replacing one it has is no new one."""
+    hosted_max_bytes: int = Field(default=20_000_000, ge=1)
+    """The total size in bytes of one account's hosted credentials (stored JSON and JWS)."""
     privacy_policy_url: str = ""
     """The service's privacy policy, named in the Open Badges API's discovery document
     (``x-imssf-privacyPolicyUrl``); unset: the home page."""

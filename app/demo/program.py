@@ -414,7 +414,8 @@ def showcase_urls(
     """Labelled URLs that show the program features: what `badges serve --demo` prints.
 
     A completed learner's program credential and their learner page (a signed link valid for
-    30 days, from which the CLR downloads), the partner's endorsement and profile.
+    30 days, from which the CLR downloads), the partner's endorsement and profile, the
+    learner's sign-in page (with the address to sign in as) and the Open Badges API.
     """
     base = settings.base_url
     urls: list[tuple[str, str]] = []
@@ -444,4 +445,7 @@ def showcase_urls(
         urls.append(("endorsement", f"{base}/endorsements/{endorsement.id}"))
     urls.append(("partner", f"{base}/issuers/{summary.partner_id}"))
     urls.append(("verify page", f"{base}/verify"))
+    if award is not None:  # the link arrives in the development mailbox (/dev/mail)
+        urls.append(("learner sign-in", f"{base}/account/sign-in (as {award.learner})"))
+    urls.append(("Open Badges API", f"{base}/ims/ob/v3p0/discovery"))
     return urls

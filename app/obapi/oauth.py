@@ -71,6 +71,19 @@ REQUIRED_METADATA = (
     "redirect_uris",
 )
 URI_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+TEXT_METADATA = (
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "tos_uri",
+    "policy_uri",
+    "software_id",
+    "software_version",
+    "scope",
+    "token_endpoint_auth_method",
+    "jwks_uri",
+)
+LIST_METADATA = ("redirect_uris", "grant_types", "response_types", "contacts")
 SERVER_METADATA = {
     "scopes_supported": list(SCOPES),
     "response_types_supported": ["code"],
@@ -260,7 +273,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         if row is None:
             replayed = repository.used_code(self.db, code, client.row.id)
             if replayed is not None:  # RFC 6749 §4.1.2: revoke what the code gave
-                repository.revoke_tokens_of_code(self.db, replayed.id)
+                repository.revoke_tokens_of_code(self.db, replayed.id)  # refreshed ones too
                 self.db.commit()
             return None
         self.server.code_pk = row.id
@@ -278,8 +291,16 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token works once
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        row = repository.token_by_refresh(self.server.session, refresh_token)
+        session: Session = self.server.session
+        row = repository.token_by_refresh(session, refresh_token)
         now = utcnow()
+        if row is not None and row.revoked_at is not None and row.client_pk == self.client_pk:
+            # a rotated (or revoked) refresh token used again: stolen, or its holder is;
+            # revoke the whole grant (RFC 9700 §4.14.2)
+            if row.code_pk is not None:
+                repository.revoke_tokens_of_code(session, row.code_pk)
+                session.commit()
+            return None
         if (
             row is None
             or row.revoked_at is not None
@@ -287,7 +308,13 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             or row.refresh_expires_at <= now
         ):
             return None
+        self.server.code_pk = row.code_pk  # the new pair belongs to the same grant
         return Token(row)
+
+    @property
+    def client_pk(self) -> uuid.UUID | None:
+        client = getattr(self.request, "client", None)
+        return client.row.id if client is not None else None
 
     def authenticate_user(self, refresh_token: Token) -> LearnerAccount | None:
         session: Session = self.server.session
@@ -324,6 +351,25 @@ def _host(uri: str) -> str | None:
     return (parts.hostname or "").lower() or None
 
 
+def _check_types(data: dict[str, Any]) -> None:
+    """RFC 7591 §2's types, before Authlib's claim checks (which assume them and would fail
+    with a ``TypeError`` on ``redirect_uris: [123]``, ``scope: 5``, …)."""
+    for name in TEXT_METADATA:
+        if name in data and not isinstance(data[name], str):
+            raise InvalidClientMetadataError(f"{name} must be a string.")
+    for name in LIST_METADATA:
+        value = data.get(name)
+        if name in data and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            raise InvalidClientMetadataError(f"{name} must be an array of strings.")
+    if "jwks" in data:
+        jwks = data["jwks"]
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
+            raise InvalidClientMetadataError("jwks must be a JWK Set (an object with keys).")
+
+
 class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     """RFC 7591 with OB 3.0's requirements; no initial access token (rate-limited instead)."""
 
@@ -341,7 +387,11 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
         missing = [name for name in REQUIRED_METADATA if not data.get(name)]
         if missing:
             raise InvalidClientMetadataError(f"Missing {', '.join(missing)}.")
-        metadata: dict[str, Any] = super().extract_client_metadata(request)
+        _check_types(data)
+        try:
+            metadata: dict[str, Any] = super().extract_client_metadata(request)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:  # whatever slips past
+            raise InvalidClientMetadataError("The client metadata is malformed.") from exc
         uris = metadata.get("redirect_uris")
         if not isinstance(uris, list) or not 1 <= len(uris) <= MAX_REDIRECT_URIS:
             raise InvalidClientMetadataError(

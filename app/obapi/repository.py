@@ -56,6 +56,8 @@ def used_code(session: Session, code: str, client_pk: uuid.UUID) -> OAuthCode | 
 
 
 def revoke_tokens_of_code(session: Session, code_pk: uuid.UUID) -> None:
+    """Revoke every token of the grant the code started: the pair it gave and each pair a
+    refresh made since (they carry the same ``code_pk``)."""
     session.execute(
         update(OAuthToken)
         .where(OAuthToken.code_pk == code_pk, OAuthToken.revoked_at.is_(None))
@@ -91,7 +93,19 @@ def revoke_token(session: Session, token_pk: uuid.UUID) -> bool:
 
 
 def revoke_client_tokens(session: Session, account_id: uuid.UUID, client_pk: uuid.UUID) -> int:
-    """Revoke every live token of the client for the account (the learner's "revoke access")."""
+    """Revoke every live token of the client for the account (the learner's "revoke access")
+    and void its codes not yet exchanged (else the app could still turn one into a token)."""
+    now = utcnow()
+    session.execute(
+        update(OAuthCode)
+        .where(
+            OAuthCode.account_id == account_id,
+            OAuthCode.client_pk == client_pk,
+            OAuthCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     result = session.execute(
         update(OAuthToken)
         .where(
@@ -99,7 +113,7 @@ def revoke_client_tokens(session: Session, account_id: uuid.UUID, client_pk: uui
             OAuthToken.client_pk == client_pk,
             OAuthToken.revoked_at.is_(None),
         )
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

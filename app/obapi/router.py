@@ -8,7 +8,7 @@ endpoints are RFC 6749's ``{"error": …}``.
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -17,6 +17,7 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from app.accounts import hosted
 from app.accounts import session as account_session
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
@@ -36,9 +37,12 @@ from app.obapi.schemas import (
     SCOPES,
     status_info,
 )
+from app.verification.admission import in_lane
 from app.web import i18n
 from app.web.responses import CSP, html_page
 from app.web.templating import render
+from openbadges.errors import LimitExceededError
+from openbadges.jsonld.limits import loads_bounded
 
 router = APIRouter(tags=["open badges api"])
 
@@ -83,9 +87,18 @@ async def form_items(request: Request) -> list[tuple[str, str]]:
     return [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
 
 
+def _loads(raw: bytes) -> Any:
+    """Untrusted JSON, bounded (depth, size): ``ValueError`` when it is not JSON or exceeds
+    the bounds (a deep ``[[[[…`` would otherwise be a ``RecursionError``, a 500)."""
+    try:
+        return loads_bounded(raw)
+    except LimitExceededError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 async def json_body(request: Request) -> Any:
     try:
-        return json.loads(await request.body() or b"null")
+        return _loads(await request.body() or b"null")
     except ValueError:
         return None
 
@@ -260,6 +273,9 @@ def _error_page(request: Request, error: OAuth2Error) -> Response:
 
 
 def _redirect_error(server: Server, error: OAuth2Error, status: int) -> Response:
+    """The error at the app's (registered, exactly matched) redirect URI: only once the
+    learner has answered the consent page (RFC 9700 §4.11.2: registration is open, so a
+    redirect URI is no reason to send a browser there unasked)."""
     response: Response = server.handle_error_response(None, error)
     response.status_code = status
     response.headers.update(NO_STORE)
@@ -289,8 +305,8 @@ def authorize(request: Request, session: SessionDep, context: ContextDep) -> Res
     try:
         grant = server.get_consent_grant(request=oauth_request)
     except OAuth2Error as error:
-        if error.redirect_uri:  # the redirect URI is the client's: tell it there
-            return _redirect_error(server, error, 302)
+        # never a redirect before the learner answered: anyone may register an app whose
+        # redirect URI is a phishing page, and an error is no consent (RFC 9700 §4.11.2)
         return _error_page(request, error)
     account = account_session.signed_in(request, session)
     if account is None:
@@ -375,7 +391,7 @@ def _imsx(error: AppError) -> JSONResponse:
 def _int(value: str | None, name: str, default: int | None, minimum: int) -> int | None:
     if value is None:
         return default
-    if not value.isdigit() or int(value) < minimum or len(value) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) < minimum:
         raise AppError(f"{name} must be an integer of at least {minimum}.", field=name)
     return int(value)
 
@@ -420,31 +436,48 @@ def get_credentials(request: Request, session: SessionDep, context: ContextDep) 
         since = _since(query.get("since"))
     except AppError as error:
         return _imsx(error)
-    items = service.credentials(session, grant.account.id, since=since)
-    page = items[offset : offset + limit]
+    page, total = service.credentials(
+        session, grant.account.id, since=since, limit=limit, offset=offset
+    )
     body = {
         "credential": [item.document for item in page if item.document is not None],
         "compactJwsString": [item.compact_jws for item in page if item.compact_jws is not None],
     }
     headers = {
-        "X-Total-Count": str(len(items)),
-        "Link": _links(context, limit, offset, len(items), query.get("since")),
+        "X-Total-Count": str(total),
+        "Link": _links(context, limit, offset, total, query.get("since")),
         **NO_STORE,
     }
     return JSONResponse(body, headers=headers)
 
 
 @router.post(PREFIX + "/credentials")
-def upsert_credential(
+async def upsert_credential(
     request: Request,
     session: SessionDep,
     context: ContextDep,
     body: Annotated[bytes, Depends(raw_body)],
 ) -> Response:
     """upsertCredential: a credential (JSON-LD, or a compact JWS as ``text/plain``) that
-    verifies is kept for the learner; 201 when new, 200 when it replaced an equal one."""
+    verifies is kept for the learner; 201 when new, 200 when it replaced an equal one.
+
+    Runs in the verify lane under the account's verification rate, like the learner's upload
+    (:func:`app.accounts.hosted.upsert_in_lane`); 503 with ``Retry-After`` when it is full."""
+    try:
+        response: Response = await in_lane(
+            request, _upsert_credential, request, session, context, body
+        )
+    except AppError as error:  # VerifierBusy
+        return _imsx(error)
+    return response
+
+
+def _upsert_credential(
+    request: Request, session: Any, context: AppContext, body: bytes
+) -> Response:
     try:
         grant = service.authorize(session, request.headers.get("authorization"), CREDENTIAL_UPSERT)
+        hosted.admit(request, grant.account.id)
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         document: dict[str, Any] | None = None
         compact_jws: str | None = None
@@ -455,9 +488,9 @@ def upsert_credential(
                 raise AppError("The body must be UTF-8 text.", field="$") from exc
         elif media_type in JSON_TYPES:
             try:
-                parsed = json.loads(body)
+                parsed = _loads(body)
             except ValueError as exc:
-                raise AppError("The body is not JSON.", field="$") from exc
+                raise AppError(f"The body is not JSON within the limits: {exc}", field="$") from exc
             if not isinstance(parsed, dict):
                 raise AppError("The body must be a credential object.", field="$")
             document = parsed

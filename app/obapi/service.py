@@ -110,28 +110,56 @@ def _issued(session: Session, account_id: uuid.UUID) -> list[Credential]:
     )
 
 
-def _issued_item(credential: Credential) -> Item:
-    at = max(
+def _issued_at(credential: Credential) -> datetime:
+    return max(
         (t for t in (credential.created_at, credential.revoked_at, credential.suspended_at) if t),
     )
+
+
+def _issued_item(credential: Credential) -> Item:
+    at = _issued_at(credential)
     if credential.proof_format == "jwt" and credential.jwt:
         return Item(at, None, credential.jwt)
     return Item(at, json.loads(credential.document), None)
 
 
-def credentials(session: Session, account_id: uuid.UUID, *, since: datetime | None) -> list[Item]:
-    """The account's credentials, newest first: issued here (hidden ones left out by the
-    accounts package) and hosted (not hidden)."""
-    items = [_issued_item(c) for c in _issued(session, account_id) if not c.hidden]
+def credentials(
+    session: Session,
+    account_id: uuid.UUID,
+    *,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Item], int]:
+    """One page of the account's credentials, newest first, and how many there are: issued
+    here (hidden ones left out by the accounts package) and hosted (not hidden). Hosted ones
+    are paged in SQL; only the page's documents are read and parsed."""
+    issued = [c for c in _issued(session, account_id) if not c.hidden]
+    stamped: list[tuple[datetime, Credential | uuid.UUID]] = [(_issued_at(c), c) for c in issued]
     if since is not None:
-        items = [item for item in items if item.at > since]
-    for row in hosted.hosted_credentials(session, account_id, since=since):
+        stamped = [pair for pair in stamped if pair[0] > since]
+    total = len(stamped) + hosted.count_hosted(session, account_id, since=since)
+    window = min(offset + limit, total)
+    index = hosted.hosted_index(session, account_id, since=since, limit=max(window, 1))
+    stamped += [(at, row_id) for row_id, at in index]
+    stamped.sort(key=lambda pair: pair[0], reverse=True)  # stable: issued first on a tie
+    page = stamped[offset : offset + limit]
+    rows = hosted.hosted_by_ids(
+        session, account_id, [ref for _, ref in page if isinstance(ref, uuid.UUID)]
+    )
+    items: list[Item] = []
+    for at, ref in page:
+        if not isinstance(ref, uuid.UUID):
+            items.append(_issued_item(ref))
+            continue
+        row = rows.get(ref)
+        if row is None:  # deleted between the two reads
+            continue
         if row.compact_jws:
-            items.append(Item(row.updated_at, None, row.compact_jws))
+            items.append(Item(at, None, row.compact_jws))
         else:
-            items.append(Item(row.updated_at, json.loads(row.document), None))
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items
+            items.append(Item(at, json.loads(row.document), None))
+    return items, total
 
 
 def upsert(

@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.db import READ_ONLY
-from app.models import Delivery, OutboxEvent
+from app.models import (
+    Delivery,
+    LearnerSession,
+    OAuthCode,
+    OAuthToken,
+    ObAuthorization,
+    OutboxEvent,
+    SignInToken,
+)
 from app.models.base import utcnow
 
 
@@ -194,3 +202,38 @@ def get_for_issuer(
     return session.scalars(
         select(Delivery).where(Delivery.id == delivery_id, Delivery.issuer_id == issuer_id)
     ).first()
+
+
+def _spent(before: datetime) -> list[tuple[Any, Any]]:
+    """``(model, condition)`` of the short-lived access rows that are spent since ``before``:
+    OAuth tokens before codes (a code stays while tokens of its family do, for replay)."""
+    token_end = func.coalesce(OAuthToken.refresh_expires_at, OAuthToken.access_expires_at)
+    return [
+        (SignInToken, or_(SignInToken.expires_at < before, SignInToken.used_at < before)),
+        (
+            LearnerSession,
+            or_(LearnerSession.expires_at < before, LearnerSession.revoked_at < before),
+        ),
+        (OAuthToken, token_end < before),
+        (
+            OAuthCode,
+            (OAuthCode.expires_at < before) & ~exists().where(OAuthToken.code_pk == OAuthCode.id),
+        ),
+        (ObAuthorization, ObAuthorization.expires_at < before),
+    ]
+
+
+SPENT_TABLES = len(_spent(datetime.min))
+"""How many tables :func:`purge_spent` goes through (``step`` runs from 0 to this)."""
+
+
+def purge_spent(session: Session, step: int, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` rows of the ``step``-th table of :func:`_spent` that expired,
+    were used or were revoked before ``before``; how many."""
+    model, condition = _spent(before)[step]
+    ids = list(session.scalars(select(model.id).where(condition).limit(limit)))
+    if ids:
+        session.execute(
+            delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+    return len(ids)

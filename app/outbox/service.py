@@ -377,7 +377,34 @@ def purge(
             session.commit()
         gone += count
         if count < PURGE_BATCH:
-            return gone
+            break
+    purge_spent_access(sessions, now=now)
+    return gone
+
+
+SPENT_ACCESS_GRACE = timedelta(days=1)
+"""How long a spent sign-in link, session, OAuth code or token, or Open Badges API
+authorization is kept after it expired, was used or was revoked (a day of "already used"
+answers rather than "unknown" ones), before :func:`purge_spent_access` deletes it."""
+
+
+def purge_spent_access(sessions: Callable[[], Session], *, now: datetime | None = None) -> int:
+    """Delete what no longer opens anything, :data:`SPENT_ACCESS_GRACE` after it ended:
+    sign-in links (every address typed into the sign-in form is in one), learner sessions,
+    OAuth codes and tokens, and pending Open Badges API authorizations; in batches of
+    :data:`PURGE_BATCH`, one transaction each. An OAuth code stays while tokens made from it
+    do (they are revoked together when it is replayed). How many rows went."""
+    before = (now or utcnow()) - SPENT_ACCESS_GRACE
+    gone = 0
+    for step in range(repository.SPENT_TABLES):
+        while True:
+            with sessions() as session:
+                count = repository.purge_spent(session, step, before, PURGE_BATCH)
+                session.commit()
+            gone += count
+            if count < PURGE_BATCH:
+                break
+    return gone
 
 
 def next_due(session: Session) -> datetime | None:

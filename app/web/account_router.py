@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts import hosted as hosted_store
 from app.accounts import service as accounts
@@ -336,7 +337,9 @@ def add_email(
     check_origin(request, context)
     t = i18n.translator_for(request)
     try:
-        accounts.add_address(session, context, account, accounts.normalise_email(email))
+        address = accounts.normalise_email(email)
+        _admit(request, context)  # the sign-in form's allowance of this network
+        accounts.add_address(session, context, account, address)
     except accounts.InvalidEmail:
         return _account_error(request, session, account, t("account.error.email"), 400)
     except accounts.TooManyAddresses:
@@ -443,53 +446,70 @@ def hosted_download(
 
 
 @router.post("/account/upload", response_class=Response)
-def upload(
+async def upload(
     request: Request,
     session: SessionDep,
     context: ContextDep,
     account: account_session.SignedIn,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Keep a credential from elsewhere: a JSON document or a VC-JWT file, verified first."""
+    """Keep a credential from elsewhere: a JSON document or a VC-JWT file, verified first.
+
+    Verification runs under the guards of public verification
+    (:func:`app.accounts.hosted.upsert_in_lane`: the account's rate, the anonymous input
+    limits, the verify lane); the pages' database work stays in the thread pool."""
     check_origin(request, context)
     t = i18n.translator_for(request)
-    data = file.file.read(MAX_UPLOAD + 1) if file is not None else b""
+
+    async def refuse(message: str, code: int, headers: dict[str, str] | None = None) -> Response:
+        response = await run_in_threadpool(_account_error, request, session, account, message, code)
+        response.headers.update(headers or {})
+        return response
+
+    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
     if not data.strip():
-        return _account_error(request, session, account, t("account.upload.empty"), 400)
+        return await refuse(t("account.upload.empty"), 400)
     if len(data) > MAX_UPLOAD:
-        return _account_error(
-            request, session, account, t("account.upload.too_large", kb=MAX_UPLOAD // 1024), 413
-        )
+        return await refuse(t("account.upload.too_large", kb=MAX_UPLOAD // 1024), 413)
     try:
         text = data.decode("utf-8").strip().lstrip("\ufeff")
     except UnicodeDecodeError:
-        return _account_error(request, session, account, t("account.upload.unreadable"), 400)
+        return await refuse(t("account.upload.unreadable"), 400)
     document: dict[str, Any] | None = None
     compact: str | None = None
     if text.startswith("{"):
         try:
             loaded = json.loads(text)
-        except ValueError:
-            return _account_error(request, session, account, t("account.upload.unreadable"), 400)
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to be one
+            return await refuse(t("account.upload.unreadable"), 400)
         if not isinstance(loaded, dict):
-            return _account_error(request, session, account, t("account.upload.unreadable"), 400)
+            return await refuse(t("account.upload.unreadable"), 400)
         document = loaded
     elif text.count(".") == 2 and " " not in text:
         compact = text
     else:
-        return _account_error(request, session, account, t("account.upload.unreadable"), 400)
+        return await refuse(t("account.upload.unreadable"), 400)
     try:
-        _, created = hosted_store.upsert_hosted(
-            session, context, account.id, document=document, compact_jws=compact, source="upload"
+        _, created = await hosted_store.upsert_in_lane(
+            request,
+            session,
+            context,
+            account.id,
+            document=document,
+            compact_jws=compact,
+            source="upload",
         )
     except hosted_store.CredentialNotVerified as exc:
         failed = ", ".join(exc.failed) if exc.failed else exc.detail
-        return _account_error(
-            request, session, account, t("account.upload.refused", reason=failed), 422
-        )
-    except AppError as exc:
-        return _account_error(
-            request, session, account, t("account.upload.refused", reason=exc.detail), 422
-        )
-    session.commit()
+        return await refuse(t("account.upload.refused", reason=failed), 422)
+    except RateLimited as exc:
+        minutes = max(1, round(exc.retry_after_s / 60))
+        return await refuse(t("account.error.rate", minutes=minutes), 429, exc.headers)
+    except AppError as exc:  # the quota (409), input limits (413), the verify lane full (503)
+        status_code = exc.status if exc.status in (409, 413, 503) else 422
+        if status_code == 503:
+            reason = t("verify.error.busy")
+        else:
+            reason = t("account.upload.refused", reason=exc.detail)
+        return await refuse(reason, status_code, dict(exc.headers or {}))
     return _notice(request, "uploaded" if created else "replaced")

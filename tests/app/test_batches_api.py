@@ -285,6 +285,40 @@ def test_a_stopping_worker_finishes_its_chunk_and_leaves_the_rest(
     assert (state["state"], state["issued"]) == ("completed", 5)
 
 
+def test_the_completion_event_counts_rows_another_worker_committed_meanwhile(
+    client: TestClient, admin_headers: dict[str, str], app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that loaded the batch before another worker's last chunk committed, and then
+    completes it, announces the counts as they are (sessions keep loaded attributes)."""
+    from app.batches import repository
+    from app.models import OutboxEvent
+
+    monkeypatch.setattr(DISPATCH, "_targets", [])
+    monkeypatch.setattr(batches, "batches_to_dispatch", lambda _session: [])
+    issuer = make_issuer(client, admin_headers)
+    achievement = make_achievement(client, issuer)
+    batch_id = uuid.UUID(_upload(client, issuer, achievement, _rows(3)).json()["id"])
+    sessions, context = app.state.sessionmaker, app.state.context
+    with sessions() as stale:
+        loaded = repository.get(stale, batch_id)
+        assert loaded is not None
+        assert loaded.issued == 0
+        stale.commit()
+        with sessions() as other:  # the other worker issues every row, not completing
+            numbers = repository.claim_rows(other, batch_id, "other", 10, 60)
+            batch = repository.get(other, batch_id)
+            assert batch is not None
+            assert batches._issue_chunk(other, context, batch, numbers, "other") == 3
+        batches._complete(stale, batch_id)
+    with sessions() as session:
+        data = session.scalars(
+            select(OutboxEvent.data).where(
+                OutboxEvent.type == "batch.completed", OutboxEvent.subject_id == batch_id
+            )
+        ).one()
+    assert (data["state"], data["issued"]) == ("completed", 3), data
+
+
 def test_a_batch_of_module_credentials_awards_each_learners_program_once(
     client: TestClient, admin_headers: dict[str, str], app: FastAPI
 ) -> None:

@@ -265,8 +265,11 @@ def test_refresh_rotates_and_revocation_holds(app: FastAPI, client: TestClient) 
     # rotation: the old refresh token (and its pair's access token) no longer work
     assert ob.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert client.get(PROFILE, headers=bearer(tokens["access_token"])).status_code == 401
+    # reusing a rotated refresh token revokes its whole grant (RFC 9700 §4.14.2)
+    assert client.get(PROFILE, headers=bearer(new["access_token"])).status_code == 401
+    assert ob.refresh(new["refresh_token"]).status_code == 400
     # a refresh may narrow the scope, never widen it
-    narrowed = ob.refresh(new["refresh_token"], scope=PROFILE_READONLY)
+    narrowed = ob.refresh(ob.tokens(learner)["refresh_token"], scope=PROFILE_READONLY)
     assert narrowed.status_code == 200
     assert narrowed.json()["scope"] == PROFILE_READONLY
     narrow = narrowed.json()

@@ -64,7 +64,9 @@ def test_pkce_s256_is_required(app: FastAPI, client: TestClient, overrides: dict
     page = client.get(
         AUTHORIZE + "?" + urlencode(params), headers=learner.headers, follow_redirects=False
     )
-    _redirect_error(page, "invalid_request")
+    # before the learner answered: a page, never a redirect (RFC 9700 §4.11.2)
+    assert page.status_code == 400
+    assert "location" not in page.headers
     posted = client.post(
         AUTHORIZE,
         data={**params, "decision": "allow"},
@@ -195,10 +197,21 @@ def test_unknown_client_and_missing_redirect_uri_get_a_page(
         )
         assert page.status_code == 400
         assert "location" not in page.headers
-    # an unknown scope goes back to the app as invalid_scope
+    # an unknown scope: a page too (no redirect before the learner answered); once answered,
+    # it goes back to the app as invalid_scope
     params = ob.authorize_params(challenge, "https://example.org/scope/everything")
+    page = client.get(AUTHORIZE + "?" + urlencode(params), follow_redirects=False)
+    assert page.status_code == 400
+    assert "location" not in page.headers
+    assert "invalid_scope" in page.text
     _redirect_error(
-        client.get(AUTHORIZE + "?" + urlencode(params), follow_redirects=False), "invalid_scope"
+        client.post(
+            AUTHORIZE,
+            data={**params, "decision": "allow"},
+            headers=learner.headers,
+            follow_redirects=False,
+        ),
+        "invalid_scope",
     )
 
 
