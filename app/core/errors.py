@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -125,8 +125,37 @@ class ServiceUnavailable(AppError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+_SHAPES: dict[str, tuple[tuple[str, ...], Callable[[AppError], JSONResponse]]] = {}
+"""Path prefix -> (prefixes under it left alone, renderer): errors whose specification names
+another payload (registered by code at import; nothing in it comes from a request)."""
+
+
+def shape_errors_under(
+    prefix: str,
+    render: Callable[[AppError], JSONResponse],
+    *,
+    except_under: tuple[str, ...] = (),
+) -> None:
+    """Answer every error under ``prefix`` with ``render`` instead of problem JSON: those the
+    routes raise, and those raised before a route runs (404, 405, 413, validation, the
+    guards' 429 and 503). The Open Badges 3.0 API names ``Imsx_StatusInfo`` for its errors."""
+    _SHAPES[prefix] = (except_under, render)
+
+
+def _shaped(error: AppError, path: str) -> JSONResponse | None:
+    for prefix, (excluded, render) in _SHAPES.items():
+        if path.startswith(prefix) and not (excluded and path.startswith(excluded)):
+            return render(error)
+    return None
+
+
 def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
-    """Render ``error`` as an ``application/problem+json`` response."""
+    """Render ``error`` as an ``application/problem+json`` response (or in the shape the
+    specification of its path names, :func:`shape_errors_under`)."""
+    if request is not None and _SHAPES:
+        shaped = _shaped(error, request.url.path)
+        if shaped is not None:
+            return shaped
     instance = request.url.path if request is not None else None
     return JSONResponse(
         error.to_problem(instance),

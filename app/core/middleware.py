@@ -6,12 +6,10 @@ API clients get problem JSON; a browser gets the HTML page ``app.web`` registers
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PayloadTooLarge
+from app.core.errors import PayloadTooLarge, problem_response
 
 
 class BodyTooLarge(Exception):
@@ -80,8 +78,9 @@ class BodySizeLimitMiddleware:
 
     def _problem(self, scope: Scope, max_bytes: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         error = PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
-        body = json.dumps(error.to_problem(scope.get("path"))).encode()
-        return body, [(b"content-type", b"application/problem+json")]
+        response = problem_response(error, Request(scope))  # or its path's own shape
+        content_type = response.headers["content-type"].encode("latin-1")
+        return bytes(response.body), [(b"content-type", content_type)]
 
 
 def _html_413(scope: Scope) -> tuple[bytes, list[tuple[bytes, bytes]]] | None:

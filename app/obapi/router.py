@@ -21,7 +21,7 @@ from app.accounts import hosted
 from app.accounts import session as account_session
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
-from app.core.errors import AppError
+from app.core.errors import AppError, shape_errors_under
 from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key
 from app.learners.access import check_origin
 from app.obapi import service
@@ -386,6 +386,11 @@ def _imsx(error: AppError) -> JSONResponse:
         status_code=error.status,
         headers={**error.headers, **NO_STORE},
     )
+
+
+# Errors raised before a resource route runs (no such route, a method it lacks, a body too
+# large, the guards' 429/503) take the same payload; the OAuth endpoints answer RFC 6749's.
+shape_errors_under(PREFIX + "/", _imsx, except_under=(PREFIX + "/oauth/",))
 
 
 def _int(value: str | None, name: str, default: int | None, minimum: int) -> int | None:

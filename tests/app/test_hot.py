@@ -40,6 +40,7 @@ STATIC_MEMOS: dict[tuple[str, str], str] = {
     ("credentials/repository.py", "_DRIVER_SQL"): "a statement compiled per dialect",
     ("status/repository.py", "_reserve_statements"): "a statement built from code",
     ("core/fetch.py", "_CLIENTS"): "connection pools: they hold no answers",
+    ("core/errors.py", "_SHAPES"): "error renderers registered by code at import",
 }
 """Module-level memory outside ``app/hot`` that is a memo of code or of the machine, never of
 data: nothing can make an entry stale, so nothing has to clear it."""
