@@ -16,11 +16,12 @@ from urllib.parse import urlencode, urlsplit
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts import hosted
 from app.accounts import session as account_session
 from app.core.context import AppContext, ContextDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, reads_are_local
 from app.core.errors import AppError, shape_errors_under
 from app.core.ratelimit import RateLimited, TokenBucketLimiter, address_key
 from app.learners.access import check_origin
@@ -57,7 +58,7 @@ def _url(context: AppContext, path: str) -> str:
     return context.settings.base_url + path
 
 
-# --- rate limits (registration, token, revocation) -------------------------------------------
+# --- rate limits (registration, token, revocation, upsert) -----------------------------------
 
 
 def _limiter(request: Request) -> TokenBucketLimiter:
@@ -70,13 +71,14 @@ def _limiter(request: Request) -> TokenBucketLimiter:
 
 
 async def admit(request: Request) -> None:
-    """Spend one of the address's tokens for the OAuth endpoints, or 429 (``Retry-After``)."""
+    """Spend one of the address's tokens for the OAuth endpoints (and upsertCredential), or
+    429 (``Retry-After``)."""
     limiter = _limiter(request)
     wait = limiter.take(address_key(request.client.host if request.client else None))
     if wait > 0:
         raise RateLimited(
-            f"The OAuth endpoints take {limiter.rate_per_minute:g} requests a minute from one "
-            f"address; try again in {max(1, round(wait))} s.",
+            f"The OAuth endpoints and upsertCredential take {limiter.rate_per_minute:g} requests a "
+            f"minute from one address; try again in {max(1, round(wait))} s.",
             retry_after_s=wait,
         )
 
@@ -456,7 +458,7 @@ def get_credentials(request: Request, session: SessionDep, context: ContextDep) 
     return JSONResponse(body, headers=headers)
 
 
-@router.post(PREFIX + "/credentials")
+@router.post(PREFIX + "/credentials", dependencies=[Depends(admit)])
 async def upsert_credential(
     request: Request,
     session: SessionDep,
@@ -467,22 +469,34 @@ async def upsert_credential(
     verifies is kept for the learner; 201 when new, 200 when it replaced an equal one.
 
     Runs in the verify lane under the account's verification rate, like the learner's upload
-    (:func:`app.accounts.hosted.upsert_in_lane`); 503 with ``Retry-After`` when it is full."""
+    (:func:`app.accounts.hosted.upsert_in_lane`); 503 with ``Retry-After`` when it is full.
+    The address's rate (:func:`admit`), the bearer token and its scope and the account's rate
+    are checked before the lane, as ``POST /api/v1/verify`` does: a request that fails them
+    never takes a slot, so a flood of bad tokens cannot make public verification 503."""
     try:
+        if reads_are_local(request):  # SQLite: the token's point read is an in-process call
+            grant = _admit_upsert(request, session)
+        else:
+            grant = await run_in_threadpool(_admit_upsert, request, session)
         response: Response = await in_lane(
-            request, _upsert_credential, request, session, context, body
+            request, _upsert_credential, request, session, context, body, grant
         )
-    except AppError as error:  # VerifierBusy
+    except AppError as error:  # the token, the account's rate (429), VerifierBusy (503)
         return _imsx(error)
     return response
 
 
+def _admit_upsert(request: Request, session: Any) -> service.Grant:
+    """The grant of a token with the upsert scope, its account's verification spent."""
+    grant = service.authorize(session, request.headers.get("authorization"), CREDENTIAL_UPSERT)
+    hosted.admit(request, grant.account.id)
+    return grant
+
+
 def _upsert_credential(
-    request: Request, session: Any, context: AppContext, body: bytes
+    request: Request, session: Any, context: AppContext, body: bytes, grant: service.Grant
 ) -> Response:
     try:
-        grant = service.authorize(session, request.headers.get("authorization"), CREDENTIAL_UPSERT)
-        hosted.admit(request, grant.account.id)
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         document: dict[str, Any] | None = None
         compact_jws: str | None = None

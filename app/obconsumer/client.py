@@ -3,8 +3,12 @@
 Every request goes through :func:`app.core.fetch.pin_url` (``https`` only, ``http`` too with
 ``BADGES_ALLOW_PRIVATE_FETCH``; every address of the host public; the connection pinned to the
 vetted address, TLS still checked against the name), follows no redirect, has connect/read
-timeouts and reads at most :data:`MAX_BYTES` of an answer. The discovery document is read with
-:class:`app.core.fetch.SafeFetcher` itself (redirects followed, each hop checked).
+timeouts and reads at most :data:`MAX_BYTES` of an answer. A host that drips its answer a byte
+at a time is cut off too: each request has :data:`REQUEST_DEADLINE_S` in all (and no more than
+an enclosing :func:`app.core.deadline.deadline` block, such as the router's per-action one,
+has left), enforced below httpx by :mod:`app.core.deadline`. The discovery document is read
+with :class:`app.core.fetch.SafeFetcher` itself (redirects followed, each hop checked, its own
+overall deadline).
 
 Nothing here logs a header or a body: they carry client secrets, codes and tokens.
 """
@@ -19,11 +23,14 @@ from typing import Any
 import httpx
 
 from app.core.context import AppContext
+from app.core.deadline import deadline, http_transport
 from app.core.errors import AppError
 from app.core.fetch import FetchRefused, SafeFetcher, pin_url
 from openbadges.errors import ResolutionError
 
 TIMEOUT_S = 10.0
+REQUEST_DEADLINE_S = 20.0
+"""The most one request to the host (connect, send, read the whole answer) may take."""
 MAX_BYTES = 1_000_000
 USER_AGENT = "openbadges-service-consumer/0.1 (+https://www.imsglobal.org/spec/ob/v3p0)"
 
@@ -67,6 +74,7 @@ def _client() -> httpx.Client:
     with _LOCK:
         if _CLIENT is None:
             _CLIENT = httpx.Client(
+                transport=http_transport(),
                 timeout=httpx.Timeout(TIMEOUT_S, connect=3.0),
                 follow_redirects=False,
                 trust_env=False,  # a proxy from the environment would bypass the address checks
@@ -110,8 +118,21 @@ def send(
 
     Raises:
         HostRefusedUrl: the SSRF rules refuse ``url``.
-        HostUnreachable: no answer in time, or one larger than :data:`MAX_BYTES`.
+        HostUnreachable: no answer in time (:data:`REQUEST_DEADLINE_S` for all of it), or
+            one larger than :data:`MAX_BYTES`.
     """
+    with deadline(REQUEST_DEADLINE_S):
+        return _send(context, method, url, headers=headers, content=content)
+
+
+def _send(
+    context: AppContext,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None,
+    content: bytes | None,
+) -> Answer:
     try:
         target = pin_url(url, allow_private=context.settings.allow_private_fetch)
     except FetchRefused as exc:

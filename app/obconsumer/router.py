@@ -5,6 +5,8 @@
   host "send this credential" and "update my profile there" forms and a Disconnect button.
 * ``POST /account/hosts/connect`` answers 303 to the host's authorization page (or this page
   with what went wrong); the host sends the learner back to ``GET /account/hosts/callback``.
+* Connect, send and profile take :data:`RATE_PER_MINUTE` a minute per account (429 with
+  ``Retry-After``); each action that asks the host has :data:`ACTION_DEADLINE_S` in all.
 * Everything goes by the account's session cookie (:mod:`app.accounts.session`); every post
   must come from this origin (:func:`app.learners.access.check_origin`).
 """
@@ -23,7 +25,9 @@ from app.accounts import service as accounts
 from app.accounts import session as account_session
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
+from app.core.deadline import deadline
 from app.core.errors import AppError
+from app.core.ratelimit import RateLimited, TokenBucketLimiter
 from app.learners.access import check_origin
 from app.models import LearnerAccount
 from app.obconsumer import service
@@ -36,6 +40,12 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 HOSTS_PATH = "/account/hosts"
+RATE_PER_MINUTE = 20
+"""Connect, send and profile requests one account may make a minute (each asks another host)."""
+BURST = 10
+ACTION_DEADLINE_S = 45.0
+"""The most one action may spend asking the host (discovery, registration, token, call); each
+request of it has at most :data:`app.obconsumer.client.REQUEST_DEADLINE_S`."""
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 LOGO = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
@@ -93,7 +103,24 @@ def context_of(request: Request) -> AppContext:
 
 
 def _error(request: Request, session: Any, account: LearnerAccount, error: AppError) -> Response:
-    return _page(request, session, account, status_code=error.status, error=error.detail)
+    response = _page(request, session, account, status_code=error.status, error=error.detail)
+    response.headers.update(error.headers)  # Retry-After of a 429
+    return response
+
+
+def _admit(request: Request, account: LearnerAccount) -> None:
+    """Spend one of the account's tokens for an action that asks another host, or 429."""
+    limiter: TokenBucketLimiter | None = getattr(request.app.state, "obconsumer_limiter", None)
+    if limiter is None:
+        limiter = TokenBucketLimiter(RATE_PER_MINUTE, BURST)
+        request.app.state.obconsumer_limiter = limiter
+    wait = limiter.take(str(account.id))
+    if wait > 0:
+        raise RateLimited(
+            f"Connecting, sending and profile updates take {limiter.rate_per_minute:g} requests "
+            f"a minute from one account; try again in {max(1, round(wait))} s.",
+            retry_after_s=wait,
+        )
 
 
 @router.get(HOSTS_PATH, response_class=Response)
@@ -131,7 +158,9 @@ def connect(
     """Register at the host if needed, then send the learner to its authorization page."""
     check_origin(request, context)
     try:
-        target = service.start(session, context, account, _cookie(request), api_root)
+        _admit(request, account)
+        with deadline(ACTION_DEADLINE_S):
+            target = service.start(session, context, account, _cookie(request), api_root)
     except AppError as error:
         session.rollback()
         return _error(request, session, account, error)
@@ -160,7 +189,8 @@ def callback(
         )
         return _page(request, session, account, status_code=400, error=message)
     try:
-        service.finish(session, context, account, claimed, query.get("code") or "")
+        with deadline(ACTION_DEADLINE_S):
+            service.finish(session, context, account, claimed, query.get("code") or "")
     except AppError as error:
         session.rollback()
         return _error(request, session, account, error)
@@ -183,9 +213,11 @@ def send(
     """Send one of the learner's credentials to the host (upsertCredential); the result."""
     check_origin(request, context)
     try:
-        outcome = service.send_credential(
-            session, context, account, connection_id, credential, form
-        )
+        _admit(request, account)
+        with deadline(ACTION_DEADLINE_S):
+            outcome = service.send_credential(
+                session, context, account, connection_id, credential, form
+            )
     except AppError as error:
         session.rollback()
         return _error(request, session, account, error)
@@ -207,9 +239,11 @@ def profile(
     """Update the learner's profile at the host (putProfile); the result."""
     check_origin(request, context)
     try:
-        outcome = service.update_profile(
-            session, context, account, connection_id, name=name, email=email
-        )
+        _admit(request, account)
+        with deadline(ACTION_DEADLINE_S):
+            outcome = service.update_profile(
+                session, context, account, connection_id, name=name, email=email
+            )
     except AppError as error:
         session.rollback()
         return _error(request, session, account, error)
@@ -229,7 +263,8 @@ def disconnect(
     """Revoke at the host (when it offers revocation) and forget the tokens."""
     check_origin(request, context)
     try:
-        service.disconnect(session, context, account, connection_id)
+        with deadline(ACTION_DEADLINE_S):
+            service.disconnect(session, context, account, connection_id)
     except AppError as error:
         session.rollback()
         return _error(request, session, account, error)

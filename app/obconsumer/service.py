@@ -78,6 +78,7 @@ JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json
 _CLIENT_SECRET = b"obconsumer client secret"
 _TOKEN = b"obconsumer token"
 _VERIFIER = b"obconsumer pkce verifier"
+MAX_TOKEN_LIFETIME_S = 10 * 365 * 24 * 3600  # a longer expires_in is read as ten years
 
 
 class ConnectError(AppError):
@@ -155,13 +156,52 @@ def normalise_root(raw: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
 
 
-def _absolute(value: Any, what: str) -> str:
+class DiscoveryRefused(ConnectError):
+    """An endpoint of the host's discovery document this service will not use: not https
+    (``http`` only with ``BADGES_ALLOW_PRIVATE_FETCH``), with a user in it, or on another origin
+    than the API root the learner typed (the learner, the code, the PKCE verifier and the client
+    secret would be sent there)."""
+
+    status, title, code = 422, "Host endpoint refused", "host_endpoint_refused"
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def _absolute(value: Any, what: str, field: str, root: str, allow_http: bool) -> str:
+    """``value``, an absolute https URL on the origin (scheme, host, port) of ``root``."""
     if not isinstance(value, str) or len(value) > lengths.URL:
         raise ConnectError(f"The host's discovery document names no {what}.")
-    parts = urlsplit(value.strip())
-    if parts.scheme.lower() not in ("https", "http") or not parts.hostname or parts.fragment:
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise DiscoveryRefused(f"The host's {what} ({field}) is not a URL.", field=field) from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not parts.hostname or parts.fragment:
         raise ConnectError(f"The host's {what} ({value!r}) is not an absolute https URL.")
-    return value.strip()
+    if scheme != "https" and not allow_http:
+        raise DiscoveryRefused(f"The host's {what} ({field}) is not https.", field=field)
+    if parts.username is not None or parts.password is not None:
+        raise DiscoveryRefused(
+            f"The host's {what} ({field}) carries a user name or password.", field=field
+        )
+    if _origin(url) != _origin(root):
+        raise DiscoveryRefused(
+            f"The host's {what} ({field}) is not on the origin of its API address {root}.",
+            field=field,
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -177,8 +217,16 @@ class Discovery:
     scopes: frozenset[str]
 
 
-def parse_discovery(document: dict[str, Any], root: str) -> Discovery:
-    """The OAuth 2.0 authorization-code scheme of a ServiceDescriptionDocument (OB 3.0 §6.3)."""
+def parse_discovery(document: dict[str, Any], root: str, *, allow_http: bool = False) -> Discovery:
+    """The OAuth 2.0 authorization-code scheme of a ServiceDescriptionDocument (OB 3.0 §6.3).
+
+    Every endpoint must be https (``http`` too with ``allow_http``) on the origin of ``root``,
+    the API address the learner typed (not wherever the discovery fetch was redirected).
+    """
+
+    def endpoint(value: Any, what: str, field: str) -> str:
+        return _absolute(value, what, field, root, allow_http)
+
     components = document.get("components")
     schemes = components.get("securitySchemes") if isinstance(components, dict) else None
     if not isinstance(schemes, dict):
@@ -190,7 +238,7 @@ def parse_discovery(document: dict[str, Any], root: str) -> Discovery:
         flow = flows.get("authorizationCode") if isinstance(flows, dict) else None
         if not isinstance(flow, dict):
             continue
-        token_url = _absolute(flow.get("tokenUrl"), "token URL")
+        token_url = endpoint(flow.get("tokenUrl"), "token URL", "tokenUrl")
         scopes = flow.get("scopes")
         revocation = flow.get("x-imssf-revocationUrl") or scheme.get("x-imssf-revocationUrl")
         name = scheme.get("x-imssf-name")
@@ -199,11 +247,19 @@ def parse_discovery(document: dict[str, Any], root: str) -> Discovery:
             name = info.get("title") if isinstance(info, dict) else None
         return Discovery(
             name=(name.strip() if isinstance(name, str) and name.strip() else root)[:200],
-            authorization_url=_absolute(flow.get("authorizationUrl"), "authorization URL"),
+            authorization_url=endpoint(
+                flow.get("authorizationUrl"), "authorization URL", "authorizationUrl"
+            ),
             token_url=token_url,
-            refresh_url=_absolute(flow.get("refreshUrl") or token_url, "refresh URL"),
-            registration_url=_absolute(scheme.get("x-imssf-registrationUrl"), "registration URL"),
-            revocation_url=_absolute(revocation, "revocation URL") if revocation else None,
+            refresh_url=endpoint(flow.get("refreshUrl") or token_url, "refresh URL", "refreshUrl"),
+            registration_url=endpoint(
+                scheme.get("x-imssf-registrationUrl"), "registration URL", "x-imssf-registrationUrl"
+            ),
+            revocation_url=(
+                endpoint(revocation, "revocation URL", "x-imssf-revocationUrl")
+                if revocation
+                else None
+            ),
             scopes=frozenset(scopes) if isinstance(scopes, dict) else frozenset(),
         )
     raise ConnectError("The host's discovery document offers no OAuth 2.0 authorization code flow.")
@@ -267,12 +323,30 @@ def _client_secret(context: AppContext, row: ObHostClient) -> str:
     return _sealer(context, _CLIENT_SECRET).open(row.sealed_client_secret, row.id.bytes).decode()
 
 
+def _stored_endpoints_ok(row: ObHostClient, root: str, allow_http: bool) -> bool:
+    """Whether a kept registration's endpoints pass today's rules (one stored before them is
+    made again from a fresh discovery document)."""
+    urls = (row.authorization_url, row.token_url, row.refresh_url, row.revocation_url)
+    try:
+        for url in urls:
+            if url is not None:
+                _absolute(url, "endpoint", "endpoint", root, allow_http)
+    except ConnectError:
+        return False
+    return True
+
+
 def host_client(session: Session, context: AppContext, root: str) -> ObHostClient:
     """This service's registration at ``root``: kept from before, or made now (discovery, then
-    RFC 7591 registration). A registration for another callback (the base URL changed) or
-    whose secret no longer opens (another KEK) is made again."""
+    RFC 7591 registration). A registration for another callback (the base URL changed), with
+    an endpoint off the root's origin, or whose secret no longer opens (another KEK) is made
+    again."""
     row = repository.host_client(session, root)
-    if row is not None and row.redirect_uri == callback_uri(context):
+    if (
+        row is not None
+        and row.redirect_uri == callback_uri(context)
+        and _stored_endpoints_ok(row, root, context.settings.allow_private_fetch)
+    ):
         try:
             _client_secret(context, row)
             return row
@@ -281,10 +355,7 @@ def host_client(session: Session, context: AppContext, root: str) -> ObHostClien
     row_id = row.id if row is not None else None
     _release(session)
     document = client.fetch_discovery(context, root + "/discovery")
-    discovery = parse_discovery(document, root)
-    for url in (discovery.authorization_url, discovery.token_url, discovery.registration_url):
-        if not url.lower().startswith("https://") and not context.settings.allow_private_fetch:
-            raise ConnectError(f"The host's endpoint {url} is not https.")
+    discovery = parse_discovery(document, root, allow_http=context.settings.allow_private_fetch)
     if CREDENTIAL_UPSERT not in discovery.scopes:
         raise ConnectError("The host does not offer the credential.upsert scope.")
     scopes = [scope for scope in WANTED_SCOPES if scope in discovery.scopes]
@@ -435,9 +506,22 @@ def _token_request(
     return Tokens(
         access,
         refresh if isinstance(refresh, str) and refresh else None,
-        expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else None,
+        _lifetime(expires_in),
         scope if isinstance(scope, str) else None,
     )
+
+
+def _lifetime(expires_in: Any) -> int | None:
+    """The token answer's ``expires_in`` (RFC 6749 §5.1: a positive number of seconds),
+    clamped to :data:`MAX_TOKEN_LIFETIME_S` so no date arithmetic can overflow."""
+    if expires_in is None:
+        return None
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
+        raise AuthorizationFailed(
+            "The host's token answer has an expires_in that is not a positive whole number "
+            "of seconds."
+        )
+    return min(expires_in, MAX_TOKEN_LIFETIME_S)
 
 
 def _store_tokens(context: AppContext, connection: ObConnection, tokens: Tokens) -> None:
@@ -449,7 +533,7 @@ def _store_tokens(context: AppContext, connection: ObConnection, tokens: Tokens)
             context, connection.id, b"refresh", tokens.refresh_token
         )
     connection.access_expires_at = (
-        utcnow() + timedelta(seconds=max(0, tokens.expires_in - 30))
+        utcnow() + timedelta(seconds=max(0, min(tokens.expires_in, MAX_TOKEN_LIFETIME_S) - 30))
         if tokens.expires_in is not None
         else None
     )

@@ -22,7 +22,7 @@ attempt, so a receiver that drips its headers or body a byte every few seconds w
 attempt going for ever, past the delivery's lease (``app.outbox.service.LEASE_S``); another
 relay would then take the delivery over and send it a second time. The deadline is enforced
 below httpx, in the network streams of the sender's own connection pool
-(:class:`_DeadlineBackend`): every connect, TLS handshake, write and read gets at most the time
+(:mod:`app.core.deadline`): every connect, TLS handshake, write and read gets at most the time
 the attempt has left, and none is started once it is spent.
 
 Outcomes: 2xx delivered; 410 Gone and an address the rules refuse are permanent (no more
@@ -34,23 +34,18 @@ is logged.
 from __future__ import annotations
 
 import base64
-import contextvars
 import json
 import logging
-import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
-import httpcore
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from app.core.context import AppContext
+from app.core.deadline import deadline, http_transport
 from app.core.fetch import FetchRefused, pin_url
 from app.models import Delivery
 from app.outbox.service import Outcome
@@ -66,104 +61,8 @@ TIMEOUT_S = 10.0
 ERROR_BYTES = 512
 USER_AGENT = "openbadges-service-webhooks/0.1 (+https://www.standardwebhooks.com/)"
 
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "webhook_attempt_deadline", default=None
-)
-"""When the attempt this thread is making must end (``time.monotonic()``); None: no attempt."""
-
-
-def _left(timeout: float | None, late: type[httpcore.TimeoutException]) -> float | None:
-    """The timeout of the next socket operation: ``timeout``, cut to what the attempt has left;
-    raises ``late`` when nothing is left."""
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise late("The attempt's deadline has passed.")
-    return left if timeout is None else min(timeout, left)
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[float]:
-    """Bound every socket operation of the webhook client in this block to ``seconds`` in all;
-    yields the deadline (``time.monotonic()``)."""
-    deadline = time.monotonic() + seconds
-    token = _DEADLINE.set(deadline)
-    try:
-        yield deadline
-    finally:
-        _DEADLINE.reset(token)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every operation ends by the current attempt's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _DeadlineStream(
-            self._inner.start_tls(
-                ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)
-            )
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's blocking sockets, with :class:`_DeadlineStream` connections."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(
-            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
-
-
 _CLIENT: httpx.Client | None = None
 _CLIENT_LOCK = threading.Lock()
-
-
-def _transport() -> httpx.HTTPTransport:
-    """httpx's transport over a pool of :class:`_DeadlineBackend` connections (httpx has no
-    parameter for the network backend: its pool is replaced by an equal one that has it)."""
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5)
-    transport = httpx.HTTPTransport(trust_env=False, limits=limits)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_DeadlineBackend(),
-    )
-    return transport
 
 
 def _client() -> httpx.Client:
@@ -172,7 +71,7 @@ def _client() -> httpx.Client:
     with _CLIENT_LOCK:
         if _CLIENT is None:
             _CLIENT = httpx.Client(
-                transport=_transport(),
+                transport=http_transport(),
                 timeout=httpx.Timeout(TIMEOUT_S, connect=min(TIMEOUT_S, 5.0)),
                 follow_redirects=False,
                 trust_env=False,  # a proxy from the environment would bypass the address checks
@@ -210,8 +109,8 @@ def send(context: AppContext, delivery: Delivery) -> Outcome:
         logger.error("webhook delivery %s: %s", delivery.id, error)
         return Outcome(False, error="The endpoint's secret does not open under this KEK.")
     body = encode_body(payloads.body_of(delivery.payload))
-    with _deadline(context.settings.webhook_attempt_deadline_s) as deadline:
-        return _post(context, delivery, endpoint["url"], secret, body, deadline)
+    with deadline(context.settings.webhook_attempt_deadline_s) as ends:
+        return _post(context, delivery, endpoint["url"], secret, body, ends)
 
 
 def _post(

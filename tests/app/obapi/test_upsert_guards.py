@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from ob_support import bearer, make_learner, register_app
 
 from app.core.ratelimit import TokenBucketLimiter
+from app.obapi.schemas import CREDENTIAL_READONLY
 from app.serving.lanes import BoundedLane, LaneFull
 from app.verification import service as verification
 from app.verification.admission import VerifyGuards
@@ -115,3 +116,73 @@ def test_upsert_is_held_to_the_anonymous_input_limits(
     refused = client.post(CREDENTIALS, json=document, headers=headers)
     assert refused.status_code == 413
     assert called == []
+
+
+class _RefusingLane(BoundedLane):
+    """A full lane that counts who asked for a slot."""
+
+    def __init__(self) -> None:
+        super().__init__("verify", 1, 0)
+        self.asked = 0
+
+    async def run(self, function: Any, *args: Any) -> Any:
+        self.asked += 1
+        raise LaneFull("verify")
+
+
+def test_a_bad_token_is_401_before_the_lane(
+    app: FastAPI, client: TestClient, setup: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    """Flooding upsert with garbage tokens takes no verify slot, so /verify stays up."""
+    headers, document = setup
+    lane = _RefusingLane()
+    _guards(app, lane=lane)
+    for bad in ({"Authorization": "Bearer garbage"}, {}):
+        refused = client.post(CREDENTIALS, json=document, headers=bad)
+        assert refused.status_code == 401
+        assert refused.json()["imsx_codeMajor"] == "failure"
+    assert lane.asked == 0
+    busy = client.post(CREDENTIALS, json=document, headers=headers)
+    assert busy.status_code == 503
+    assert lane.asked == 1
+
+
+def test_a_token_without_the_upsert_scope_is_403_before_the_lane(
+    app: FastAPI, client: TestClient
+) -> None:
+    learner = make_learner(app)
+    tokens = register_app(client).tokens(learner, scope=CREDENTIAL_READONLY)
+    headers = bearer(tokens["access_token"])
+    lane = _RefusingLane()
+    _guards(app, lane=lane)
+    refused = client.post(CREDENTIALS, json={"type": ["VerifiableCredential"]}, headers=headers)
+    assert refused.status_code == 403
+    assert lane.asked == 0
+
+
+def test_the_account_rate_is_spent_before_the_lane(
+    app: FastAPI, client: TestClient, setup: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    headers, document = setup
+    lane = _RefusingLane()
+    _guards(app, lane=lane, anonymous=TokenBucketLimiter(0.001, 1))
+    assert client.post(CREDENTIALS, json=document, headers=headers).status_code == 503
+    limited = client.post(CREDENTIALS, json=document, headers=headers)
+    assert limited.status_code == 429
+    assert limited.json()["imsx_codeMajor"] == "failure"
+    assert lane.asked == 1
+
+
+def test_upsert_is_rate_limited_per_address_before_the_lane(
+    app: FastAPI, client: TestClient
+) -> None:
+    lane = _RefusingLane()
+    _guards(app, lane=lane)
+    app.state.obapi_limiter = TokenBucketLimiter(0.001, 1)
+    bad = {"Authorization": "Bearer garbage"}
+    assert client.post(CREDENTIALS, json={}, headers=bad).status_code == 401
+    limited = client.post(CREDENTIALS, json={}, headers=bad)
+    assert limited.status_code == 429
+    assert "retry-after" in limited.headers
+    assert limited.json()["imsx_codeMajor"] == "failure"
+    assert lane.asked == 0

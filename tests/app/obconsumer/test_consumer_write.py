@@ -27,6 +27,7 @@ from obconsumer_support import Host
 from sqlalchemy import select, update
 
 from app.accounts import session as account_session
+from app.core.ratelimit import TokenBucketLimiter
 from app.models import (
     HostedCredential,
     LearnerAccount,
@@ -657,3 +658,20 @@ def test_the_account_page_leads_to_the_hosts_page(world: World) -> None:
     page = world.browser.get("/account")
     assert page.status_code == 200
     assert 'href="/account/hosts"' in page.text
+
+
+def test_actions_that_ask_a_host_are_rate_limited_per_account(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        world.consumer.state, "obconsumer_limiter", TokenBucketLimiter(1, 2), raising=False
+    )
+    nowhere = uuid.uuid4()
+    for action in ("send", "profile"):  # admitted (then not found): the bucket's two tokens
+        assert world.browser.post(f"/account/hosts/{nowhere}/{action}").status_code == 404
+    for path in (f"/account/hosts/{nowhere}/send", "/account/hosts/connect"):
+        refused = world.browser.post(path, data={"apiRoot": world.host.api_root})
+        assert refused.status_code == 429, refused.text
+        assert int(refused.headers["Retry-After"]) >= 1
+    other = consumer_browser(world.consumer, make_learner(world.consumer, "other"))
+    assert other.post(f"/account/hosts/{nowhere}/send").status_code == 404

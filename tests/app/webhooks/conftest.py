@@ -8,14 +8,14 @@ on the loopback address (and ``http``) is allowed, as for local development.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from _webhook_support import Received, Receiver
 from api_support import IssuerHandle, make_achievement, make_issuer
+from dripper_support import serve, unique_path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -57,17 +57,9 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    state["receiver"] = Receiver(url=f"http://127.0.0.1:{port}/hooks/{uuid.uuid4().hex}")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve(Handler) as port:
+        state["receiver"] = Receiver(url=f"http://127.0.0.1:{port}{unique_path('/hooks')}")
         yield state["receiver"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,14 @@ receivers here are real HTTP servers on 127.0.0.1 that drip their headers or the
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from api_support import IssuerHandle, issue
+from dripper_support import Dripper, dripping_server, unique_path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -26,68 +24,12 @@ from app.models import utcnow
 from app.outbox import service as outbox
 
 DEADLINE_S = 0.6
-DRIP_S = 0.1
-"""One byte every 0.1 s: each read is far inside httpx's 10 s read timeout."""
-DRIPPED_BYTES = 40
-"""How much a dripping receiver sends at most (4 s: without the deadline, an attempt would
-take that long and then succeed or fail on its status)."""
-
-
-@dataclasses.dataclass
-class Dripper:
-    """A receiver that drips its answer (``mode``: ``headers``, ``body``, or ``fast``)."""
-
-    url: str
-    mode: str = "fast"
-    requests: int = 0
-    stopped: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 @pytest.fixture
 def dripper() -> Iterator[Dripper]:
-    state: dict[str, Dripper] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            hook = state["dripper"]
-            self.rfile.read(int(self.headers.get("content-length", "0")))
-            hook.requests += 1
-            self.close_connection = True
-            if hook.mode == "fast":
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            elif hook.mode == "headers":  # a 200, but its status line and headers drip
-                self._drip(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Padding: " + b"x" * 40)
-            else:  # a 500 at once, then its body drips
-                self.wfile.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 1000\r\n\r\n")
-                self._drip(b"slow" * 250)
-
-        def _drip(self, data: bytes) -> None:
-            hook = state["dripper"]
-            try:
-                for byte in data[:DRIPPED_BYTES]:
-                    if hook.stopped.wait(DRIP_S):
-                        return
-                    self.wfile.write(bytes([byte]))
-            except OSError:  # the sender hung up (at its deadline)
-                return
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    state["dripper"] = Dripper(url=f"http://127.0.0.1:{port}/hooks/{uuid.uuid4().hex}")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state["dripper"]
-    finally:
-        state["dripper"].stopped.set()
-        server.shutdown()
-        server.server_close()
+    with dripping_server(unique_path("/hooks")) as server:
+        yield server
 
 
 def short_deadline(app: FastAPI) -> AppContext:
