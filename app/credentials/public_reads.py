@@ -140,35 +140,22 @@ async def _page(
             return hit
     elif memory_only:
         return None
-    looked = reads_are_local(request)
-    if looked:
+    if reads_are_local(request):
         hit = _page_from_database(request, credential_id, pages, render=False)
         if hit is not None:
             return hit
-    return await run_in_threadpool(
-        _page_from_database, request, credential_id, pages, render=True, looked=looked
-    )
+    return await run_in_threadpool(_page_from_database, request, credential_id, pages, render=True)
 
 
 def _page_from_database(
-    request: Request,
-    credential_id: uuid.UUID,
-    pages: Any,
-    *,
-    render: bool,
-    looked: bool = False,
+    request: Request, credential_id: uuid.UUID, pages: Any, *, render: bool
 ) -> Response | None:
-    """The page for the state read now: cached, else (``render``) rendered and verified.
-
-    ``looked``: the cache was just asked for the state read a moment ago (and missed), so the
-    render reads the row at once (the row carries the state the page is rendered for).
-    """
+    """The page for the state read now: cached, else (``render``) rendered and verified."""
     with request_session(request) as session:
-        if not looked:
-            state = published.public_state(session, credential_id)
-            hit: Response | None = pages.cached_page(request, state)
-            if hit is not None or not render:
-                return hit
+        state = published.public_state(session, credential_id)
+        hit: Response | None = pages.cached_page(request, state)
+        if hit is not None or not render:
+            return hit
         row = service.get_public_credential(session, credential_id)
         rendered: Response = pages.render_credential_page(request, session, row)
         return rendered
