@@ -6,7 +6,7 @@ The learner asks for a link on the sign-in page, the link arrives in the develop
 ``Sec-Fetch-Site`` pass the CSRF check), and "My credentials" shows both credentials with their
 states, downloads and buttons; nothing overflows a 390 px phone; no console errors; nothing
 fetched from outside; axe-core finds nothing serious. Screenshots go to
-``/tmp/helpers/account-*.png`` (and ``test-output/screenshots/``) for review.
+``test-output/screenshots/account-*.png`` for review.
 """
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
-from web_support import Issuer, chromium_or_skip, make_app, make_settings
+from playwright.sync_api import Browser, Page, Route, expect
+from web_support import (
+    Issuer,
+    launched_chromium,
+    make_app,
+    make_settings,
+    screenshot,
+)
 
 from app.mail import devbox
 from app.outbox import service as outbox
@@ -33,17 +39,6 @@ ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
-SHOTS = (ROOT / "test-output" / "screenshots", Path("/tmp/helpers"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 TEXT = {
     "en-US": {
@@ -100,17 +95,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_or_skip()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    for folder in SHOTS:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _axe(page: Page) -> list[str]:
@@ -167,11 +153,11 @@ def test_sign_in_and_the_account_page(
     expect(page.locator("html")).to_have_attribute("lang", text["lang"])
     expect(page.locator("h1")).to_have_text(text["sign_in"])
     assert _axe(page) == []
-    _shot(page, f"{name}-1-sign-in")
+    screenshot(page, f"{name}-1-sign-in")
     page.get_by_label(re.compile("E-mail|电子邮件")).fill("Ada@Example.org")
     page.get_by_role("button", name=text["submit"]).click()
     expect(page.locator("h1")).to_have_text(text["sent"])
-    _shot(page, f"{name}-2-sent")
+    screenshot(page, f"{name}-2-sent")
 
     link = _link(live)
     mailbox = page.goto(f"{live.url}/dev/mail")
@@ -182,7 +168,7 @@ def test_sign_in_and_the_account_page(
     page.goto(link)
     expect(page.locator("h1")).to_have_text(text["sign_in"])
     assert _axe(page) == []
-    _shot(page, f"{name}-3-verify")
+    screenshot(page, f"{name}-3-verify")
     page.get_by_role("button", name=text["sign_in"]).click()
     page.wait_for_url(re.compile(r"/account(\?|$)"))
     expect(page.locator("h1")).to_have_text(text["title"])
@@ -198,7 +184,7 @@ def test_sign_in_and_the_account_page(
         page.locator(".account-downloads a").first.click()
     assert download.value.suggested_filename.endswith(".json")
     assert _axe(page) == []
-    _shot(page, f"{name}-4-account")
+    screenshot(page, f"{name}-4-account")
 
     # sign out: the account page is closed again
     page.get_by_role("button", name=re.compile("Sign out|退出登录")).click()

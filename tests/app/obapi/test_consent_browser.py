@@ -3,7 +3,7 @@ learner opens an app's authorization request, sees the app and the scopes in pla
 Allow sends the browser to the app's redirect URI with a code and the state (so the page's
 ``form-action`` lets that redirect through) that the app exchanges for a working token; Deny
 answers ``access_denied``. axe-core finds nothing serious; nothing overflows a phone.
-Screenshots go to ``/tmp/helpers/consent-*.png`` (and ``test-output/screenshots/``)."""
+Screenshots go to ``test-output/screenshots/consent-*.png``."""
 
 from __future__ import annotations
 
@@ -21,19 +21,17 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from ob_support import bearer, make_learner, pkce
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from app.accounts import session as account_session
 from app.obapi.schemas import CREDENTIAL_READONLY, PROFILE_READONLY
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "app" / "web"))  # the page tests' helpers
-from web_support import chromium_or_skip, make_app, make_settings  # noqa: E402
+from web_support import launched_chromium, make_app, make_settings, screenshot  # noqa: E402
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
-SHOTS = (ROOT / "test-output" / "screenshots", Path("/tmp/helpers"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 APP_SITE = "http://localhost:9"  # the app (a loopback site: the browser never reaches it)
 CALLBACK = APP_SITE + "/callback"
@@ -74,11 +72,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_or_skip()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _register(live: Live) -> tuple[str, str]:
@@ -142,9 +137,7 @@ def test_consent_in_a_browser(browser: Browser, live: Live, locale: str, viewpor
     expect(page.locator("main")).to_contain_text(text["scope"])
     assert _axe(page) == []
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    for folder in SHOTS:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    screenshot(page, name)
     checking.close()
 
     # the real page, CSP and all: Allow redirects to the app with the code and the state

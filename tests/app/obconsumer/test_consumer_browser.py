@@ -6,7 +6,7 @@ page, comes back connected and sends a credential, which the host then holds.
 The browser enforces the pages' Content-Security-Policy (the Connect form's answer is a
 redirect to another origin: ``form-action`` must allow it) and SameSite=Lax (the host's
 redirect back must carry the consumer's cookie). axe-core checks the hosts page in both
-languages. Screenshots go to ``/tmp/helpers/obconsumer-*.png`` and ``test-output/screenshots/``.
+languages. Screenshots go to ``test-output/screenshots/obconsumer-*.png``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from web_support import Issuer, chromium_or_skip, make_app, make_settings
+from playwright.sync_api import Browser, expect
+from web_support import (
+    Issuer,
+    launched_chromium,
+    make_app,
+    make_settings,
+    screenshot,
+)
 
 from app.accounts import hosted
 from app.accounts import session as account_session
@@ -36,17 +42,6 @@ from app.verification import service as verification
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.browser
 AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
-SHOTS = (ROOT / "test-output" / "screenshots", Path("/tmp/helpers"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass(frozen=True)
@@ -123,11 +118,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_or_skip()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _learner(app: FastAPI, email: str) -> tuple[uuid.UUID, str]:
@@ -140,12 +132,6 @@ def _learner(app: FastAPI, email: str) -> tuple[uuid.UUID, str]:
         token = account_session.start(session, account.id)
         session.commit()
         return account.id, token
-
-
-def _shot(page: Page, name: str) -> None:
-    for folder in SHOTS:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _axe(browser: Browser, url: str, cookie: tuple[str, str], locale: str) -> list[str]:
@@ -196,23 +182,23 @@ def test_connect_a_host_and_send_a_credential_in_a_browser(
 
     page.goto(f"{consumer.url}/account/hosts")
     expect(page.locator("html")).to_have_attribute("lang", lang)
-    _shot(page, f"obconsumer-{lang}-1-hosts")
+    screenshot(page, f"obconsumer-{lang}-1-hosts")
     page.locator("#api-root").fill(f"{host.url}/ims/ob/v3p0")
     page.locator("form[action='/account/hosts/connect'] button").click()
 
     page.wait_for_url(re.compile(re.escape(host.url) + r"/ims/ob/v3p0/oauth/authorize\?"))
-    _shot(page, f"obconsumer-{lang}-2-consent")
+    screenshot(page, f"obconsumer-{lang}-2-consent")
     page.locator("button[name=decision][value=allow]").click()
 
     page.wait_for_url(re.compile(re.escape(consumer.url) + r"/account/hosts\?connected=1"))
     expect(page.locator("[data-notice]")).to_be_visible()
     expect(page.locator("[data-connection]")).to_have_count(1)
-    _shot(page, f"obconsumer-{lang}-3-connected")
+    screenshot(page, f"obconsumer-{lang}-3-connected")
     assert _axe(browser, page.url, (consumer.url, consumer_cookie), locale) == []
 
     page.locator("[data-connection] form[action$='/send'] button").click()
     expect(page.locator("[data-result]")).to_have_attribute("data-result", re.compile("created"))
-    _shot(page, f"obconsumer-{lang}-4-sent")
+    screenshot(page, f"obconsumer-{lang}-4-sent")
     assert _axe(browser, page.url, (consumer.url, consumer_cookie), locale) == []
     with host.app.state.sessionmaker() as session:
         kept = hosted.hosted_credentials(session, host_account)

@@ -6,7 +6,7 @@ not; the wallet QR codes render, whole and side by side or stacked but never cut
 of each other on a phone; the download buttons download the credential itself; the LinkedIn
 link is well formed (and carries the public page, never the claim token); no console errors;
 nothing is fetched from outside the service; axe-core finds nothing serious. Screenshots go to
-``/tmp/helpers/claim-*.png`` (and ``test-output/screenshots/``) for review.
+``test-output/screenshots/claim-*.png`` for review.
 """
 
 from __future__ import annotations
@@ -25,24 +25,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
-from web_support import Issuer, chromium_or_skip, make_app, make_settings
+from playwright.sync_api import Browser, Page, Route, expect
+from web_support import (
+    Issuer,
+    launched_chromium,
+    make_app,
+    make_settings,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[3]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-SHOTS = (ROOT / "test-output" / "screenshots", Path("/tmp/helpers"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
@@ -117,17 +112,8 @@ def claim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Claim]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_or_skip()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    for folder in SHOTS:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _boxes(page: Page, selector: str) -> list[dict[str, float]]:
@@ -263,7 +249,7 @@ def test_the_claim_page_works_in_both_languages_on_a_phone_and_a_desktop(
     assert "noreferrer" in (linkedin.get_attribute("rel") or "")
 
     page.evaluate("window.scrollTo(0, 0)")
-    _shot(page, f"claim-{locale}-{viewport}")
+    screenshot(page, f"claim-{locale}-{viewport}")
     assert errors == []
     assert outside == []
     # Contrast, names, landmarks: nothing serious by axe-core's rules.

@@ -10,6 +10,8 @@ import base64
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -296,3 +298,37 @@ def chromium_or_skip() -> str:
         pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium package")
     pytest.skip(f"{CHROMIUM} is not installed")
     raise AssertionError("unreachable")
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
+"""Where page tests leave their screenshots (to look at; CI keeps the folder)."""
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's chromium under Playwright (skipped locally when absent, failed under CI)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_or_skip()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """A full-page screenshot ``name``.png in :data:`SHOTS`."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
