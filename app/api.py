@@ -22,6 +22,7 @@ from app.issuers import router as issuers_router
 from app.learners import router as learners_router
 from app.mail import dev_router as mail_dev_router
 from app.obapi import router as obapi_router
+from app.obconsumer import push_pages, push_router
 from app.obconsumer import router as obconsumer_router
 from app.offers import router as offers_router
 from app.programs import router as programs_router
@@ -42,11 +43,13 @@ PUBLIC = (
     wallets_router,
     obapi_router,  # the Open Badges API (/ims/ob/v3p0): its own OAuth 2.0 bearer tokens
     obconsumer_router,  # /account/hosts: send credentials to other hosts (the account's cookie)
+    push_pages,  # /account/requests: issuers' requests to send a credential to a host
     mail_dev_router,  # /dev/mail: 404 outside development
 )
 API = (
     credentials_router,
     offers_router,
+    push_router,
     batches_router,
     verification_router,
     issuers_router,

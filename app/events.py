@@ -137,3 +137,35 @@ class BatchCompleted(DomainEvent):
     issued: int
     skipped: int
     failed: int
+
+
+# --- requests to send a credential to another host -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequested(DomainEvent):
+    """An issuer asked the learner to send a credential to another Open Badges host
+    (:mod:`app.pushes`): the learner is to be told."""
+
+    request_id: uuid.UUID
+    issuer_id: uuid.UUID
+    credential_id: uuid.UUID
+    api_root: str
+    host_name: str
+    expires_at: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class PushDecided(DomainEvent):
+    """A push request came to an end or a result: ``state`` ``sent``, ``failed`` (the host
+    refused; the learner may try again), ``declined`` by the learner or ``cancelled`` by the
+    issuer."""
+
+    request_id: uuid.UUID
+    issuer_id: uuid.UUID
+    credential_id: uuid.UUID
+    state: str
+    api_root: str
+    result_status: int | None = None
+    result_detail: str | None = None

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 LANGUAGES = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
-TEMPLATES = ("issued", "program_completed", "revoked", "wallet_code")
+TEMPLATES = ("issued", "program_completed", "revoked", "wallet_code", "push_request")
 ACCOUNT_TEMPLATES = ("sign_in", "add_email")
 """The service's own messages to a learner: a sign-in link, a link verifying an address."""
 _HERE = Path(__file__).parent
@@ -100,9 +100,14 @@ def render(
     recipient = payload.get("recipientName")
     expires_at = payload.get("claimExpiresAt")
     expires = None
+    action = "claim"
+    if template == "push_request":  # the button opens the request on the learner's account
+        names["host"] = payload["hostName"]
+        action, claim_url = "push", payload["reviewUrl"]
+        expires_at = payload.get("requestExpiresAt")
     if claim_url and expires_at:
         moment = datetime.fromisoformat(expires_at)
-        expires = _text(language, "claim.expires", date=format_expiry(language, moment))
+        expires = _text(language, f"{action}.expires", date=format_expiry(language, moment))
     values = {
         "lang": language,
         "subject": _text(language, f"subject.{template}", **names),
@@ -115,8 +120,8 @@ def render(
             language, f"body.{template}", **names, **_code_values(language, payload, code)
         ),
         "claim_url": claim_url,
-        "claim_button": _text(language, "claim.button"),
-        "claim_explain": _text(language, "claim.explain"),
+        "claim_button": _text(language, f"{action}.button"),
+        "claim_explain": _text(language, f"{action}.explain", **names),
         "expires": expires,
         "sentence_gap": "" if language == "zh-CN" else " ",  # Chinese sentences take no space
         "fallback": _text(language, "claim.fallback"),

@@ -13,7 +13,9 @@ What is sent:
   "you have been awarded …" with a button to claim the credential into a wallet; not for a
   program's own award, which ``program.completed`` announces instead;
 * ``program.completed``: "you completed …", with the program credential's claim link;
-* ``credential.revoked``, only when the issuer turned ``notifyOnRevocation`` on.
+* ``credential.revoked``, only when the issuer turned ``notifyOnRevocation`` on;
+* ``push.requested``: the issuer asks the learner to send the credential to another Open
+  Badges host (:mod:`app.pushes`), with a link to the account page where they approve it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ TEMPLATES = {
     "credential.issued": "issued",
     "program.completed": "program_completed",
     "credential.revoked": "revoked",
+    "push.requested": "push_request",
 }
 
 
@@ -111,7 +114,11 @@ def queue(
         delivery.state = "failed"
         delivery.last_error = admitted
         return
-    if template != "revoked":
+    if template == "push_request":
+        payload["reviewUrl"] = f"{context.settings.base_url}/account/requests"
+        payload["hostName"] = str(event.data.get("hostName") or event.data.get("apiRoot"))
+        payload["requestExpiresAt"] = event.data.get("expiresAt")
+    elif template != "revoked":
         actor = str(event.data.get("actor") or f"outbox:{event.type}")
         link = claim_link(session, context, credential, actor=actor)
         if link is not None:

@@ -18,7 +18,12 @@ from app.models.endorsement import Endorsement
 from app.models.issuer import Issuer
 from app.models.mail import MailCounter
 from app.models.oauth import OAuthClient, OAuthCode, OAuthToken
-from app.models.ob_connection import ObAuthorization, ObConnection, ObHostClient
+from app.models.ob_connection import (
+    ObAuthorization,
+    ObConnection,
+    ObHostClient,
+    ObPushRequest,
+)
 from app.models.offer import Offer
 from app.models.outbox import Delivery, OutboxEvent
 from app.models.program import Program, ProgramLearner, ProgramModule
@@ -52,6 +57,7 @@ __all__ = [
     "ObAuthorization",
     "ObConnection",
     "ObHostClient",
+    "ObPushRequest",
     "Offer",
     "OutboxEvent",
     "Program",

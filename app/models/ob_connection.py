@@ -75,3 +75,40 @@ class ObAuthorization(UUIDPk, CreatedAt, Base):
     scope: Mapped[str] = mapped_column(Text)
     sealed_code_verifier: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime]
+    push_request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ob_push_requests.id", ondelete="SET NULL"), default=None
+    )
+    """The issuer's request this authorization was started to carry out (sent on callback)."""
+
+
+class ObPushRequest(UUIDPk, CreatedAt, Base):
+    """An issuer's request that a learner send one of its credentials to another Open Badges
+    host (:mod:`app.pushes`). Nothing leaves this service until the learner, signed in with the
+    credential's address, approves it; then the Service Consumer (Write) flow sends it.
+
+    ``state``: ``pending`` (waiting for the learner), ``sent`` (the host took it), ``failed``
+    (the host refused it; the learner may approve again until ``expires_at``), ``declined``
+    (by the learner), ``cancelled`` (by the issuer). A pending one past ``expires_at`` reads as
+    ``expired``.
+    """
+
+    __tablename__ = "ob_push_requests"
+
+    issuer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("issuers.id", ondelete="CASCADE"), index=True
+    )
+    credential_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("credentials.id", ondelete="CASCADE"), index=True
+    )
+    api_root: Mapped[str] = mapped_column(Text)
+    host_name: Mapped[str] = mapped_column(Text)
+    recipient_email: Mapped[str] = mapped_column(String(320), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("learner_accounts.id", ondelete="SET NULL"), default=None
+    )
+    result_status: Mapped[int | None] = mapped_column(default=None)
+    result_detail: Mapped[str | None] = mapped_column(Text, default=None)
+    actor: Mapped[str] = mapped_column(String(200))

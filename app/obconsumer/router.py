@@ -5,8 +5,8 @@
   host "send this credential" and "update my profile there" forms and a Disconnect button.
 * ``POST /account/hosts/connect`` answers 303 to the host's authorization page (or this page
   with what went wrong); the host sends the learner back to ``GET /account/hosts/callback``.
-* Connect, send and profile take :data:`RATE_PER_MINUTE` a minute per account (429 with
-  ``Retry-After``); each action that asks the host has :data:`ACTION_DEADLINE_S` in all.
+* Connect, send and profile take :data:`app.obconsumer.web.RATE_PER_MINUTE` a minute per account (429 with
+  ``Retry-After``); each action that asks the host has :data:`~app.obconsumer.web.ACTION_DEADLINE_S` in all.
 * Everything goes by the account's session cookie (:mod:`app.accounts.session`); every post
   must come from this origin (:func:`app.learners.access.check_origin`).
 """
@@ -23,16 +23,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import service as accounts
 from app.accounts import session as account_session
-from app.core.context import AppContext, ContextDep
+from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.deadline import deadline
 from app.core.errors import AppError
-from app.core.ratelimit import RateLimited, TokenBucketLimiter
 from app.learners.access import check_origin
 from app.models import LearnerAccount
-from app.obconsumer import service
+from app.obconsumer import push_pages, service
+from app.obconsumer.web import ACTION_DEADLINE_S, admit, with_host_headers
 from app.web import i18n
-from app.web.responses import CSP, html_page
+from app.web.responses import html_page
 from app.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -40,12 +40,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 HOSTS_PATH = "/account/hosts"
-RATE_PER_MINUTE = 20
-"""Connect, send and profile requests one account may make a minute (each asks another host)."""
-BURST = 10
-ACTION_DEADLINE_S = 45.0
-"""The most one action may spend asking the host (discovery, registration, token, call); each
-request of it has at most :data:`app.obconsumer.client.REQUEST_DEADLINE_S`."""
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 LOGO = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
@@ -85,42 +79,13 @@ def _page(
         status_code=status_code,
         cache_control="no-store",
     )
-    # The Connect form's answer is a redirect to the host the learner typed; browsers hold
-    # a form's redirects to the page's form-action, so any https origin may be the target
-    # (http too where BADGES_ALLOW_PRIVATE_FETCH admits it, as the fetches do).
-    targets = "https: http:" if context_of(request).settings.allow_private_fetch else "https:"
-    response.headers["Content-Security-Policy"] = CSP.replace(
-        "form-action 'self'", f"form-action 'self' {targets}"
-    )
-    response.headers["Referrer-Policy"] = "same-origin"  # its posts carry its real Origin
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def context_of(request: Request) -> AppContext:
-    context: AppContext = request.app.state.context
-    return context
+    return with_host_headers(request, response)
 
 
 def _error(request: Request, session: Any, account: LearnerAccount, error: AppError) -> Response:
     response = _page(request, session, account, status_code=error.status, error=error.detail)
     response.headers.update(error.headers)  # Retry-After of a 429
     return response
-
-
-def _admit(request: Request, account: LearnerAccount) -> None:
-    """Spend one of the account's tokens for an action that asks another host, or 429."""
-    limiter: TokenBucketLimiter | None = getattr(request.app.state, "obconsumer_limiter", None)
-    if limiter is None:
-        limiter = TokenBucketLimiter(RATE_PER_MINUTE, BURST)
-        request.app.state.obconsumer_limiter = limiter
-    wait = limiter.take(str(account.id))
-    if wait > 0:
-        raise RateLimited(
-            f"Connecting, sending and profile updates take {limiter.rate_per_minute:g} requests "
-            f"a minute from one account; try again in {max(1, round(wait))} s.",
-            retry_after_s=wait,
-        )
 
 
 @router.get(HOSTS_PATH, response_class=Response)
@@ -158,7 +123,7 @@ def connect(
     """Register at the host if needed, then send the learner to its authorization page."""
     check_origin(request, context)
     try:
-        _admit(request, account)
+        admit(request, account)
         with deadline(ACTION_DEADLINE_S):
             target = service.start(session, context, account, _cookie(request), api_root)
     except AppError as error:
@@ -180,6 +145,7 @@ def callback(
         session.commit()  # a state shown to the wrong session is spent all the same
         return _error(request, session, account, error)
     session.commit()  # the state is spent, whatever follows
+    push_request_id = claimed.pending.push_request_id  # an issuer's request being approved
     if query.get("error"):
         t = i18n.translator_for(request)
         message = (
@@ -187,14 +153,22 @@ def callback(
             if query.get("error") == "access_denied"
             else t("obconsumer.host_error", error=query.get("error", "")[:100])
         )
+        if push_request_id is not None:
+            return push_pages.page(request, session, account, status_code=400, error=message)
         return _page(request, session, account, status_code=400, error=message)
     try:
         with deadline(ACTION_DEADLINE_S):
-            service.finish(session, context, account, claimed, query.get("code") or "")
+            connection = service.finish(session, context, account, claimed, query.get("code") or "")
     except AppError as error:
         session.rollback()
+        if push_request_id is not None:
+            return push_pages.failed(request, session, account, error)
         return _error(request, session, account, error)
     session.commit()
+    if push_request_id is not None:
+        return push_pages.after_connect(
+            request, session, context, account, push_request_id, connection.id
+        )
     return RedirectResponse(
         HOSTS_PATH + "?connected=1", status_code=status.HTTP_303_SEE_OTHER, headers=PRIVATE
     )
@@ -213,7 +187,7 @@ def send(
     """Send one of the learner's credentials to the host (upsertCredential); the result."""
     check_origin(request, context)
     try:
-        _admit(request, account)
+        admit(request, account)
         with deadline(ACTION_DEADLINE_S):
             outcome = service.send_credential(
                 session, context, account, connection_id, credential, form
@@ -239,7 +213,7 @@ def profile(
     """Update the learner's profile at the host (putProfile); the result."""
     check_origin(request, context)
     try:
-        _admit(request, account)
+        admit(request, account)
         with deadline(ACTION_DEADLINE_S):
             outcome = service.update_profile(
                 session, context, account, connection_id, name=name, email=email

@@ -399,10 +399,17 @@ def _challenge(verifier: str) -> str:
 
 
 def start(
-    session: Session, context: AppContext, account: LearnerAccount, cookie: str, raw_root: str
+    session: Session,
+    context: AppContext,
+    account: LearnerAccount,
+    cookie: str,
+    raw_root: str,
+    *,
+    push_request_id: uuid.UUID | None = None,
 ) -> str:
     """Register at the host if needed and open a pending authorization; the URL of the host's
-    authorization page to send the learner to (the caller commits)."""
+    authorization page to send the learner to (the caller commits). ``push_request_id``: the
+    issuer's request the learner approved, carried out on the callback (:mod:`app.pushes`)."""
     root = normalise_root(raw_root)
     client.check(context, root)
     row = host_client(session, context, root)
@@ -417,6 +424,7 @@ def start(
         host_client_id=row.id,
         scope=row.scopes,
         expires_at=utcnow() + AUTHORIZATION_TTL,
+        push_request_id=push_request_id,
     )
     pending.sealed_code_verifier = _sealer(context, _VERIFIER).seal(
         verifier.encode("ascii"), pending.id.bytes

@@ -44,6 +44,8 @@ EVENT_TYPES = (
     "credential.claimed",
     "batch.completed",
     "program.completed",
+    "push.requested",
+    "push.completed",
 )
 """What the outbox announces (the webhook event names of issue 12)."""
 

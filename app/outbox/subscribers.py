@@ -11,7 +11,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.core import events
-from app.events import BatchCompleted, CredentialIssued, CredentialStatusChanged
+from app.events import (
+    BatchCompleted,
+    CredentialIssued,
+    CredentialStatusChanged,
+    PushDecided,
+    PushRequested,
+)
 from app.outbox import service as outbox
 
 _STATUS_TYPES = {
@@ -76,7 +82,46 @@ def _on_batch_completed(session: Session, event: BatchCompleted) -> None:
     )
 
 
+def _on_push_requested(session: Session, event: PushRequested) -> None:
+    """The e-mail channel asks the learner (``push.requested``); webhooks may listen too."""
+    outbox.record_event(
+        session,
+        type="push.requested",
+        issuer_id=event.issuer_id,
+        subject_id=event.credential_id,
+        data={
+            "requestId": str(event.request_id),
+            "credentialId": str(event.credential_id),
+            "issuerId": str(event.issuer_id),
+            "apiRoot": event.api_root,
+            "hostName": event.host_name,
+            "expiresAt": event.expires_at,
+            "actor": event.actor,
+        },
+    )
+
+
+def _on_push_decided(session: Session, event: PushDecided) -> None:
+    outbox.record_event(
+        session,
+        type="push.completed",
+        issuer_id=event.issuer_id,
+        subject_id=event.credential_id,
+        data={
+            "requestId": str(event.request_id),
+            "credentialId": str(event.credential_id),
+            "issuerId": str(event.issuer_id),
+            "apiRoot": event.api_root,
+            "state": event.state,
+            "resultStatus": event.result_status,
+            "resultDetail": event.result_detail,
+        },
+    )
+
+
 def subscribe() -> None:
     events.subscribe_in_transaction(CredentialIssued, _on_issued)
     events.subscribe_in_transaction(CredentialStatusChanged, _on_status_changed)
     events.subscribe_in_transaction(BatchCompleted, _on_batch_completed)
+    events.subscribe_in_transaction(PushRequested, _on_push_requested)
+    events.subscribe_in_transaction(PushDecided, _on_push_decided)

@@ -22,6 +22,8 @@ EventType = Literal[
     "credential.claimed",
     "batch.completed",
     "program.completed",
+    "push.requested",
+    "push.completed",
 ]
 """The event types a webhook can subscribe to (the outbox's, ``app.outbox.service.EVENT_TYPES``)."""
 

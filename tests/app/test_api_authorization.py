@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -80,6 +80,7 @@ def world(app: FastAPI) -> World:
         "endorsement2": endorsements[1].json()[0]["id"],
         **webhook_ids(app, client, a),
         **offer_ids(client, a, credential["id"]),
+        **push_request_ids(app, a, credential["id"]),
     }
     return World(client, a, b, ids, token)
 
@@ -112,6 +113,28 @@ def offer_ids(client: TestClient, issuer: IssuerHandle, credential_id: str) -> d
     assert all(m.status_code == 201 for m in made), made[0].text
     claim = made[1].json()["claimUrl"].rsplit("/", 1)[1]
     return {"offer": made[0].json()["id"], "claim": claim, "file": "credential.json"}
+
+
+def push_request_ids(app: FastAPI, issuer: IssuerHandle, credential_id: str) -> dict[str, str]:
+    """An open request of ``issuer`` that the learner send the credential to another host
+    (written directly: asking for one reads the host's discovery document)."""
+    from app.models import ObPushRequest, utcnow
+
+    with app.state.sessionmaker() as session:
+        row = ObPushRequest(
+            id=uuid.uuid4(),
+            issuer_id=uuid.UUID(issuer.id),
+            credential_id=uuid.UUID(credential_id),
+            api_root="https://host.example/ims/ob/v3p0",
+            host_name="Host",
+            recipient_email="learner@example.org",
+            state="pending",
+            expires_at=utcnow() + timedelta(days=1),
+            actor="test",
+        )
+        session.add(row)
+        session.commit()
+        return {"push": str(row.id)}
 
 
 def webhook_body(_world: World | None) -> dict[str, Any]:
@@ -232,6 +255,20 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/claim/{claim}/{file}", None, PUBLIC),
     ("GET", "/claim/not-a-valid-token", None, dict.fromkeys(ALL, HIDDEN)),
     ("POST", "/learners/me/credentials/{credential}/offer", None, dict.fromkeys(ALL, UNAUTH)),
+    # push requests (issue 13): asking reads the credential first (B: 404), then the address
+    # ("not a url": A's 400); the learner's page sends anonymous callers to sign in
+    (
+        "POST",
+        "/api/v1/credentials/{credential}/push-requests",
+        lambda w: {"apiRoot": "not a url"},
+        {"admin": UNAUTH, "issuer_a": 400, "issuer_b": HIDDEN, "anonymous": UNAUTH},
+    ),
+    ("GET", "/api/v1/credentials/{credential}/push-requests", None, ISSUER_OWNED),
+    ("GET", "/api/v1/push-requests/{push}", None, ISSUER_OWNED),
+    ("POST", "/api/v1/push-requests/{push}/cancel", None, ISSUER_OWNED),
+    ("GET", "/account/requests", None, PUBLIC),
+    ("POST", f"/account/requests/{NO_ID}/approve", None, ACCOUNT_ONLY),
+    ("POST", f"/account/requests/{NO_ID}/decline", None, ACCOUNT_ONLY),
     ("POST", "/api/v1/credentials/{credential}/revoke", None, ISSUER_OWNED),
     ("POST", "/api/v1/credentials/bulk-revoke", bulk_body, ISSUER_COLLECTION),
     # batches (issue 11): another issuer's achievement is a 422 naming it, its batch a 404

@@ -344,6 +344,9 @@ SERVICE_COLUMNS = {
     "oauth_tokens.refresh_token_hash": "sha256 hex",
     "ob_authorizations.state_hash": "sha256 hex of a generated state (app.obconsumer)",
     "ob_authorizations.session_hash": "sha256 hex of the learner's session cookie",
+    "ob_push_requests.state": "pending, sent, failed, declined, cancelled",
+    "ob_push_requests.actor": "the API key's actor name",
+    "ob_push_requests.recipient_email": "copied from credentials.recipient_email (EMAIL)",
 }
 """Columns only the service writes, with what goes in them."""
 

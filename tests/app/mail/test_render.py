@@ -91,3 +91,39 @@ def test_the_message_round_trips_with_encoded_names() -> None:
     assert parsed["Subject"] == "Example <University>向您颁发了“Data & Analysis”"
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "line", "until"),
+    [
+        (
+            "en",
+            "Example <University> asks you to send “Data & Analysis” to Career <Hub>",
+            "Nothing is sent unless you approve it",
+            "The request is open until 17 December 2026, 08:00 UTC.",
+        ),
+        (
+            "zh-CN",
+            "请您将“Data & Analysis”发送到 Career <Hub>",
+            "未经您同意，不会发送任何内容",
+            "2026年12月17日",
+        ),
+    ],
+)
+def test_a_push_request_links_to_the_account_requests_not_to_a_claim(
+    language: str, subject: str, line: str, until: str
+) -> None:
+    payload = _payload(
+        template="push_request",
+        language=language,
+        hostName="Career <Hub>",
+        reviewUrl="https://badges.test/account/requests",
+        requestExpiresAt="2026-12-17T08:00:00+00:00",
+    )
+    rendered = render(payload, None, "badges.test")
+    assert subject in rendered.subject
+    assert line in rendered.text
+    assert until in rendered.text
+    assert "https://badges.test/account/requests" in rendered.text
+    assert "/claim/" not in rendered.text
+    assert "Career &lt;Hub&gt;" in rendered.html

@@ -33,8 +33,9 @@ from app.main import create_app
 from app.verification import service as verification
 
 _APP_TESTS = Path(__file__).resolve().parents[1]
-if str(_APP_TESTS / "web") not in sys.path:  # web_support, for the browser test
-    sys.path.append(str(_APP_TESTS / "web"))
+for _helpers in ("web", "mail"):  # web_support for the browser test, mail_support for e-mail
+    if str(_APP_TESTS / _helpers) not in sys.path:
+        sys.path.append(str(_APP_TESTS / _helpers))
 
 PUBLIC_ADDRESS = "93.184.216.34"
 """What ``badges.test`` "resolves" to for the host's verifier (a public address: the

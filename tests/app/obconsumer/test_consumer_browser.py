@@ -211,3 +211,62 @@ def test_connect_a_host_and_send_a_credential_in_a_browser(
         e for e in errors if "/favicon.ico" not in e and not ("logo.svg" in e and "img-src" in e)
     ] == []
     context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"),
+    [("en-US", None), ("zh-CN", None), ("zh-CN", {"width": 390, "height": 844})],
+)
+def test_an_issuers_request_approved_in_a_browser(
+    browser: Browser, pair: Pair, locale: str, viewport: dict[str, int] | None
+) -> None:
+    """The issuer asks (API); the learner opens "Requests from issuers", approves, allows
+    access at the host and comes back to the request marked sent."""
+    consumer, host = pair.consumer, pair.host
+    email = f"li.{uuid.uuid4().hex[:6]}@example.org"
+    _, consumer_cookie = _learner(consumer.app, email)
+    issued = pair.client.post(
+        "/api/v1/credentials",
+        json={"achievementId": pair.achievement, "recipient": {"email": email}},
+        headers=pair.issuer.headers,
+    )
+    issued.raise_for_status()
+    asked = pair.client.post(
+        f"/api/v1/credentials/{issued.json()['id']}/push-requests",
+        json={"apiRoot": f"{host.url}/ims/ob/v3p0"},
+        headers=pair.issuer.headers,
+    )
+    assert asked.status_code == 201, asked.text
+    host_account, host_cookie = _learner(host.app, f"li.{uuid.uuid4().hex[:6]}@example.org")
+    context = browser.new_context(locale=locale, **({"viewport": viewport} if viewport else {}))
+    context.add_cookies(
+        [
+            {"name": account_session.COOKIE, "value": consumer_cookie, "url": consumer.url},
+            {"name": account_session.COOKIE, "value": host_cookie, "url": host.url},
+        ]
+    )
+    page = context.new_page()
+    lang = "en" if locale == "en-US" else "zh-CN"
+    size = "-phone" if viewport else ""
+
+    page.goto(f"{consumer.url}/account")
+    page.locator("a[href='/account/requests']").click()
+    expect(page.locator("[data-request][data-state=pending]")).to_have_count(1)
+    screenshot(page, f"push-request-{lang}{size}-1-open")
+    assert _axe(browser, page.url, (consumer.url, consumer_cookie), locale) == []
+    page.locator("form[action$='/approve'] button").click()
+
+    page.wait_for_url(re.compile(re.escape(host.url) + r"/ims/ob/v3p0/oauth/authorize\?"))
+    page.locator("button[name=decision][value=allow]").click()
+
+    page.wait_for_url(re.compile(re.escape(consumer.url) + r"/account/requests\?done="))
+    expect(page.locator("[data-result]")).to_have_attribute("data-result", "sent")
+    expect(page.locator("[data-request][data-state=sent]")).to_have_count(1)
+    screenshot(page, f"push-request-{lang}{size}-2-sent")
+    with host.app.state.sessionmaker() as session:
+        assert len(hosted.hosted_credentials(session, host_account)) == 1
+    state = pair.client.get(
+        f"/api/v1/push-requests/{asked.json()['id']}", headers=pair.issuer.headers
+    ).json()["state"]
+    assert state == "sent"
+    context.close()
