@@ -32,7 +32,7 @@ from app.core.urls import credential_url
 from app.mail import repository, sealing
 from app.mail.render import mail_language
 from app.mail.settings import transport
-from app.models import Achievement, Credential, Issuer, OutboxEvent
+from app.models import Achievement, Credential, Issuer, ObPushRequest, OutboxEvent
 from app.models.base import utcnow
 from app.offers import service as offers
 from app.outbox import service as outbox
@@ -83,9 +83,19 @@ def on_event(session: Session, context: AppContext, event: OutboxEvent) -> None:
         return  # no address, or a wallet's bound copy (its learner just claimed it)
     if template == "revoked" and not issuer.notify_on_revocation:
         return
+    if template == "push_request" and not _push_request_open(session, event):
+        return  # withdrawn (or answered) before its e-mail went out
     if template != "revoked" and credential.revoked_at is not None:
         return  # revoked before its announcement went out: no "claim your badge"
     queue(session, context, event, template, credential, issuer, achievement)
+
+
+def _push_request_open(session: Session, event: OutboxEvent) -> bool:
+    try:
+        row = session.get(ObPushRequest, uuid.UUID(str(event.data.get("requestId"))))
+    except ValueError:
+        return False
+    return row is not None and row.state == "pending" and row.expires_at > utcnow()
 
 
 def queue(

@@ -53,7 +53,7 @@ def _rows(session: Session, account: LearnerAccount, locale: str) -> list[dict[s
             {
                 "id": row.id,
                 "state": service.state_of(row),
-                "host": row.host_name,
+                "host": service.display_host(row),
                 "api_root": row.api_root,
                 "issuer": (issuer.text("name", locale) or issuer.name) if issuer else "?",
                 "achievement": achievement.name if achievement else "?",

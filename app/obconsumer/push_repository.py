@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import ObPushRequest
+from app.models import Credential, ObPushRequest
 
 
 def of_issuer(
@@ -73,4 +73,39 @@ def same_host(session: Session, credential_id: uuid.UUID, api_root: str) -> list
             )
             .order_by(ObPushRequest.created_at.desc(), ObPushRequest.id)
         )
+    )
+
+
+def lock_credential(session: Session, credential_id: uuid.UUID) -> None:
+    """Hold the credential's row until the transaction ends (PostgreSQL; SQLite serialises
+    writers)."""
+    session.execute(select(Credential.id).where(Credential.id == credential_id).with_for_update())
+
+
+def claim(session: Session, request_id: uuid.UUID, now: datetime, lease: timedelta) -> bool:
+    """``pending``/``failed`` and unexpired (or ``sending`` for longer than ``lease``) →
+    ``sending``, in one statement; False when another state or another claim won."""
+    result = session.execute(
+        update(ObPushRequest)
+        .where(
+            ObPushRequest.id == request_id,
+            ObPushRequest.expires_at > now,
+            or_(
+                ObPushRequest.state.in_(("pending", "failed")),
+                and_(ObPushRequest.state == "sending", ObPushRequest.decided_at < now - lease),
+            ),
+        )
+        .values(state="sending", decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def release(session: Session, request_id: uuid.UUID, previous: str) -> None:
+    """Give a ``sending`` claim back (nothing was sent)."""
+    session.execute(
+        update(ObPushRequest)
+        .where(ObPushRequest.id == request_id, ObPushRequest.state == "sending")
+        .values(state=previous)
+        .execution_options(synchronize_session=False)
     )

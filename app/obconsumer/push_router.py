@@ -5,16 +5,36 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from app.core.context import ContextDep
 from app.core.db import SessionDep
+from app.core.ratelimit import RateLimited, TokenBucketLimiter
 from app.core.security import IssuerAuth
 from app.models import ObPushRequest
 from app.obconsumer import push_service as service
 from app.obconsumer.push_schemas import PushRequestCreate, PushRequestRead, PushResult
 
 router = APIRouter(prefix="/api/v1", tags=["push requests"])
+
+ASKS_PER_MINUTE = 30
+"""Requests one issuer may make a minute: each makes this service fetch another host's
+discovery document (up to 20 s), so an issuer's key is no free proxy."""
+ASK_BURST = 10
+
+
+def _admit(request: Request, issuer_id: uuid.UUID) -> None:
+    limiter: TokenBucketLimiter | None = getattr(request.app.state, "push_ask_limiter", None)
+    if limiter is None:
+        limiter = TokenBucketLimiter(ASKS_PER_MINUTE, ASK_BURST)
+        request.app.state.push_ask_limiter = limiter
+    wait = limiter.take(str(issuer_id))
+    if wait > 0:
+        raise RateLimited(
+            f"An issuer may ask {ASKS_PER_MINUTE} times a minute; try again in "
+            f"{max(1, round(wait))} s.",
+            retry_after_s=wait,
+        )
 
 
 def read(row: ObPushRequest) -> PushRequestRead:
@@ -45,11 +65,13 @@ def create_push_request(
     principal: IssuerAuth,
     session: SessionDep,
     context: ContextDep,
+    request: Request,
 ) -> PushRequestRead:
     """E-mail the learner a request to send this credential to the host; nothing is sent
     until they approve it on their account. 409: revoked, no e-mail address, a request to that
     host already open or declined in the last 30 days; 422/502: the host is not usable; 429:
-    three requests a day per credential."""
+    three requests a day per credential, or 30 asks a minute per issuer."""
+    _admit(request, principal.issuer_id)
     row = service.create(session, context, principal, credential_id, data.api_root)
     session.commit()
     return read(row)

@@ -11,7 +11,7 @@ from pydantic import Field
 from app.core.schemas import ApiModel, ReadModel
 from app.models import lengths
 
-PushState = Literal["pending", "sent", "failed", "declined", "cancelled", "expired"]
+PushState = Literal["pending", "sending", "sent", "failed", "declined", "cancelled", "expired"]
 
 
 class PushRequestCreate(ApiModel):
@@ -41,7 +41,8 @@ class PushRequestRead(ReadModel):
     host_name: str = Field(description="The host's name from its discovery document.")
     recipient_email: str = Field(description="The address the request was e-mailed to.")
     state: PushState = Field(
-        description="`pending` (waiting for the learner), `sent`, `failed` (the host refused; "
+        description="`pending` (waiting for the learner), `sending` (approved, being sent), "
+        "`sent`, `failed` (the host refused; "
         "the learner may approve again until `expiresAt`), `declined`, `cancelled`, `expired`."
     )
     created_at: datetime

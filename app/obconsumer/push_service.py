@@ -20,7 +20,12 @@ Rules:
 * the host must be usable before the learner is bothered: its discovery document is read (through
   the SSRF guard) and must offer the authorization-code flow with ``credential.upsert``;
 * a request is open for :data:`REQUEST_TTL`; the host refusing the credential leaves it open
-  (``failed``, with the host's answer) so the learner may try again.
+  (``failed``, with the host's answer) so the learner may try again;
+* sending is claimed atomically (``sending``, a conditional update): two approvals send once,
+  and a cancel or decline cannot be overwritten by a send that was under way; a claim left by
+  a process that died is taken over after :data:`SENDING_LEASE`;
+* roots are compared in one spelling (:func:`app.obconsumer.service.normalise_root`), so a
+  decline cannot be bypassed by writing the same address differently.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -54,6 +60,9 @@ REQUEST_TTL = timedelta(days=14)
 DECLINE_MEMORY = timedelta(days=30)
 PER_CREDENTIAL_PER_DAY = 3
 DISCOVERY_DEADLINE_S = 20.0
+SENDING_LEASE = timedelta(minutes=5)
+"""After this a ``sending`` claim is taken to be a dead process's (the action's deadline is
+45 s)."""
 OPEN_STATES = ("pending", "failed")
 """States in which the learner can still approve (``failed``: the host refused, try again)."""
 
@@ -65,14 +74,26 @@ class RequestClosed(Conflict):
 
 
 def state_of(row: ObPushRequest, now: datetime | None = None) -> str:
-    """The state to show: an open request past its expiry reads ``expired``."""
-    if row.state in OPEN_STATES and row.expires_at <= (now or utcnow()):
+    """The state to show: an open request past its expiry reads ``expired``; a ``sending``
+    claim older than :data:`SENDING_LEASE` (its process died) reads ``failed``, open again."""
+    now = now or utcnow()
+    state = row.state
+    if state == "sending" and row.decided_at is not None and row.decided_at <= now - SENDING_LEASE:
+        state = "failed"
+    if state in OPEN_STATES and row.expires_at <= now:
         return "expired"
-    return row.state
+    return state
 
 
 def _is_open(row: ObPushRequest) -> bool:
     return state_of(row) in OPEN_STATES
+
+
+def display_host(row: ObPushRequest) -> str:
+    """The host as a learner should judge it: the name it gives itself *and* its real address
+    (a host at evil.example may call itself anything), ``Name (host.example)``."""
+    address = urlsplit(row.api_root).netloc
+    return row.host_name if row.host_name == row.api_root else f"{row.host_name} ({address})"
 
 
 # --- the issuer's side ----------------------------------------------------------------------
@@ -96,7 +117,7 @@ def _check_credential(credential: Credential) -> str:
 def _check_history(session: Session, credential_id: uuid.UUID, root: str) -> None:
     now = utcnow()
     for earlier in repository.same_host(session, credential_id, root):
-        if _is_open(earlier):
+        if _is_open(earlier) or earlier.state == "sending":
             raise Conflict(
                 f"A request to send this credential to {root} is already open ({earlier.id}).",
                 field="apiRoot",
@@ -138,7 +159,10 @@ def create(
     )
     if consumer.CREDENTIAL_UPSERT not in discovery.scopes:
         raise consumer.ConnectError("The host does not offer the credential.upsert scope.")
-    _check_history(session, credential.id, root)  # again: another call may have asked meanwhile
+    # Again, holding the credential's row: concurrent asks for one credential take turns, so
+    # "one open request per host" and the daily cap hold (SQLite serialises writers anyway).
+    repository.lock_credential(session, credential.id)
+    _check_history(session, credential.id, root)
     now = datetime.now(UTC)  # to the microsecond: lists are newest first
     row = ObPushRequest(
         id=uuid.uuid4(),
@@ -169,7 +193,7 @@ def create(
             issuer_id=principal.issuer_id,
             credential_id=credential.id,
             api_root=root,
-            host_name=discovery.name,
+            host_name=display_host(row),
             expires_at=row.expires_at.isoformat(),
             actor=principal.actor[:200],
         ),
@@ -207,7 +231,7 @@ def _close(
     if account_id is not None:
         row.account_id = account_id
     row.result_status = status
-    row.result_detail = detail[:2000] if detail else None
+    row.result_detail = consumer.plain(detail, 2000) if detail else None
     audit.record(
         session,
         actor=actor[:200],
@@ -256,7 +280,7 @@ def open_count(session: Session, account_id: uuid.UUID) -> int:
 def _learners(session: Session, account: LearnerAccount, request_id: uuid.UUID) -> ObPushRequest:
     """The request, when it is addressed to one of the account's verified addresses (else 404:
     another learner's request is not there to probe)."""
-    row = session.get(ObPushRequest, request_id)
+    row = session.get(ObPushRequest, request_id, populate_existing=True)
     if row is None or row.recipient_email not in accounts.verified_emails(session, account.id):
         raise NotFound("No such request on this account.")
     return row
@@ -305,7 +329,11 @@ def approve(
     host = consumer_rows.host_client(session, row.api_root)
     connection = consumer_rows.connection_to(session, account.id, host.id) if host else None
     if connection is not None and consumer.CREDENTIAL_UPSERT in connection.scope.split():
-        return Approval(row, outcome=_send(session, context, account, row, connection.id))
+        outcome = _send(session, context, account, row, connection.id, fresh=False)
+        if outcome is not None:
+            return Approval(row, outcome=outcome)
+        consumer.forget_connection(session, connection.id)  # dead: connect afresh
+        row = _open_for(session, account, request_id)
     target = consumer.start(session, context, account, cookie, row.api_root, push_request_id=row.id)
     return Approval(row, redirect=target)
 
@@ -320,7 +348,21 @@ def send_after_connect(
     """The authorization the approval started came back: send the credential (the caller
     commits)."""
     row = _open_for(session, account, request_id)
-    return Approval(row, outcome=_send(session, context, account, row, connection_id))
+    return Approval(row, outcome=_send(session, context, account, row, connection_id, fresh=True))
+
+
+def _claim(session: Session, row: ObPushRequest) -> ObPushRequest:
+    """Take the request for sending (``sending``), or :class:`RequestClosed` when it is no
+    longer open (sent, declined, cancelled, expired meanwhile) or another send holds it."""
+    if not repository.claim(session, row.id, utcnow(), SENDING_LEASE):
+        session.refresh(row)
+        raise RequestClosed(f"This request is {state_of(row)}; nothing more can be done with it.")
+    session.refresh(row)
+    return row
+
+
+def _release_claim(session: Session, request_id: uuid.UUID, previous: str) -> None:
+    repository.release(session, request_id, previous)
 
 
 def _send(
@@ -329,16 +371,35 @@ def _send(
     account: LearnerAccount,
     row: ObPushRequest,
     connection_id: uuid.UUID,
-) -> consumer.Outcome:
+    *,
+    fresh: bool,
+) -> consumer.Outcome | None:
+    """Claim, send, record. ``fresh``: the connection was just made. None when an older
+    connection's access is dead (the host answers 401 and refuses the refresh): the claim is
+    given back and the caller connects afresh."""
     request_id = row.id
-    outcome = consumer.send_credential(
-        session, context, account, connection_id, f"issued:{row.credential_id}", "json"
-    )
-    row = session.get(ObPushRequest, request_id) or row  # the send committed on the way
+    previous = row.state if row.state in OPEN_STATES else "failed"  # a dead claim taken over
+    row = _claim(session, row)
+    session.commit()  # the claim holds before the host is asked
+    try:
+        outcome = consumer.send_credential(
+            session, context, account, connection_id, f"issued:{row.credential_id}", "json"
+        )
+    except BaseException:
+        session.rollback()
+        _release_claim(session, request_id, previous)
+        session.commit()
+        raise
+    if outcome.status == 401 and not fresh:
+        _release_claim(session, request_id, previous)
+        return None
+    current = session.get(ObPushRequest, request_id, populate_existing=True)
+    if current is None or current.state != "sending":  # pragma: no cover - the claim holds it
+        raise RequestClosed("This request changed while it was being sent.")
     sent = outcome.result in ("created", "replaced")
     _close(
         session,
-        row,
+        current,
         "sent" if sent else "failed",
         actor=f"account:{account.id}",
         account_id=account.id,

@@ -30,7 +30,9 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -129,23 +131,69 @@ def callback_uri(context: AppContext) -> str:
     return context.settings.base_url + CALLBACK_PATH
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def plain(value: str, limit: int) -> str:
+    """Text another host chose (its name, its error descriptions) made safe to show and to put
+    in an e-mail header: control, format (bidi overrides) and line/paragraph separator
+    characters become spaces, runs of white space one space; at most ``limit`` characters."""
+    cleaned = "".join(
+        " "
+        if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp")
+        else char
+        for char in value
+    )
+    return " ".join(cleaned.split())[:limit]
+
+
+def _percent(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4 for an absolute path (``/a/./b/../c`` is ``/a/c``)."""
+    kept: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                kept.append("")
+            continue
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+            if last:
+                kept.append("")
+            continue
+        kept.append(segment)
+    return "/".join(kept)
+
+
 def normalise_root(raw: str) -> str:
-    """The host's API root as the learner typed it: trimmed, without a trailing ``/`` or
-    ``/discovery``; an absolute http(s) URL without user, query or fragment."""
+    """The host's API root in one spelling, so a root compares equal however it was typed:
+    an absolute http(s) URL without user, query or fragment; scheme and host lower-case, the
+    host in IDNA (punycode) without a trailing dot, no default port; the path with its
+    unreserved escapes decoded and the others upper-cased (RFC 3986 §6.2.2), no dot segments,
+    and no trailing ``/`` or ``/discovery``. Normalising a normalised root changes nothing."""
     root = (raw or "").strip()
     if len(root) > lengths.URL:
         raise AppError(f"The address is longer than {lengths.URL} characters.", field="apiRoot")
-    for suffix in ("/", "/discovery", "/"):
-        root = root.removesuffix(suffix)
     try:
         parts = urlsplit(root)
+        port = parts.port
     except ValueError as exc:
         raise AppError("The address is not a URL.", field="apiRoot") from exc
+    scheme = parts.scheme.lower()
     if (
-        parts.scheme.lower() not in ("https", "http")
+        scheme not in ("https", "http")
         or not parts.hostname
-        or parts.username
-        or parts.password
+        or parts.username is not None
+        or parts.password is not None
         or parts.query
         or parts.fragment
     ):
@@ -153,7 +201,21 @@ def normalise_root(raw: str) -> str:
             "Give the host's Open Badges API address, e.g. https://host.example/ims/ob/v3p0.",
             field="apiRoot",
         )
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii") if host else host
+        except UnicodeError as exc:
+            raise AppError("The address's host name is not valid.", field="apiRoot") from exc
+    if not host:
+        raise AppError("The address has no host name.", field="apiRoot")
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = _without_dot_segments(_PERCENT.sub(_percent, parts.path))
+    while path.endswith(("/", "/discovery")):
+        path = path.removesuffix("/discovery") if path.endswith("/discovery") else path[:-1]
+    return urlunsplit((scheme, netloc, path, "", ""))
 
 
 class DiscoveryRefused(ConnectError):
@@ -165,9 +227,6 @@ class DiscoveryRefused(ConnectError):
     status, title, code = 422, "Host endpoint refused", "host_endpoint_refused"
 
 
-_DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -175,7 +234,12 @@ def _origin(url: str) -> tuple[str, str, int | None]:
         port = parts.port
     except ValueError:
         port = -1
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii") if host and ":" not in host else host
+    except UnicodeError:
+        host = "\x00invalid"  # matches no root
+    return scheme, host, port or _DEFAULT_PORTS.get(scheme)
 
 
 def _absolute(value: Any, what: str, field: str, root: str, allow_http: bool) -> str:
@@ -245,8 +309,9 @@ def parse_discovery(document: dict[str, Any], root: str, *, allow_http: bool = F
         info = document.get("info")
         if not isinstance(name, str) or not name.strip():
             name = info.get("title") if isinstance(info, dict) else None
+        name = plain(name, 200) if isinstance(name, str) else ""
         return Discovery(
-            name=(name.strip() if isinstance(name, str) and name.strip() else root)[:200],
+            name=name or root,
             authorization_url=endpoint(
                 flow.get("authorizationUrl"), "authorization URL", "authorizationUrl"
             ),
@@ -314,8 +379,8 @@ def _oauth_error(answer: Answer) -> str:
     data = answer.json()
     if isinstance(data, dict):
         for key in ("error_description", "imsx_description", "error"):
-            if isinstance(data.get(key), str) and data[key].strip():
-                return f"{data[key].strip()[:300]} (HTTP {answer.status})"
+            if isinstance(data.get(key), str) and plain(data[key], 300):
+                return f"{plain(data[key], 300)} (HTTP {answer.status})"
     return f"HTTP {answer.status}"
 
 
@@ -676,7 +741,7 @@ class Outcome:
 def _refusal(answer: Answer) -> str:
     data = answer.json()
     if isinstance(data, dict) and isinstance(data.get("imsx_description"), str):
-        return f"{data['imsx_description'][:500]} (HTTP {answer.status})"
+        return f"{plain(data['imsx_description'], 500)} (HTTP {answer.status})"
     if answer.status == 401:
         return "The host no longer accepts this service's access: connect again (HTTP 401)."
     return f"HTTP {answer.status}"
@@ -833,6 +898,13 @@ def update_profile(
     if answer.status in (200, 202):
         return Outcome("updated", answer.status, "", row.name)
     return Outcome("refused", answer.status, _refusal(answer), row.name)
+
+
+def forget_connection(session: Session, connection_id: uuid.UUID) -> None:
+    """Drop a connection whose access the host no longer honours (no revocation to ask for:
+    its tokens are dead)."""
+    session.execute(delete(ObConnection).where(ObConnection.id == connection_id))
+    session.flush()
 
 
 def disconnect(

@@ -24,9 +24,18 @@ _DIR = Path(__file__).parent
 
 @cache
 def catalogue(locale: str) -> dict[str, str]:
-    """The messages of ``locale`` (read once per process)."""
-    loaded = json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in loaded.items()}
+    """The messages of ``locale`` (read once per process): ``{locale}.json`` and each area's
+    own file beside it, ``<area>.{locale}.json`` (the console's pages keep theirs apart). A key
+    defined twice is an error, so no file silently overrides another."""
+    messages: dict[str, str] = {}
+    files = [_DIR / f"{locale}.json", *sorted(_DIR.glob(f"*.{locale}.json"))]
+    for path in files:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        for key, value in loaded.items():
+            if key in messages:
+                raise ValueError(f"{path.name}: the message {key!r} is already defined")
+            messages[str(key)] = str(value)
+    return messages
 
 
 def match_locale(tag: str | None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -21,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mail_support import Inbox, free_port, run_outbox
 from pydantic import SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from test_consumer_write import (  # noqa: F401 (world: the fixture)
     CONSUMER,
     World,
@@ -35,8 +36,11 @@ from test_consumer_write import (  # noqa: F401 (world: the fixture)
     world,
 )
 
-from app.models import ObPushRequest, OutboxEvent, utcnow
+from app.core.ratelimit import TokenBucketLimiter
+from app.models import OAuthToken, ObPushRequest, OutboxEvent, utcnow
+from app.obconsumer import client as consumer_client
 from app.obconsumer import push_service
+from app.obconsumer import service as consumer_service
 
 
 @pytest.fixture
@@ -279,3 +283,146 @@ def test_three_requests_a_day_per_credential(world: World, client: TestClient) -
     refused = ask(world, client)
     assert_problem(refused, 429)
     assert int(refused.headers["Retry-After"]) > 0
+
+
+# --- found in review: each fails without its fix --------------------------------------------
+
+
+def _host_names_itself(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The host's discovery document gives ``name`` as its name."""
+    original = consumer_client.fetch_discovery
+
+    def named(context: Any, url: str) -> dict[str, Any]:
+        document: dict[str, Any] = original(context, url)
+        for scheme in document["components"]["securitySchemes"].values():
+            scheme["x-imssf-name"] = name
+        return document
+
+    monkeypatch.setattr(consumer_client, "fetch_discovery", named)
+
+
+def test_a_hostile_host_name_is_plain_text_and_shown_with_the_real_address(
+    world: World, client: TestClient, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _host_names_itself(monkeypatch, "LinkedIn\r\nBcc: all@example.org\u202e\x00")
+    request = ask(world, client).json()
+    assert request["hostName"] == "LinkedIn Bcc: all@example.org"
+    run_outbox(world.consumer, world.consumer.state.context)
+    [message] = [m for m in inbox.to(world.learner.email) if "asks you" in str(m["Subject"])]
+    address = world.host.api_root.split("/")[2]
+    assert f"LinkedIn Bcc: all@example.org ({address})" in str(message["Subject"])
+    assert message["Bcc"] is None
+    page = world.browser.get("/account/requests").text
+    assert f"LinkedIn Bcc: all@example.org ({address})" in page
+
+
+def test_a_decline_holds_however_the_address_is_spelled(world: World, client: TestClient) -> None:
+    request = ask(world, client).json()
+    world.browser.post(f"/account/requests/{request['id']}/decline")
+    scheme, rest = world.host.api_root.split("://", 1)
+    host, path = rest.split("/", 1)
+    for spelling in (
+        f"{scheme.upper()}://{host.upper()}/{path}/",
+        f"{scheme}://{host}/{path.replace('v3p0', 'v3p%30')}",
+        f"{scheme}://{host}/./{path}/discovery",
+        f"{scheme}://{host}/x/../{path}",
+    ):
+        assert_problem(ask(world, client, spelling), 409, "apiRoot")
+
+
+@pytest.mark.parametrize(
+    ("typed", "root"),
+    [
+        ("https://Host.Example:443/ims/ob/v3p%30/", "https://host.example/ims/ob/v3p0"),
+        (
+            "https://host.example./a/./b/../ims/ob/v3p0/discovery/",
+            "https://host.example/a/ims/ob/v3p0",
+        ),
+        ("https://HÖST.example:8443/x", "https://xn--hst-sna.example:8443/x"),
+        ("https://h.example/x/discovery/discovery", "https://h.example/x"),
+        ("http://[::1]:80/ims/ob/v3p0", "http://[::1]/ims/ob/v3p0"),
+        ("https://h.example/a%2fb%7e", "https://h.example/a%2Fb~"),
+    ],
+)
+def test_an_api_root_has_one_spelling(typed: str, root: str) -> None:
+    assert consumer_service.normalise_root(typed) == root
+    assert consumer_service.normalise_root(root) == root
+
+
+def test_concurrent_asks_open_one_request(world: World, client: TestClient) -> None:
+    def one(_: int) -> int:
+        return ask(world, TestClient(world.consumer, raise_server_exceptions=False)).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = sorted(pool.map(one, range(6)))
+    assert codes == [201, 409, 409, 409, 409, 409]
+
+
+def test_a_request_being_sent_is_neither_cancelled_nor_sent_twice(
+    world: World, client: TestClient
+) -> None:
+    connect(world)
+    request = ask(world, client).json()
+
+    def set_sending(since: timedelta) -> None:
+        with world.consumer.state.sessionmaker() as session:
+            session.execute(
+                update(ObPushRequest)
+                .where(ObPushRequest.id == uuid.UUID(request["id"]))
+                .values(state="sending", decided_at=utcnow() - since)
+            )
+            session.commit()
+
+    set_sending(timedelta(seconds=1))  # another approval is sending it right now
+    assert request_of(world, client, request["id"])["state"] == "sending"
+    assert world.browser.post(f"/account/requests/{request['id']}/approve").status_code == 409
+    assert world.browser.post(f"/account/requests/{request['id']}/decline").status_code == 409
+    cancel = client.post(
+        f"/api/v1/push-requests/{request['id']}/cancel", headers=world.issuer.headers
+    )
+    assert_problem(cancel, 409)
+    assert_problem(ask(world, client), 409, "apiRoot")
+    assert host_credentials(world)["total"] == 0
+    # a claim its process never finished is taken over after the lease
+    set_sending(push_service.SENDING_LEASE + timedelta(seconds=1))
+    approved = world.browser.post(f"/account/requests/{request['id']}/approve")
+    assert approved.status_code == 303
+    assert result_of(world.browser.get(approved.headers["location"])) == "sent"
+    assert host_credentials(world)["total"] == 1
+
+
+def test_a_dead_connection_is_replaced_by_a_new_authorization(
+    world: World, client: TestClient
+) -> None:
+    connect(world)
+    with world.host.app.state.sessionmaker() as session:  # the host forgot this service's access
+        session.execute(delete(OAuthToken))
+        session.commit()
+    request = ask(world, client).json()
+    approved = world.browser.post(f"/account/requests/{request['id']}/approve")
+    assert approved.status_code == 303, approved.text
+    assert approved.headers["location"].startswith(world.host.api_root + "/oauth/authorize?")
+    assert request_of(world, client, request["id"])["state"] == "pending"  # not "failed"
+    back = callback(world, consent(world, approved.headers["location"]))
+    assert result_of(world.browser.get(back.headers["location"])) == "sent"
+
+
+def test_a_request_withdrawn_before_its_email_went_is_not_emailed(
+    world: World, client: TestClient, inbox: Inbox
+) -> None:
+    request = ask(world, client).json()
+    client.post(f"/api/v1/push-requests/{request['id']}/cancel", headers=world.issuer.headers)
+    run_outbox(world.consumer, world.consumer.state.context)
+    assert [m for m in inbox.to(world.learner.email) if "asks you" in str(m["Subject"])] == []
+
+
+def test_an_issuer_asks_at_most_so_often(world: World, client: TestClient) -> None:
+    world.consumer.state.push_ask_limiter = TokenBucketLimiter(1, 2)
+    try:
+        assert ask(world, client, "not a url").status_code == 400
+        assert ask(world, client, "not a url").status_code == 400
+        refused = ask(world, client)
+        assert_problem(refused, 429)
+        assert int(refused.headers["Retry-After"]) >= 1
+    finally:
+        del world.consumer.state.push_ask_limiter
