@@ -26,6 +26,7 @@ from app.obconsumer import push_pages, push_router
 from app.obconsumer import router as obconsumer_router
 from app.offers import router as offers_router
 from app.programs import router as programs_router
+from app.reports import router as reports_router
 from app.signing_keys import public as keys_public
 from app.signing_keys import router as keys_router
 from app.status import public as status_public
@@ -61,6 +62,7 @@ API = (
     learners_router,
     endorsements_router,
     webhooks_router,
+    reports_router,
 )
 
 

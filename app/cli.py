@@ -36,6 +36,10 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(batch_app, name="batch")
 app.add_typer(mail_app, name="mail")
 
+from app.console.cli import staff_app  # noqa: E402  (console accounts: issue 14)
+
+app.add_typer(staff_app, name="staff")
+
 
 @app.callback()
 def _main() -> None:

@@ -25,6 +25,7 @@ from app.credentials.shortcut import PublicReadShortcut
 from app.jobs.delivery import WAKE, DeliveryRunner
 from app.jobs.dispatch import DISPATCH
 from app.jobs.embedded import EmbeddedRunner
+from app.reports.counters import UsageFlusher
 from app.serving.lanes import Lane
 from app.serving.workers import ConnectionRebalance
 from app.verification import admission
@@ -45,6 +46,9 @@ def _mount_web(app: FastAPI) -> None:
     mount = getattr(module, "mount", None)
     if callable(mount):
         mount(app)
+        from app.console import router as console  # the staff console (/console, issue 14)
+
+        console.mount(app)  # after the pages' error handlers: its own fall back to theirs
 
 
 _heap_frozen = False
@@ -102,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if relay is not None:
         WAKE.attach(relay.wake)
+    # Page views, verifications and LinkedIn clicks are counted in this worker's memory and
+    # written in batches by this thread, on every database (the counts are this process's).
+    usage = UsageFlusher(sessions)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.start()  # and work queued earlier, or left by a stopped process
         if relay is not None:
             relay.start()
+        usage.start()
         yield
+        usage.stop()  # writes what this worker counted since its last flush
         if relay is not None:
             WAKE.detach(relay.wake)
             relay.stop()
@@ -144,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = sessions
     app.state.job_runner = runner
     app.state.outbox_relay = relay
+    app.state.usage_flusher = usage
     app.state.signing_lane = Lane("signing", settings.signing_threads)
     admission.install(app, settings)  # the verify lane and rate limits
     install_error_handlers(app)
@@ -155,7 +165,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger={"/api/v1/batches": settings.batch_max_bytes},  # spreadsheet uploads
+        larger={  # spreadsheet uploads: the API's and the console's cohort wizard
+            "/api/v1/batches": settings.batch_max_bytes,
+            "/console/*/batches/upload": settings.batch_max_bytes,
+            # the achievement form: a badge image (<= 256 KB) and its pending copy
+            "/console/*/achievements/new": max(settings.max_body_bytes, 1_200_000),
+            "/console/*/achievements/*/edit": max(settings.max_body_bytes, 1_200_000),
+        },
     )
     app.add_middleware(StandardMethods, owner=app)  # HEAD and OPTIONS reach the shortcut too
     app.add_middleware(ConnectionRebalance)  # last added: outermost

@@ -30,13 +30,15 @@ def _encoded(literal: str) -> str:
 
 
 _LEARNER_PATH = re.compile(
-    rf"({_encoded('/learners/')}|{_encoded('/claim/')}|{_encoded('/account/verify/')})"
+    rf"({_encoded('/learners/')}|{_encoded('/claim/')}|{_encoded('/account/verify/')}"
+    rf"|{_encoded('/console/invite/')})"
     rf"(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+"
 )
 """A path segment after ``/learners/`` (the link token) or ``/claim/`` (a claim link's token,
 :mod:`app.offers`), except the token-free ``me`` page and the issuers'
 ``/api/v1/learners/link`` endpoint; and after ``/account/verify/`` (a learner's sign-in
-link, :mod:`app.accounts.service`)."""
+link, :mod:`app.accounts.service`), and ``/console/invite/`` (a staff invitation,
+:mod:`app.console.invitations`)."""
 _TOKEN_QUERY = re.compile(
     rf"((?<!\w)(?:{_encoded('token=')}|{_encoded('code=')}|{_encoded('state=')}))[^&#\s\"']+"
 )
@@ -57,9 +59,10 @@ def redact(text: str) -> str:
         and "earners" not in text
         and "laim" not in text
         and "erify/" not in text
+        and "nvite/" not in text
         and "%" not in text
     ):
-        return text  # the common case costs five substring searches
+        return text  # the common case costs six substring searches
     return _TOKEN_QUERY.sub(rf"\g<1>{REDACTED}", _LEARNER_PATH.sub(rf"\g<1>{REDACTED}", text))
 
 

@@ -6,6 +6,8 @@ API clients get problem JSON; a browser gets the HTML page ``app.web`` registers
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,13 +25,24 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.default_max_bytes = max_bytes
         self.larger = larger or {}
-        """Paths whose bodies may be larger (a batch upload), and their own limits."""
+        """Paths whose bodies may be larger (a batch upload), and their own limits; a ``*``
+        in a path stands for one segment (``/console/*/batches/upload``)."""
+        self._patterns = [
+            (re.compile("^" + "[^/]+".join(map(re.escape, path.split("*"))) + "$"), limit)
+            for path, limit in self.larger.items()
+            if "*" in path
+        ]
+
+    def _limit(self, path: str) -> int:
+        if path in self.larger:
+            return self.larger[path]
+        return next((n for p, n in self._patterns if p.match(path)), self.default_max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.larger.get(scope.get("path", ""), self.default_max_bytes)
+        max_bytes = self._limit(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await self._reject(scope, send, max_bytes)

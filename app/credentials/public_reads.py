@@ -31,6 +31,7 @@ from app.core.db import reads_are_local, request_session
 from app.core.errors import NotFound
 from app.credentials import published, service
 from app.credentials.published import PublishedCredential
+from app.hot import usage
 from app.hot.public import PUBLIC_ID_TTL_S, public_urls
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ def _load_published(request: Request, credential_id: uuid.UUID) -> PublishedCred
 async def _page(
     request: Request, credential_id: uuid.UUID, pages: Any, memory_only: bool
 ) -> Response | None:
-    """The page, for the credential's status as read within the last second.
+    """The page, for the credential's status as read within the last second; each page
+    answered is counted as a view (:func:`app.hot.usage.count`, in memory).
 
     The state read a moment ago (:data:`app.hot.public.STATE_TTL_S`) finds the rendered page
     without the database. Past that the state is read again: on SQLite an in-process call of
@@ -136,8 +138,11 @@ async def _page(
     state = published.cached_state(credential_id)
     if state is not None:
         hit: Response | None = pages.cached_page(request, state)
-        if hit is not None or memory_only:
+        if hit is not None:
+            usage.count(usage.VIEW, state.issuer_id, state.achievement_id)
             return hit
+        if memory_only:
+            return None
     elif memory_only:
         return None
     if reads_are_local(request):
@@ -154,11 +159,12 @@ def _page_from_database(
     with request_session(request) as session:
         state = published.public_state(session, credential_id)
         hit: Response | None = pages.cached_page(request, state)
-        if hit is not None or not render:
-            return hit
-        row = service.get_public_credential(session, credential_id)
-        rendered: Response = pages.render_credential_page(request, session, row)
-        return rendered
+        if hit is None and render:
+            row = service.get_public_credential(session, credential_id)
+            hit = pages.render_credential_page(request, session, row)
+    if hit is not None:
+        usage.count(usage.VIEW, state.issuer_id, state.achievement_id)
+    return hit
 
 
 async def _qr(

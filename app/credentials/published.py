@@ -46,6 +46,9 @@ class PublicState:
     """What the credential page needs to find its cached rendering (no document)."""
 
     id: uuid.UUID
+    issuer_id: uuid.UUID
+    achievement_id: uuid.UUID
+    """Whose credential, of which achievement version: what a page view is counted under."""
     proof_format: str
     jwt: bool
     recipient_name: str | None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    func,
     insert,
     literal_column,
     select,
@@ -49,6 +50,14 @@ class CredentialFilter:
     achievement_lineage_id: uuid.UUID | None = None
     recipient: str | None = None
     state: str | None = None
+    name: str | None = None
+    """Part of the recipient's display name, any case (the console's search)."""
+    batch_id: uuid.UUID | None = None
+    """Only what this batch issued."""
+    issued_from: datetime | None = None
+    """``valid_from`` at or after this instant."""
+    issued_before: datetime | None = None
+    """``valid_from`` before this instant."""
 
 
 _TABLES = cast(
@@ -306,6 +315,8 @@ _PUBLISHED_FORMS = select(Credential.document, Credential.jwt, Credential.proof_
 )
 _PUBLIC_STATE = select(
     Credential.id,
+    Credential.issuer_id,
+    Credential.achievement_id,
     Credential.proof_format,
     Credential.jwt.is_not(None).label("jwt"),
     Credential.recipient_name,
@@ -364,6 +375,17 @@ def _filtered(
             Credential.recipient_did if value.startswith("did:") else Credential.recipient_email
         )
         stmt = stmt.where(column == (value if value.startswith("did:") else value.lower()))
+    if filters.name:
+        stmt = stmt.where(
+            func.lower(Credential.recipient_name).contains(filters.name.lower(), autoescape=True)
+        )
+    if filters.batch_id is not None:
+        issued = select(BatchRow.credential_id).where(BatchRow.batch_id == filters.batch_id)
+        stmt = stmt.where(Credential.id.in_(issued))
+    if filters.issued_from is not None:
+        stmt = stmt.where(Credential.valid_from >= filters.issued_from)
+    if filters.issued_before is not None:
+        stmt = stmt.where(Credential.valid_from < filters.issued_before)
     if filters.state == "revoked":
         stmt = stmt.where(Credential.revoked_at.is_not(None))
     elif filters.state == "suspended":

@@ -23,6 +23,7 @@ from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue, RecipientIn
 from app.demo.cohort import load_cohort_demo
 from app.demo.program import load_program_demo, showcase_urls
+from app.demo.staff import StaffLine, banner_lines, load_staff_demo
 from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate
@@ -43,6 +44,7 @@ class DemoSummary:
     program_id: uuid.UUID | None = None
     batch_id: uuid.UUID | None = None
     showcase: list[tuple[str, str]] = field(default_factory=list)
+    staff: list[StaffLine] = field(default_factory=list)
 
 
 _ACHIEVEMENTS: dict[str, dict[str, object]] = {
@@ -193,6 +195,9 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
             _claim_link(session, context, issuer.id, summary.credentials),
         )
     )
+    # the staff console's demo coordinator and mentor (development only; passwords printed once)
+    summary.staff = load_staff_demo(session, settings, program.program_id)
+    summary.showcase += banner_lines(settings.base_url, summary.staff)
     return summary
 
 

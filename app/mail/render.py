@@ -25,8 +25,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 LANGUAGES = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
 TEMPLATES = ("issued", "program_completed", "revoked", "wallet_code", "push_request")
-ACCOUNT_TEMPLATES = ("sign_in", "add_email")
-"""The service's own messages to a learner: a sign-in link, a link verifying an address."""
+ACCOUNT_TEMPLATES = ("sign_in", "add_email", "staff_invite")
+"""The service's own messages: to a learner, a sign-in link or a link verifying an address;
+to a member of an issuer's staff, an invitation to the console (:mod:`app.console`)."""
 _HERE = Path(__file__).parent
 
 
@@ -155,7 +156,13 @@ def _render_account(
         "subject": _text(language, f"subject.{template}", service=service_name),
         "heading": _text(language, f"account.heading.{template}", service=service_name),
         "greeting": _text(language, "greeting.anonymous"),
-        "body": _text(language, f"body.{template}", service=service_name),
+        "body": _text(
+            language,
+            f"body.{template}",
+            service=service_name,
+            issuer=payload.get("issuerName") or service_name,  # staff_invite only
+            role=_text(language, f"role.{payload['role']}") if payload.get("role") else "",
+        ),
         "link": link,
         "button": _text(language, f"account.button.{template}"),
         "expires": expires,

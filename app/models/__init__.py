@@ -28,9 +28,11 @@ from app.models.offer import Offer
 from app.models.outbox import Delivery, OutboxEvent
 from app.models.program import Program, ProgramLearner, ProgramModule
 from app.models.signing_key import SigningKey
+from app.models.staff import StaffInvitation, StaffMembership, StaffSession, StaffUser
 from app.models.status_allocation import StatusAllocation
 from app.models.status_event import StatusEvent
 from app.models.status_list import StatusList
+from app.models.usage import UsageCount
 from app.models.wallet import WalletAccessToken, WalletExchange, WalletGrant, WalletNonce
 from app.models.webhook import WebhookEndpoint
 
@@ -65,9 +67,14 @@ __all__ = [
     "ProgramModule",
     "SignInToken",
     "SigningKey",
+    "StaffInvitation",
+    "StaffMembership",
+    "StaffSession",
+    "StaffUser",
     "StatusAllocation",
     "StatusEvent",
     "StatusList",
+    "UsageCount",
     "WalletAccessToken",
     "WalletExchange",
     "WalletGrant",

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from app.core.context import AppContext, context_of
 from app.core.errors import NotFound, Unprocessable
 from app.core.fetch import SafeFetcher
+from app.credentials import repository as credential_rows
 from app.credentials import service as credentials
 from app.endorsements import service as endorsements
+from app.hot import usage
 from app.hot import verification as hot_verification
 from app.verification.admission import check_input_limits
 from app.verification.memo import PAGE_MEMO
-from app.verification.resolver import DatabaseResolver, own_public_path
+from app.verification.resolver import DatabaseResolver, own_path, own_public_path
 from openbadges import verify as ob_verify
 from openbadges.errors import ResolutionError
 from openbadges.jsonld.limits import Limits
@@ -222,7 +224,30 @@ def verify_public(
     if data is None:
         raise Unprocessable("Nothing to verify.", field="$")
     check_input_limits(data, limits)
-    return verify_document(session, data, recipient=recipient, limits=limits)
+    report = verify_document(session, data, recipient=recipient, limits=limits)
+    count_if_ours(session, report)
+    return report
+
+
+def count_if_ours(session: Session, report: ob_verify.VerificationReport) -> None:
+    """Count a verification someone asked for (the API, the ``/verify`` page) when the
+    document's ``id`` is one of our visible credentials, whatever the verdict: in memory
+    (:func:`app.hot.usage.count`), nothing about who asked. The credential page's own check
+    is not a verification anyone asked for and is counted as a page view instead."""
+    document = report.credential
+    identifier = document.get("id") if isinstance(document, dict) else None
+    if not isinstance(identifier, str):
+        return
+    path = own_path(context_of(session).settings.base_url, identifier)
+    match = _CREDENTIAL_URL.match(path or "")
+    if match is None or match["form"]:
+        return
+    try:
+        state = credential_rows.public_state(session, uuid.UUID(match["id"]))
+    except ValueError:
+        return
+    if state is not None:  # a hidden (or unknown) credential is not counted
+        usage.count(usage.VERIFY, state["issuer_id"], state["achievement_id"])
 
 
 def report_to_json(report: Any) -> dict[str, Any]:

@@ -101,6 +101,17 @@ def linkedin_url(view: CredentialView, urls: PageUrls, credential_id: object) ->
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
 
 
+def share_linkedin_path(credential_id: object) -> str:
+    """The page's LinkedIn button: counts the click, then redirects to :func:`linkedin_url`."""
+    return f"/credentials/{credential_id}/share/linkedin"
+
+
+def linkedin_target(request: Request, credential: Any) -> str:
+    """LinkedIn's "Add to profile" link of a stored credential (where the button leads)."""
+    view = credential_view(_document(credential))
+    return linkedin_url(view, page_urls(request, credential), credential.id)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -218,7 +229,7 @@ def build_page(
         qr_path=urls.qr,
         og_image=urls.og_image,
         og_description=t(description_key, name=view.name, issuer=issuer, recipient=recipient),
-        linkedin_url=linkedin_url(view, urls, credential.id),
+        linkedin_url=share_linkedin_path(credential.id),
         languages=languages_of(session, base_url(request), view, t),
         # No link to the original: the copy names a DID, the original an e-mail identity,
         # and a verifier shown the copy must not be able to join the two.

@@ -11,15 +11,16 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.ratelimit import RateLimited
 from app.credentials import service as credentials
 from app.credentials.public_reads import respond
+from app.hot import usage
 from app.verification import admission
-from app.web import i18n, static, verify_page
+from app.web import credential_page, i18n, static, verify_page
 from app.web.downloads import baked_badge
 from app.web.responses import IMMUTABLE, cached_bytes
 
@@ -66,6 +67,16 @@ def credential_badge_svg(
 ) -> Response:
     """The badge image with the signed credential baked in (SVG ``openbadges:credential``)."""
     return _badge(request, session, credential_id, "svg")
+
+
+@router.get("/credentials/{credential_id}/share/linkedin", response_class=Response)
+def share_on_linkedin(credential_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+    """The page's "Add to LinkedIn" button: count the click (nothing about who clicked), then
+    303 to LinkedIn's add-to-profile form prefilled from the credential."""
+    credential = credentials.get_public_credential(session, credential_id)
+    target = credential_page.linkedin_target(request, credential)
+    usage.count(usage.LINKEDIN, credential.issuer_id, credential.achievement_id)
+    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/verify", response_class=Response)

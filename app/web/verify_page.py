@@ -130,9 +130,10 @@ def verify_submitted(
 
 def run_verification(session: Any, data: bytes | str | dict[str, Any]) -> Outcome:
     """Verify through the service (own issuers from the database, others over SafeFetcher)."""
-    from app.verification.service import verify_document  # the seam H5 provides
+    from app.verification.service import count_if_ours, verify_document  # H5's seam
 
     report = verify_document(session, data)
+    count_if_ours(session, report)  # a verification of one of our credentials, in memory
     view = credential_view(report.credential) if report.credential else None
     panel = build_panel(report, valid_from=view.valid_from if view else None, now=datetime.now(UTC))
     return Outcome(panel=panel, view=view, format=report.format)

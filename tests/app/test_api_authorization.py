@@ -205,6 +205,15 @@ IMSX_401 = ("imsx", 401)
 """The Open Badges API's Imsx_StatusInfo error payload with that status."""
 PAGE_400 = ("page", 400)
 """An HTML page saying what to fix (a form posted without what it needs), for anyone."""
+CONSOLE_SIGN_IN = PUBLIC
+"""A staff console page: without the console's session cookie, 303 to its sign-in page (the
+test client follows it: 200). API keys and the admin token are no console session."""
+SEE_OTHER = ("redirect", 303)
+"""A 303 to another site, not followed (the test client would ask this app for its path)."""
+CONSOLE_ONLY = dict.fromkeys(ALL, UNAUTH)
+"""A staff console post: its session cookie only (tests/app/console/ test roles and issuers)."""
+CONSOLE_CSRF = dict.fromkeys(ALL, 403)
+"""A console form posted before sign-in without its double-submit CSRF token."""
 
 Body = Callable[[World], Any] | None
 
@@ -374,12 +383,33 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
         ISSUER_OWNED,
     ),
     ("GET", "/api/v1/programs/{program}/learners/learner@example.org/clr", None, ISSUER_OWNED),
+    # reports (issue 14): B's key reads its own (empty) summary; naming A's achievement or
+    # program in the query is a 422 naming it (as the batch template), A's program in the path
+    # a 404
+    ("GET", "/api/v1/reports/summary", None, ISSUER_COLLECTION),
+    ("GET", "/api/v1/reports/summary.csv", None, ISSUER_COLLECTION),
+    (
+        "GET",
+        "/api/v1/reports/summary?achievementId={achievement}",
+        None,
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    (
+        "GET",
+        "/api/v1/reports/summary.csv?programId={program}",
+        None,
+        {"admin": UNAUTH, "issuer_a": OK, "issuer_b": 422, "anonymous": UNAUTH},
+    ),
+    ("GET", "/api/v1/reports/programs/{program}/funnel", None, ISSUER_OWNED),
+    ("GET", "/api/v1/reports/programs/{program}/funnel.csv", None, ISSUER_OWNED),
     # the other public pages and documents
     ("GET", "/credentials/{credential}", None, PUBLIC),
     ("GET", "/credentials/{credential}/qr.svg", None, PUBLIC),
     ("GET", "/credentials/{credential}/qr.png", None, PUBLIC),
     ("GET", "/credentials/{credential}/badge.png", None, PUBLIC),
     ("GET", "/credentials/{credential}/badge.svg", None, PUBLIC),
+    # the page's LinkedIn button: counts the click, then 303 to linkedin.com (not followed)
+    ("GET", "/credentials/{credential}/share/linkedin", None, dict.fromkeys(ALL, SEE_OTHER)),
     ("GET", "/achievements/{achievement}/v1", None, PUBLIC),
     ("GET", "/verify", None, PUBLIC),
     ("POST", "/verify", None, dict.fromkeys(ALL, PAGE_400)),  # nothing to verify: the form again
@@ -460,6 +490,98 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("POST", f"/account/hosts/{NO_ID}/send", None, ACCOUNT_ONLY),
     ("POST", f"/account/hosts/{NO_ID}/profile", None, ACCOUNT_ONLY),
     ("POST", f"/account/hosts/{NO_ID}/disconnect", None, ACCOUNT_ONLY),
+    # the staff console (issue 14): only its own session cookie opens it; no API key or admin
+    # token does. Pages answer a caller without one with 303 to the sign-in page (followed
+    # here: 200); posts with 401, or 403 when the pre-sign-in form's CSRF token is missing.
+    ("GET", "/console/sign-in", None, PUBLIC),
+    ("POST", "/console/sign-in", None, CONSOLE_CSRF),
+    ("POST", "/console/sign-out", None, CONSOLE_ONLY),
+    ("POST", "/console/issuers", None, CONSOLE_ONLY),  # a platform admin's (tests/app/console)
+    ("POST", "/console/sign-out-everywhere", None, CONSOLE_ONLY),
+    ("GET", "/console/invite/not-a-valid-token", None, dict.fromkeys(ALL, ("page", 410))),
+    ("POST", "/console/invite/not-a-valid-token", None, CONSOLE_CSRF),
+    ("GET", "/console/me", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/me/totp", None, CONSOLE_ONLY),
+    ("GET", "/console", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/users", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/users/invite", None, CONSOLE_ONLY),
+    ("POST", f"/console/{{issuer}}/users/{NO_ID}/role", None, CONSOLE_ONLY),
+    ("POST", f"/console/{{issuer}}/users/{NO_ID}/remove", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/audit", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/audit.csv", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/reports", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/reports/summary.csv", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/reports/funnel.csv", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/credentials", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/credentials/{credential}", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/credentials/{credential}/status", None, CONSOLE_ONLY),
+    ("POST", "/console/{issuer}/credentials/bulk", None, CONSOLE_ONLY),
+    ("POST", f"/console/{{issuer}}/users/invitations/{NO_ID}/revoke", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/batches", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/batches/new", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/batches/template.csv", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/batches/template.xlsx", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/batches/upload", None, CONSOLE_ONLY),
+    ("POST", "/console/{issuer}/batches/issue", None, CONSOLE_ONLY),
+    # achievements and issuing one credential in the console (tests/app/console/
+    # test_console_achievements.py and test_console_issue.py test roles and issuers)
+    ("GET", "/console/{issuer}/achievements", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/achievements/new", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/achievements/new", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/achievements/{achievement}", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/achievements/{achievement}/preview", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/achievements/{achievement}/edit", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/achievements/{achievement}/edit", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/issue", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/issue", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/batches/{batch}", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/batches/{batch}/progress.json", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/batches/{batch}/results.csv", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/batches/{batch}/cancel", None, CONSOLE_ONLY),
+    # programs, the assessor workflow and endorsements in the console (tests/app/console/
+    # test_console_programs.py, test_console_assessors.py, test_console_endorsements.py)
+    ("GET", "/console/{issuer}/programs", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/programs/new", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/programs/new", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/programs/{program}", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/programs/{program}/matrix.csv", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/programs/{program}/evaluate", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/assessors", None, CONSOLE_SIGN_IN),
+    ("POST", f"/console/{{issuer}}/assessors/{NO_ID}", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/assess", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/assess/{module}", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/assess/{module}", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/endorsements", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/endorsements/new", None, CONSOLE_ONLY),
+    ("POST", "/console/{issuer}/endorsements/{endorsement}/accept", None, CONSOLE_ONLY),
+    ("POST", "/console/{issuer}/endorsements/{endorsement}/decline", None, CONSOLE_ONLY),
+    # the owner's settings pages (tests/app/console/test_console_settings.py tests roles,
+    # issuers and CSRF)
+    ("GET", "/console/{issuer}/settings", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/settings/profile", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/settings/keys", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/settings/keys/rotate", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/settings/keys/rotate", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/settings/api-keys", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/settings/api-keys", None, CONSOLE_ONLY),
+    ("POST", f"/console/{{issuer}}/settings/api-keys/{NO_ID}/revoke", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/settings/webhooks", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/settings/webhooks", None, CONSOLE_ONLY),
+    ("GET", f"/console/{{issuer}}/settings/webhooks/{NO_ID}", None, CONSOLE_SIGN_IN),
+    ("POST", f"/console/{{issuer}}/settings/webhooks/{NO_ID}", None, CONSOLE_ONLY),
+    ("POST", f"/console/{{issuer}}/settings/webhooks/{NO_ID}/rotate-secret", None, CONSOLE_ONLY),
+    ("POST", f"/console/{{issuer}}/settings/webhooks/{NO_ID}/delete", None, CONSOLE_ONLY),
+    (
+        "POST",
+        f"/console/{{issuer}}/settings/webhooks/{NO_ID}/deliveries/{NO_ID}/redeliver",
+        None,
+        CONSOLE_ONLY,
+    ),
+    ("GET", "/console/{issuer}/settings/mail", None, CONSOLE_SIGN_IN),
+    ("POST", "/console/{issuer}/settings/mail", None, CONSOLE_ONLY),
+    ("GET", "/console/{issuer}/settings/mail/issued/zh-CN", None, CONSOLE_SIGN_IN),
+    ("GET", "/console/{issuer}/settings/mail/revoked/en/html", None, CONSOLE_SIGN_IN),
     ("OPTIONS", "/api/v1/credentials/{credential}", None, PUBLIC),
     ("HEAD", "/credentials/{credential}.json", None, PUBLIC),
 ]
@@ -483,8 +605,17 @@ def test_authorization_matrix(
 ) -> None:
     url = path.format(**world.ids)
     json_body = body(world) if body else None
-    response = world.client.request(method, url, json=json_body, headers=world.headers(who))
-    if expected == OK:
+    response = world.client.request(
+        method,
+        url,
+        json=json_body,
+        headers=world.headers(who),
+        follow_redirects=expected != SEE_OTHER,
+    )
+    if expected == SEE_OTHER:
+        assert response.status_code == 303, (who, url, response.text)
+        assert response.headers["location"].startswith("https://"), (who, url)
+    elif expected == OK:
         assert 200 <= response.status_code < 300, (who, url, response.text)
     elif isinstance(expected, tuple) and expected[0] == "imsx":
         assert response.status_code == expected[1], (who, url, response.text)

@@ -208,3 +208,202 @@ def test_the_demo_shows_a_finished_batch_from_a_gb18030_file(
     finally:
         engine.dispose()
     assert "王芳 Wang Fang" in names  # read from GB18030 as a Chinese-locale Excel saves it
+
+
+def _sign_in(client: TestClient, email: str, password: str) -> int:
+    form = client.get("/console/sign-in")
+    assert form.status_code == 200, form.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    response = client.post(
+        "/console/sign-in",
+        data={"email": email, "password": password, "csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def test_the_demo_signs_in_a_coordinator_and_a_mentor_and_prints_how(
+    demo: tuple[Settings, TestClient, DemoSummary], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.demo.program import PROGRAM_NAME
+    from app.models import Achievement, Program, ProgramModule, StaffMembership, StaffUser
+
+    settings, client, summary = demo
+    _print_urls(settings, summary)
+    printed = capsys.readouterr().out
+    made = {line.account.email: line for line in summary.staff}
+    assert set(made) == {"coordinator@nwau.example.edu", "mentor@nwau.example.edu"}
+    for email, line in made.items():
+        assert line.password is not None
+        assert len(line.password) >= 16
+        # the banner names the account, its password and where to sign in, on one line
+        shown = next(row for row in printed.splitlines() if email in row)
+        assert f"{BASE}/console/sign-in" in shown
+        assert line.password in shown
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            program = session.scalars(select(Program)).all()
+            program_id = next(
+                p.id for p in program if p.translations["en"]["name"] == PROGRAM_NAME["en"]
+            )
+            modules = session.scalars(
+                select(ProgramModule.achievement_lineage_id)
+                .where(ProgramModule.program_id == program_id)
+                .order_by(ProgramModule.position)
+            ).all()
+            roles = {}
+            for email in made:
+                user = session.scalars(select(StaffUser).where(StaffUser.email == email)).one()
+                membership = session.scalars(
+                    select(StaffMembership).where(StaffMembership.user_id == user.id)
+                ).one()
+                assert membership.issuer_id == summary.issuer_id  # the demo university
+                roles[email] = (membership.role, membership.assigned_modules)
+            assigned = roles["mentor@nwau.example.edu"][1]
+            lineages = set(
+                session.scalars(
+                    select(Achievement.lineage_id).where(Achievement.issuer_id == summary.issuer_id)
+                )
+            )
+    finally:
+        engine.dispose()
+    assert roles["coordinator@nwau.example.edu"] == ("issuer", None)
+    assert roles["mentor@nwau.example.edu"][0] == "assessor"
+    # the five modules' lineage ids, each in both language versions, program's first
+    assert assigned is not None
+    assert len(assigned) == 10
+    assert assigned[:5] == [str(m) for m in modules]
+    assert {uuid.UUID(a) for a in assigned} <= lineages
+    for path in settings.data_dir.rglob("*"):  # written nowhere (the database holds a hash)
+        if path.is_file() and path.suffix != ".db":
+            content = path.read_bytes()
+            assert all(line.password.encode() not in content for line in made.values()), path
+
+    coordinator = made["coordinator@nwau.example.edu"]
+    assert _sign_in(client, coordinator.account.email, "wrong password 123") != 303  # refused
+    assert _sign_in(client, coordinator.account.email, coordinator.password or "") == 303
+    issuer = f"/console/{summary.issuer_id}"
+    assert client.get(f"{issuer}/credentials").status_code == 200
+    assert 'name="credential"' in client.get(f"{issuer}/credentials").text  # may revoke
+    assert client.get(f"{issuer}/users", headers={"Accept": "text/html"}).status_code == 403
+    client.cookies.clear()
+    mentor = made["mentor@nwau.example.edu"]
+    assert _sign_in(client, mentor.account.email, mentor.password or "") == 303
+    assert client.get(issuer).status_code == 200
+    refused = client.get(f"{issuer}/credentials", headers={"Accept": "text/html"})
+    assert refused.status_code == 403  # an assessor cannot revoke (nor list every learner)
+    client.cookies.clear()
+
+
+def test_a_second_start_keeps_the_demo_staff_passwords_and_says_how_to_set_one(
+    demo: tuple[Settings, TestClient, DemoSummary], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.models import StaffUser
+
+    settings, client, summary = demo
+    factory = make_sessionmaker(client.app.state.engine, AppContext.from_settings(settings))  # type: ignore[attr-defined]
+    with session_scope(factory) as session:
+        before = {
+            r.email: r.password_hash
+            for r in session.execute(select(StaffUser.email, StaffUser.password_hash))
+        }
+        again = load_demo(session, settings)
+        after = {
+            r.email: r.password_hash
+            for r in session.execute(select(StaffUser.email, StaffUser.password_hash))
+        }
+    assert before == after
+    assert [line.password for line in again.staff] == [None, None]
+    _print_urls(settings, again)
+    printed = capsys.readouterr().out
+    for email in ("coordinator@nwau.example.edu", "mentor@nwau.example.edu"):
+        shown = next(row for row in printed.splitlines() if email in row)
+        assert f"badges staff set-password --email {email}" in shown
+    for line in summary.staff:
+        assert line.password is not None
+        assert line.password not in printed
+    # the first start's password still works
+    coordinator = summary.staff[0]
+    assert _sign_in(client, coordinator.account.email, coordinator.password or "") == 303
+    client.cookies.clear()
+
+
+def test_no_demo_staff_outside_development(tmp_path: Path) -> None:
+    from app.demo.staff import load_staff_demo
+
+    settings = Settings(
+        environment="production",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+        base_url=BASE,
+        admin_token="prod-admin-" + "p" * 24,
+        key_encryption_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    )
+    assert load_staff_demo(None, settings, uuid.uuid4()) == []  # type: ignore[arg-type]
+
+
+def test_cli_sets_a_staff_password(cli_env: dict[str, str]) -> None:
+    from app.console import passwords
+    from app.core.db import make_engine
+    from app.models import AuditEvent, StaffUser
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"], env=cli_env).exit_code == 0
+    engine = make_engine(cli_env["BADGES_DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            session.add(
+                StaffUser(
+                    id=uuid.uuid4(),
+                    email="mentor@example.org",
+                    display_name="Mentor",
+                    password_hash=passwords.hash_password("the old password"),
+                    failed_attempts=3,
+                )
+            )
+            session.commit()
+        generated = runner.invoke(
+            cli,
+            ["staff", "set-password", "--email", "Mentor@example.org", "--generate"],
+            env=cli_env,
+        )
+        assert generated.exit_code == 0, generated.output
+        password = generated.output.strip().rsplit(" ", 1)[-1]
+        typed = "a typed new password"
+        with Session(engine) as session:
+            user = session.scalars(select(StaffUser)).one()
+            assert passwords.verify(password, user.password_hash)[0]
+            assert not passwords.verify("the old password", user.password_hash)[0]
+            assert (user.failed_attempts, user.session_generation) == (0, 1)
+        prompted = runner.invoke(
+            cli,
+            ["staff", "set-password", "--email", "mentor@example.org"],
+            env=cli_env,
+            input=f"{typed}\n{typed}\n",
+        )
+        assert prompted.exit_code == 0, prompted.output
+        assert typed not in prompted.output  # asked without echo
+        short = runner.invoke(
+            cli,
+            ["staff", "set-password", "--email", "mentor@example.org"],
+            env=cli_env,
+            input="short\nshort\n",
+        )
+        assert short.exit_code == 2
+        unknown = runner.invoke(
+            cli,
+            ["staff", "set-password", "--email", "nobody@example.org", "--generate"],
+            env=cli_env,
+        )
+        assert unknown.exit_code == 2
+        with Session(engine) as session:
+            user = session.scalars(select(StaffUser)).one()
+            assert passwords.verify(typed, user.password_hash)[0]
+            actions = session.scalars(
+                select(AuditEvent.action).where(AuditEvent.subject_id == str(user.id))
+            ).all()
+            assert actions.count("staff.password_set") == 2
+    finally:
+        engine.dispose()

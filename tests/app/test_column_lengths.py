@@ -344,9 +344,21 @@ SERVICE_COLUMNS = {
     "oauth_tokens.refresh_token_hash": "sha256 hex",
     "ob_authorizations.state_hash": "sha256 hex of a generated state (app.obconsumer)",
     "ob_authorizations.session_hash": "sha256 hex of the learner's session cookie",
+    # the staff console (issue 14): written from its forms, each bounded before it is stored
+    "staff_users.email": "accounts.normalise_email: at most EMAIL (invitation form, CLI)",
+    "staff_users.display_name": "console.invitations.accept: at most NAME, else the form's 400",
+    "staff_users.password_hash": "an Argon2id PHC string (~100 characters)",
+    "staff_users.totp_kek_id": "a KEK fingerprint",
+    "staff_users.language": "a page locale: en or zh-CN",
+    "staff_memberships.role": "one of models.staff.STAFF_ROLES",
+    "staff_sessions.token_hash": "sha256 hex",
+    "staff_invitations.token_hash": "sha256 hex",
+    "staff_invitations.email": "accounts.normalise_email: at most EMAIL, else the form's error",
+    "staff_invitations.role": "one of models.staff.STAFF_ROLES",
     "ob_push_requests.state": "pending, sent, failed, declined, cancelled",
     "ob_push_requests.actor": "the API key's actor name",
     "ob_push_requests.recipient_email": "copied from credentials.recipient_email (EMAIL)",
+    "usage_counts.kind": "view, verify or linkedin (models.usage.USAGE_KINDS)",
 }
 """Columns only the service writes, with what goes in them."""
 

@@ -26,7 +26,7 @@ from app.events import (
     IssuerUpdated,
     KeysRotated,
 )
-from app.hot import issuing, public, subscribers, verification
+from app.hot import issuing, public, subscribers, usage, verification
 from app.models import Base
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -182,6 +182,8 @@ def _fill(store: Any) -> None:
         store.blocks[uuid.uuid4()] = []
     elif isinstance(store, issuing.KeyGenerations):
         store.bump(uuid.uuid4())
+    elif isinstance(store, usage.UsageCounts):
+        store.add((uuid.uuid4().int, uuid.uuid4().int, 0, "view"))
     elif isinstance(store, dict):
         store[("probe",)] = threading.Lock()
     else:  # pragma: no cover - a new kind of store needs a way to be filled here

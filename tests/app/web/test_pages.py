@@ -143,10 +143,18 @@ def test_open_graph_tags_are_absolute(site: Site) -> None:
 
 
 def test_linkedin_link_is_prefilled(site: Site) -> None:
+    """The button goes through the service (which counts the click), then 303 to LinkedIn."""
     html = page(site, site.ids.valid)
-    href = re.search(r'href="(https://www\.linkedin\.com/profile/add\?[^"]+)"', html)
-    assert href is not None
-    query = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)
+    button = re.search(r'<a class="button button--linkedin" href="([^"]+)" rel="([^"]+)"', html)
+    assert button is not None
+    assert button.group(1) == f"/credentials/{site.ids.valid}/share/linkedin"
+    assert "nofollow" in button.group(2)
+    click = site.client.get(button.group(1), follow_redirects=False)
+    assert click.status_code == 303
+    assert click.headers["cache-control"] == "no-store"
+    href = click.headers["location"]
+    assert href.startswith("https://www.linkedin.com/profile/add?")
+    query = parse_qs(urlsplit(href).query)
     assert query["startTask"] == ["CERTIFICATION_NAME"]
     assert query["name"] == ["Data Analysis with Python"]
     assert query["organizationName"] == ["Example University"]

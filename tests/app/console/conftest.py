@@ -1,0 +1,20 @@
+"""Fixtures of the console tests: each test starts with a fresh sign-in allowance (the suite
+sends everything from one address); the mail helpers are importable here too."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+_APP_TESTS = Path(__file__).resolve().parents[1]
+for helpers in ("mail", "web", "accounts"):
+    if str(_APP_TESTS / helpers) not in sys.path:
+        sys.path.append(str(_APP_TESTS / helpers))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_console_limiter(app: FastAPI) -> None:
+    app.state.console_sign_in_limiter = None
