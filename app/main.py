@@ -171,6 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # the achievement form: a badge image (<= 256 KB) and its pending copy
             "/console/*/achievements/new": max(settings.max_body_bytes, 1_200_000),
             "/console/*/achievements/*/edit": max(settings.max_body_bytes, 1_200_000),
+            # the issuer's logo (<= 256 KB): raw through the API, multipart in the console
+            "/api/v1/issuers/*/logo": max(settings.max_body_bytes, 300_000),
+            "/console/*/settings/logo": max(settings.max_body_bytes, 300_000),
         },
     )
     app.add_middleware(StandardMethods, owner=app)  # HEAD and OPTIONS reach the shortcut too

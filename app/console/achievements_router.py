@@ -30,6 +30,7 @@ from app.console import achievements_view as view
 from app.console import pages
 from app.console.access import IssuerConsole, require_role
 from app.console.home_router import nav_for
+from app.core import images
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
 from app.core.schemas import MAX_OFFSET
@@ -150,7 +151,7 @@ def _form_page(
         languages=view.LANGUAGES,
         achievement=previous,
         preview=credential_view(preview) if preview else None,
-        max_image_kb=view.MAX_IMAGE_BYTES // 1024,
+        max_image_kb=images.MAX_IMAGE_BYTES // 1024,
     )
 
 
@@ -170,7 +171,7 @@ async def _upload(form: Mapping[str, Any]) -> Upload:
     item = form.get("image")
     if not isinstance(item, UploadFile) or not item.filename:
         return None
-    data = await item.read(view.MAX_IMAGE_BYTES + 1)
+    data = await item.read(images.MAX_IMAGE_BYTES + 1)
     if not data:
         return None
     return data, item.filename or "", item.content_type or ""
@@ -180,15 +181,15 @@ def _take_image(state: view.FormState, form: Mapping[str, Any], upload: Upload) 
     """A new upload (checked), else the checked image the form carried from a re-render."""
     if upload is not None:
         try:
-            state.image = view.check_image(*upload)
-        except view.ImageRefused as refused:
+            state.image = images.check_image(*upload)
+        except images.ImageRefused as refused:
             state.error("image", f"image.{refused.code}")
         return
     kept = form.get("image_kept")
     if isinstance(kept, str) and kept and not state.values.get("image_remove"):
         try:
-            state.image = view.recheck_data_uri(kept)
-        except view.ImageRefused:
+            state.image = images.recheck_data_uri(kept)
+        except images.ImageRefused:
             state.image = None
 
 

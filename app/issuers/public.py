@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from app.core.context import ContextDep
 from app.core.db import SessionDep
-from app.issuers import service
+from app.issuers import logo, service
 from app.signing_keys import service as keys
 
 router = APIRouter(tags=["public"])
@@ -30,3 +30,28 @@ def get_profile(issuer_id: uuid.UUID, session: SessionDep, context: ContextDep) 
     """The issuer's Profile (JSON-LD)."""
     profile = service.public_profile(session, context, issuer_id)
     return JSONResponse(profile, media_type="application/ld+json")
+
+
+LOGO_MAX_AGE_S = 300
+"""How long a browser or a proxy may reuse the logo before asking again (then: ETag, 304)."""
+
+
+@router.get("/issuers/{issuer_id}/logo", response_class=Response)
+def get_logo(issuer_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+    """The issuer's uploaded logo (PNG or SVG; 404 when it has none). Cacheable, with an ETag;
+    never sniffed; an SVG under a policy that lets nothing load or run."""
+    found = logo.served(session, issuer_id)
+    if found is None:
+        raise service.IssuerNotFound("This issuer has no uploaded logo.")
+    etag = f'"{found.digest}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={LOGO_MAX_AGE_S}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if found.media_type == "image/svg+xml":
+        headers["Content-Security-Policy"] = logo.SVG_POLICY
+    match = request.headers.get("if-none-match", "")
+    if etag in {tag.strip().removeprefix("W/") for tag in match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(found.data, media_type=found.media_type, headers=headers)

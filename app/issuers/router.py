@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import Response
 
 from app.core.context import ContextDep
 from app.core.db import SessionDep
@@ -18,7 +19,7 @@ from app.core.security import (
     require_admin,
     require_issuer,
 )
-from app.issuers import service
+from app.issuers import logo, service
 from app.issuers.schemas import ADMIN_ONLY_SETTINGS, IssuerCreate, IssuerRead, IssuerUpdate
 
 router = APIRouter(prefix="/api/v1/issuers", tags=["admin"])
@@ -93,3 +94,56 @@ def update_issuer(
                 )
     issuer = service.update_issuer(session, issuer_id, data, actor=caller.actor)
     return service.to_read(context, issuer)
+
+
+Caller = Annotated[AdminPrincipal | IssuerPrincipal, Depends(admin_or_own_key)]
+
+
+def _own(caller: AdminPrincipal | IssuerPrincipal, issuer_id: uuid.UUID) -> None:
+    """Another issuer's key: 404, as ``PATCH``."""
+    if isinstance(caller, IssuerPrincipal) and caller.issuer_id != issuer_id:
+        raise service.IssuerNotFound("No such issuer.")
+
+
+@router.put(
+    "/{issuer_id}/logo",
+    response_model=IssuerRead,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in logo.CONTENT_TYPES
+            },
+        }
+    },
+)
+async def put_logo(
+    issuer_id: uuid.UUID,
+    request: Request,
+    caller: Caller,
+    session: SessionDep,
+    context: ContextDep,
+) -> IssuerRead:
+    """Upload the issuer's logo: the raw file as the body, ``Content-Type: image/png`` or
+    ``image/svg+xml``, at most 256 KB, checked by content (an SVG with a script, an event
+    handler or a reference to another file or site: 422; too big: 413; another type: 415).
+
+    It is served at ``GET /issuers/{id}/logo`` (``logoUrl``), which credentials issued from
+    now on and the public profile carry as the issuer's ``image`` unless ``image`` (a URL) is
+    set. The admin, or the issuer's own key (another issuer's key: 404).
+    """
+    _own(caller, issuer_id)
+    service.get_issuer(session, issuer_id)
+    data = await request.body()
+    uri = logo.checked(data, request.headers.get("content-type", ""))
+    issuer = logo.set_logo(session, issuer_id, uri, actor=caller.actor)
+    return service.to_read(context, issuer)
+
+
+@router.delete("/{issuer_id}/logo", status_code=status.HTTP_204_NO_CONTENT)
+def delete_logo(issuer_id: uuid.UUID, caller: Caller, session: SessionDep) -> Response:
+    """Remove the uploaded logo (none: 204 all the same); the admin or the issuer's own key."""
+    _own(caller, issuer_id)
+    logo.clear_logo(session, issuer_id, actor=caller.actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,9 +6,27 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from app.core.schemas import ApiModel, Email, HttpUrl, LanguageTag, ReadModel, ShortText, Text
+from app.issuers import colors
+
+BRAND_COLOR_DOC = (
+    "The issuer's brand colour, `#rrggbb` (stored lower case; `null` clears it): white text "
+    "on it must reach a WCAG 2.1 contrast ratio of 4.5:1 (else 422 giving the ratio)."
+)
+ACCENT_COLOR_DOC = (
+    "An accent colour for borders and large text on white, `#rrggbb`: at least 3:1 against "
+    "white (WCAG 2.1)."
+)
+_COLOR_ALIASES = {"brand_color": "brandColor", "accent_color": "accentColor"}
+
+
+def _checked_color(value: str | None, info: ValidationInfo) -> str | None:
+    """A colour member checked (format, contrast) and lower-cased; None stays None."""
+    if value is None:
+        return None
+    return colors.checked(value, _COLOR_ALIASES[str(info.field_name)])
 
 
 class IssuerCreate(ApiModel):
@@ -32,6 +50,13 @@ class IssuerCreate(ApiModel):
         "an array of two (valid VC 2.0, outside the OB 3.0 JSON Schema). Off: one revocation "
         "entry, as OB 3.0 allows.",
     )
+    brand_color: str | None = Field(default=None, description=BRAND_COLOR_DOC)
+    accent_color: str | None = Field(default=None, description=ACCENT_COLOR_DOC)
+
+    @field_validator("brand_color", "accent_color")
+    @classmethod
+    def _colors(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _checked_color(value, info)
 
     @model_validator(mode="after")
     def _default_language_has_a_name(self) -> IssuerCreate:
@@ -45,7 +70,8 @@ class IssuerCreate(ApiModel):
 class IssuerUpdate(ApiModel):
     """A change to an issuer's profile (``PATCH``), with JSON Merge Patch semantics (RFC 7396).
 
-    Members left out stay as they are; ``null`` clears ``url``, ``email``, ``image``, a
+    Members left out stay as they are; ``null`` clears ``url``, ``email``, ``image``,
+    ``brandColor``, ``accentColor``, a
     language's ``description`` or (``"description": null``) every description; ``name`` and
     ``description`` merge per language tag (a tag set to ``null`` is removed). Values are
     checked as on creation. The keys cannot change here: ``jwtAlgorithm`` is not accepted
@@ -89,6 +115,13 @@ class IssuerUpdate(ApiModel):
         description="E-mails per minute after a burst (admin token only; `null`: "
         "BADGES_MAIL_RATE_PER_MINUTE); faster ones wait their turn.",
     )
+    brand_color: str | None = Field(default=None, description=BRAND_COLOR_DOC)
+    accent_color: str | None = Field(default=None, description=ACCENT_COLOR_DOC)
+
+    @field_validator("brand_color", "accent_color")
+    @classmethod
+    def _colors(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _checked_color(value, info)
 
     @model_validator(mode="after")
     def _required_members_are_not_null(self) -> IssuerUpdate:
@@ -129,4 +162,10 @@ class IssuerRead(ReadModel):
     notify_on_revocation: bool
     mail_daily_quota: int | None
     mail_rate_per_minute: int | None
+    brand_color: str | None
+    accent_color: str | None
+    logo_url: str | None = Field(
+        description="Where the uploaded logo is served (`PUT /api/v1/issuers/{id}/logo`), or "
+        "null; credentials and the public profile use it as `image` when `image` is not set."
+    )
     created_at: datetime

@@ -34,6 +34,8 @@ MAIL_SETTINGS = (
     "mail_rate_per_minute",
 )
 """The e-mail settings of :mod:`app.mail` (plain columns, merge-patched like ``url``)."""
+BRANDING = ("brand_color", "accent_color")
+"""The colours (checked by the schema; the logo has its own calls: :mod:`app.issuers.logo`)."""
 
 
 class IssuerNotFound(NotFound):
@@ -55,6 +57,8 @@ def create_issuer(
         email=data.email,
         image=data.image,
         suspension_enabled=data.suspension_enabled,
+        brand_color=data.brand_color,
+        accent_color=data.accent_color,
     )
     session.add(issuer)
     session.flush()
@@ -122,7 +126,7 @@ def update_issuer(
     if translations != issuer.translations:
         issuer.translations = translations
         changed += [f for f in ("name", "description") if f in given]
-    for field in ("url", "email", "image", "suspension_enabled", *MAIL_SETTINGS):
+    for field in ("url", "email", "image", "suspension_enabled", *MAIL_SETTINGS, *BRANDING):
         if field in given and getattr(issuer, field) != getattr(data, field):
             setattr(issuer, field, getattr(data, field))
             changed.append(field)
@@ -176,12 +180,25 @@ def to_read(context: AppContext, issuer: Issuer) -> IssuerRead:
         notify_on_revocation=issuer.notify_on_revocation,
         mail_daily_quota=issuer.mail_daily_quota,
         mail_rate_per_minute=issuer.mail_rate_per_minute,
+        brand_color=issuer.brand_color,
+        accent_color=issuer.accent_color,
+        logo_url=logo_url(base, issuer),
         created_at=issuer.created_at,
     )
 
 
+def logo_url(base_url: str, issuer: Issuer) -> str | None:
+    """``{base}/issuers/{id}/logo`` when the issuer has an uploaded logo, else None."""
+    if not issuer.logo_digest:
+        return None
+    return f"{issuer_profile_url(base_url, issuer.id)}/logo"
+
+
 def embedded_profile(context: AppContext, issuer: Issuer) -> dict[str, Any]:
-    """The issuer object embedded in credentials (the 1EdTech validator wants an object)."""
+    """The issuer object embedded in credentials (the 1EdTech validator wants an object).
+
+    ``image`` is the issuer's image URL, else the URL of its uploaded logo (never the logo's
+    ``data:`` URI: it would add up to 350 KB to every credential)."""
     profile: dict[str, Any] = {
         "id": issuer_did(context.settings.base_url, issuer.id),
         "type": ["Profile"],
@@ -194,8 +211,9 @@ def embedded_profile(context: AppContext, issuer: Issuer) -> dict[str, Any]:
         profile["description"] = description
     if issuer.email:
         profile["email"] = issuer.email
-    if issuer.image:
-        profile["image"] = {"id": issuer.image, "type": "Image"}
+    image = issuer.image or logo_url(context.settings.base_url, issuer)
+    if image:
+        profile["image"] = {"id": image, "type": "Image"}
     return profile
 
 

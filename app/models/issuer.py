@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models import lengths
@@ -38,6 +38,16 @@ class Issuer(UUIDPk, Timestamps, Base):
     """E-mails per UTC day (None: the service's ``BADGES_MAIL_DAILY_QUOTA``); set by the admin."""
     mail_rate_per_minute: Mapped[int | None] = mapped_column(default=None)
     """E-mails per minute beyond the burst (None: ``BADGES_MAIL_RATE_PER_MINUTE``); admin."""
+    brand_color: Mapped[str | None] = mapped_column(String(lengths.HEX_COLOR), default=None)
+    """``#rrggbb`` (lower case): white text on it reaches WCAG contrast 4.5:1."""
+    accent_color: Mapped[str | None] = mapped_column(String(lengths.HEX_COLOR), default=None)
+    """``#rrggbb`` (lower case): 3:1 against white (borders, large text)."""
+    logo: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
+    """An uploaded logo, checked (:mod:`app.issuers.branding`): a ``data:image/png;base64,…``
+    or ``data:image/svg+xml;base64,…`` URI. Deferred: loaded only by the logo's own reads, so
+    the issuing path and the lists never carry up to 350 KB per issuer."""
+    logo_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    """SHA-256 (hex) of the logo's bytes: says there is one without loading it; its ETag."""
 
     def text(self, field: str, language: str | None = None) -> str | None:
         """A translated field in ``language``, falling back to the default language."""

@@ -37,3 +37,5 @@ ROW_KEY = 200
 """batch_rows.row_key: a spreadsheet row's ``rowKey`` (its idempotency key within the batch)."""
 FILE_NAME = 255
 """batches.source_name: the uploaded file's name, as shown in lists."""
+HEX_COLOR = 7
+"""issuers.brand_color, issuers.accent_color: ``#rrggbb`` (the API's pattern allows no other)."""

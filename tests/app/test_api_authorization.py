@@ -231,6 +231,19 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
         lambda w: {"url": "https://university.example"},
         {"admin": OK, "issuer_a": OK, "issuer_b": HIDDEN, "anonymous": UNAUTH},
     ),
+    # the issuer's logo: as PATCH; sent without a body (here) the admin and own key get 415
+    (
+        "PUT",
+        "/api/v1/issuers/{issuer}/logo",
+        None,
+        {"admin": 415, "issuer_a": 415, "issuer_b": HIDDEN, "anonymous": UNAUTH},
+    ),
+    (
+        "DELETE",
+        "/api/v1/issuers/{issuer}/logo",
+        None,
+        {"admin": OK, "issuer_a": OK, "issuer_b": HIDDEN, "anonymous": UNAUTH},
+    ),
     ("GET", "/api/v1/issuer", None, ISSUER_COLLECTION),
     (
         "POST",
@@ -321,6 +334,7 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("POST", "/api/v1/keys/rotate", None, ISSUER_COLLECTION),
     ("GET", "/issuers/{issuer}", None, PUBLIC),
     ("GET", "/issuers/{issuer}/did.json", None, PUBLIC),
+    ("GET", "/issuers/{issuer}/logo", None, dict.fromkeys(ALL, 404)),  # public; none uploaded
     ("GET", "/.well-known/jwks.json", None, PUBLIC),
     ("GET", "/status/{status}", None, PUBLIC),
     ("GET", "/credentials/{credential}.json", None, PUBLIC),
@@ -560,6 +574,8 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     # issuers and CSRF)
     ("GET", "/console/{issuer}/settings", None, CONSOLE_SIGN_IN),
     ("POST", "/console/{issuer}/settings/profile", None, CONSOLE_ONLY),
+    ("POST", "/console/{issuer}/settings/logo", None, CONSOLE_ONLY),
+    ("POST", "/console/{issuer}/settings/logo/remove", None, CONSOLE_ONLY),
     ("GET", "/console/{issuer}/settings/keys", None, CONSOLE_SIGN_IN),
     ("GET", "/console/{issuer}/settings/keys/rotate", None, CONSOLE_SIGN_IN),
     ("POST", "/console/{issuer}/settings/keys/rotate", None, CONSOLE_ONLY),

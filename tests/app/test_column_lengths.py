@@ -263,6 +263,8 @@ API_COLUMNS = {
     "issuers.image": lengths.URL,
     "issuers.mail_sender_name": lengths.NAME,
     "issuers.mail_reply_to": lengths.EMAIL,
+    "issuers.brand_color": lengths.HEX_COLOR,  # #rrggbb only: tests/app/test_issuer_branding.py
+    "issuers.accent_color": lengths.HEX_COLOR,
     "achievements.name": lengths.NAME,
     "achievements.achievement_type": lengths.ACHIEVEMENT_TYPE,
     "achievements.in_language": lengths.LANGUAGE_TAG,
@@ -295,6 +297,7 @@ SERVICE_COLUMNS = {
     "deliveries.message_id": "msg_ and a uuid's hex",
     "deliveries.lease_owner": "a relay's generated name",
     "api_keys.prefix": "generated token prefix",
+    "issuers.logo_digest": "sha256 hex",
     "api_keys.token_hash": "sha256 hex",
     "audit_events.actor": "admin, cli, api-key:<prefix>, learner:<learner or its digest>",
     "audit_events.action": "a fixed verb",

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.console import achievements_view as view
+from app.core import images
 from app.models import Achievement, AuditEvent, Credential
 
 
@@ -32,7 +33,7 @@ def png(extra: int = 0) -> bytes:
     pixels = zlib.compress(b"\x00\x0b\x57\xd0\xff")
     padding = chunk(b"prVt", b"\x00" * extra) if extra else b""
     return (
-        view.PNG_SIGNATURE
+        images.PNG_SIGNATURE
         + chunk(b"IHDR", header)
         + padding
         + chunk(b"IDAT", pixels)
@@ -384,7 +385,7 @@ def test_png_and_clean_svg_are_stored_as_data_uris(
 
 
 REFUSED = [
-    ("too big", "big.png", png(view.MAX_IMAGE_BYTES), "image/png", "too_big"),
+    ("too big", "big.png", png(images.MAX_IMAGE_BYTES), "image/png", "too_big"),
     (
         "script",
         "s.svg",
@@ -478,18 +479,18 @@ def test_refused_images_are_shown_at_the_image_field_with_the_form_kept(
     ],
 )
 def test_svg_checks(content: bytes, code: str) -> None:
-    with pytest.raises(view.ImageRefused) as refused:
-        view.check_image(content, "badge.svg")
+    with pytest.raises(images.ImageRefused) as refused:
+        images.check_image(content, "badge.svg")
     assert refused.value.code == code
 
 
 def test_svg_fragments_and_embedded_rasters_pass() -> None:
     raster = base64.b64encode(png()).decode()
     svg = _svg(f'<use href="#a"/><image href="data:image/png;base64,{raster}"/><g id="a"/>')
-    assert view.check_image(svg, "badge.svg").startswith("data:image/svg+xml;base64,")
-    assert view.recheck_data_uri(view.check_image(svg)) == view.check_image(svg)
-    with pytest.raises(view.ImageRefused):
-        view.recheck_data_uri("data:image/svg+xml;base64," + base64.b64encode(b"<svg").decode())
+    assert images.check_image(svg, "badge.svg").startswith("data:image/svg+xml;base64,")
+    assert images.recheck_data_uri(images.check_image(svg)) == images.check_image(svg)
+    with pytest.raises(images.ImageRefused):
+        images.recheck_data_uri("data:image/svg+xml;base64," + base64.b64encode(b"<svg").decode())
 
 
 def test_the_alignment_picker_offers_targets_used_before(

@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[3]
 AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
+LOGO = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 80"><rect width="200" height="80" '
+    b'rx="12" fill="#7c2d12"/><circle cx="40" cy="40" r="24" fill="#fbbf24"/></svg>'
+)
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 TEXT = {
     "en-US": {
@@ -169,6 +173,21 @@ def test_profile_key_rotation_and_a_webhook(
     own = live.client.get("/api/v1/issuer", headers=live.headers).json()
     assert own["name"]["zh-CN"] == f"示例大学（{label}）"
     assert own["url"] == "https://university.example/about"
+    # branding (issuer_branding): colours typed, a logo uploaded; the preview and the logo shown
+    page.locator("#f-brand_color").fill("#1d4ed8")
+    page.locator("#f-accent_color").fill("#b45309")
+    page.get_by_role("button", name=text["save"], exact=True).click()
+    expect(page.locator("[role=status]")).to_have_text(text["saved"])
+    expect(page.locator("figure.brand-preview svg rect")).to_have_attribute("fill", "#1d4ed8")
+    page.locator("#f-logo").set_input_files(
+        files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": LOGO}]
+    )
+    page.locator("#logo-form button").click()
+    expect(page.locator("img.issuer-logo")).to_be_visible()
+    assert live.client.get("/api/v1/issuer", headers=live.headers).json()["brandColor"] == (
+        "#1d4ed8"
+    )
+    _check(page, f"{name}-1b-branding")
     # a refused value: the message by its field, focusable, described
     page.locator("#f-url").fill("not a web address")
     page.get_by_role("button", name=text["save"], exact=True).click()
