@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.console import achievements_view as view
 from app.core import images
 from app.models import Achievement, AuditEvent, Credential
 
