@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Route, expect
 from test_console_achievements import CLEAN_SVG
-from web_support import Issuer, launched_chromium, make_app, make_settings, screenshot
-
-ROOT = Path(__file__).resolve().parents[3]
-AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
+from web_support import Issuer, make_app, make_settings
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -73,9 +67,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("console-achievements"), url))
     client = TestClient(app, base_url=url)
     issuer = Issuer(client, {"en": "Northwest Applied University", "zh-CN": "西北应用大学"})
@@ -94,50 +86,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     email, _ = make_staff(
         app, issuer_id=issuer_id, role="issuer", name="Zhang Wei", email="zhang.wei@example.org"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, issuer_id, email, client, issuer.headers)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield Live(url, app, issuer_id, email, client, issuer.headers)
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-def _axe(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])}) {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _check(page: Page, name: str) -> None:
-    """axe, no horizontal overflow, a screenshot."""
-    assert _axe(page) == [], page.url
-    wide = page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
-                || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')
-            .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ':'
-                + e.scrollWidth + '/' + e.clientWidth)"""
-    )
-    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not overflow, (page.url, wide, page.evaluate("document.documentElement.scrollWidth"))
-    screenshot(page, name)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -180,7 +132,7 @@ def test_create_an_achievement_and_issue_one(
     page.get_by_role("button", name=text["sign_in"], exact=True).click()
     page.wait_for_url(re.compile(r"/achievements$"))
     expect(page.locator("h1")).to_have_text(text["achievements"])
-    _check(page, f"{name}-1-list")
+    check_page(page, f"{name}-1-list")
 
     page.get_by_role("link", name=text["new"]).click()
     page.wait_for_url(re.compile(r"/achievements/new$"))
@@ -209,20 +161,20 @@ def test_create_an_achievement_and_issue_one(
     svg.write_bytes(CLEAN_SVG)
     page.locator("#f-image").set_input_files(str(svg))
     page.locator("#f-image_caption").fill("A blue disc with the letters OB")
-    _check(page, f"{name}-2-form")
+    check_page(page, f"{name}-2-form")
 
     page.get_by_role("button", name=text["preview"], exact=True).first.click()
     expect(page.locator(".ca-preview")).to_be_visible()
     expect(page.locator(".ca-preview .hero__title")).to_have_text(title)
     expect(page.locator(".ca-preview img.hero__image")).to_be_visible()
-    _check(page, f"{name}-3-preview")
+    check_page(page, f"{name}-3-preview")
 
     page.get_by_role("button", name=text["create"], exact=True).first.click()
     expect(page.locator("[role=status]")).to_have_text(text["created"])
     expect(page.locator("h1")).to_have_text(title)
     expect(page.locator("#alignments")).to_contain_text("Use CAT tools")
     expect(page.locator("#alignments")).to_contain_text("Manage terminology")
-    _check(page, f"{name}-4-detail")
+    check_page(page, f"{name}-4-detail")
     lineage = page.url.split("/achievements/")[1].split("?")[0]
 
     page.get_by_role("link", name=text["issue_this"]).click()
@@ -238,14 +190,14 @@ def test_create_an_achievement_and_issue_one(
         "李娜" if locale == "zh-CN" else "Li Na"
     )
     expect(page.locator("#f-ev-0-name")).to_have_value("Termbase")
-    _check(page, f"{name}-5-issue-error")
+    check_page(page, f"{name}-5-issue-error")
 
     page.locator("#f-recipient_email").fill(f"li.na.{viewport}@example.org")
     page.locator("#f-res-1-level").select_option(label="Exemplary")
     page.get_by_role("button", name=text["issue"], exact=True).click()
     page.wait_for_url(re.compile(r"/credentials/[0-9a-f-]{36}$"))
     expect(page.locator("h1")).to_have_text(title)
-    _check(page, f"{name}-6-issued")
+    check_page(page, f"{name}-6-issued")
     credential_id = page.url.rsplit("/", 1)[1]
 
     signed = json.loads(live.client.get(f"/credentials/{credential_id}.json").text)
@@ -260,7 +212,7 @@ def test_create_an_achievement_and_issue_one(
     # the saved achievement's own preview
     page.goto(f"{base}/achievements/{lineage}/preview")
     expect(page.locator(".hero__title")).to_have_text(title)
-    _check(page, f"{name}-7-saved-preview")
+    check_page(page, f"{name}-7-saved-preview")
     assert errors == []
     assert outside == []
     context.close()

@@ -16,8 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,18 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
-from web_support import Issuer, launched_chromium, make_app, make_settings, screenshot
+from web_support import Issuer, make_app, make_settings, screenshot
 
 from app.jobs.dispatch import DISPATCH
 
-ROOT = Path(__file__).resolve().parents[3]
-AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
 GRADE = "Final grade"
 
 pytestmark = pytest.mark.browser
@@ -79,9 +75,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("console-batches"), url))
     runner = app.state.job_runner
     DISPATCH.detach(runner.wake)  # each test wakes its batch once it watches the page
@@ -96,26 +90,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     email, _ = make_staff(
         app, issuer_id=issuer_id, role="issuer", name="Zhang Wei", email="zhang.wei@example.org"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, issuer_id, achievement, email)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, sock):
+        yield Live(url, app, issuer_id, achievement, email)
     runner.stop()
-    sock.close()
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
 
 
 def _csv(n: int, bad: frozenset[int] = frozenset(), prefix: str = "learner") -> bytes:
@@ -127,24 +106,6 @@ def _csv(n: int, bad: frozenset[int] = frozenset(), prefix: str = "learner") -> 
         email = f"not-an-address-{i}" if i in bad else f"{prefix}{i}.{tag}@example.edu"
         writer.writerow([email, f"学生 {i}" if i % 2 else f"Learner {i}", "A"])
     return out.getvalue().encode("utf-8")
-
-
-def _axe(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _check(page: Page, name: str) -> None:
-    """axe, no horizontal overflow, a screenshot."""
-    assert _axe(page) == [], page.url
-    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not overflow, page.url
-    screenshot(page, name)
 
 
 def _context(
@@ -213,13 +174,13 @@ def test_the_cohort_wizard(browser: Browser, live: Live, locale: str, viewport: 
         "link", name=text["batches"], exact=True
     ).click()
     page.wait_for_url(re.compile(r"/batches$"))
-    _check(page, f"{name}-1-list")
+    check_page(page, f"{name}-1-list")
     page.locator("main a.button").first.click()
     expect(page.locator("h1")).to_have_text(text["new"])
     page.locator("#achievement").select_option(live.achievement_id)
     page.get_by_role("button", name=text["continue"], exact=True).click()
     page.wait_for_url(re.compile(r"achievement="))
-    _check(page, f"{name}-2-template")
+    check_page(page, f"{name}-2-template")
     for suffix in ("xlsx", "csv"):
         with page.expect_download() as download:
             page.locator(f'a[href*="template.{suffix}"]').click()
@@ -235,19 +196,19 @@ def test_the_cohort_wizard(browser: Browser, live: Live, locale: str, viewport: 
     assert [rows.nth(i).get_attribute("data-row") for i in range(2)] == ["4", "7"]
     assert {rows.nth(i).get_attribute("data-column") for i in range(2)} == {"email"}
     expect(page.locator("#count-invalid")).to_have_text("2")
-    _check(page, f"{name}-3-errors")
+    check_page(page, f"{name}-3-errors")
 
     # upload again, a valid file: preview, then issue
     page.locator("a.batch-again").click()
     _upload(page, text, _csv(40), "cohort.csv")
     expect(page.locator("#count-valid")).to_have_text("40")
     expect(page.locator("table.batch-preview tbody tr")).to_have_count(10)
-    _check(page, f"{name}-4-preview")
+    check_page(page, f"{name}-4-preview")
     page.get_by_role("button", name=text["issue"]).click()
     page.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}\?notice=queued"))
     batch_id = _batch_id(page)
     expect(page.locator("#batch-bar")).to_have_attribute("value", "0")
-    _check(page, f"{name}-5-queued")
+    check_page(page, f"{name}-5-queued")
 
     page.evaluate("() => { window.__probe = 'same page'; }")
     live.app.state.job_runner.wake(uuid.UUID(batch_id))
@@ -257,7 +218,7 @@ def test_the_cohort_wizard(browser: Browser, live: Live, locale: str, viewport: 
     expect(page.locator("#batch-state")).to_have_attribute("data-state", "completed")
     expect(page.locator("#batch-issued")).to_have_text("40")
     expect(page.locator("table.batch-results tbody tr")).to_have_count(40)
-    _check(page, f"{name}-6-results")
+    check_page(page, f"{name}-6-results")
     with page.expect_download() as download:
         page.locator('a[href$="results.csv"]').click()
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
@@ -268,7 +229,7 @@ def test_the_cohort_wizard(browser: Browser, live: Live, locale: str, viewport: 
     page.goto(f"{base}/batches")
     expect(page.locator(f'tr[data-batch="{batch_id}"]')).to_contain_text(text["completed"])
     expect(page.locator(f'tr[data-batch="{batch_id}"]')).to_contain_text("cohort.csv")
-    _check(page, f"{name}-7-list")
+    check_page(page, f"{name}-7-list")
     assert errors == []
     assert outside == []
     context.close()
@@ -292,7 +253,7 @@ def test_a_2000_row_file_shows_its_problems_and_live_progress(browser: Browser, 
     ]
     expect(page.locator("#count-total")).to_have_text("2000")
     expect(page.locator("#count-valid")).to_have_text("1997")
-    _check(page, "console-batches-2000-1-errors")
+    check_page(page, "console-batches-2000-1-errors")
     page.locator('input[name="skip_invalid"]').check()
     page.get_by_role("button", name=text["issue"]).click()
     page.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}\?notice=queued"))
@@ -300,7 +261,7 @@ def test_a_2000_row_file_shows_its_problems_and_live_progress(browser: Browser, 
     value, maximum, _ = _progress(page)
     assert (value, maximum) == (3, 2000)  # the three invalid rows are recorded as failed
     expect(page.locator("#batch-failed")).to_have_text("3")
-    _check(page, "console-batches-2000-2-queued")
+    check_page(page, "console-batches-2000-2-queued")
 
     page.evaluate("() => { window.__probe = 'same page'; }")
     runner.wake(uuid.UUID(batch_id))
@@ -328,7 +289,7 @@ def test_a_2000_row_file_shows_its_problems_and_live_progress(browser: Browser, 
     expect(page.locator("#batch-issued")).to_have_text("1997")
     expect(page.locator("#batch-failed")).to_have_text("3")
     expect(page.locator("table.batch-results tbody tr")).to_have_count(100)  # a page of rows
-    _check(page, "console-batches-2000-4-done")
+    check_page(page, "console-batches-2000-4-done")
     assert errors == []
     assert outside == []
     context.close()

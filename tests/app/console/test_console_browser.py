@@ -10,23 +10,16 @@ phone, there are no console errors and nothing is fetched from outside. Screensh
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect
-from web_support import Issuer, launched_chromium, make_app, make_settings, screenshot
-
-ROOT = Path(__file__).resolve().parents[3]
-AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
+from playwright.sync_api import Browser, Route, expect
+from web_support import Issuer, make_app, make_settings
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -67,9 +60,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("console"), url))
     client = TestClient(app, base_url=url)
     issuer = Issuer(client, {"en": "Example University", "zh-CN": "示例大学"})
@@ -86,43 +77,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     make_staff(
         app, issuer_id=issuer_id, role="viewer", name="Wang Fang", email="wang.fang@example.org"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, issuer_id, email, credentials)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield Live(url, app, issuer_id, email, credentials)
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-def _axe(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _check(page: Page, name: str) -> None:
-    """axe, no horizontal overflow, a screenshot."""
-    assert _axe(page) == [], page.url
-    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not overflow, page.url
-    screenshot(page, name)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -159,7 +117,7 @@ def test_sign_in_audit_log_and_revoke(
     assert "/console/sign-in?next=" in page.url
     expect(page.locator("html")).to_have_attribute("lang", text["lang"])
     expect(page.locator("h1")).to_have_text(text["sign_in"])
-    _check(page, f"{name}-1-sign-in")
+    check_page(page, f"{name}-1-sign-in")
     page.locator("#email").fill(live.email)
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name=text["submit"], exact=True).click()
@@ -171,29 +129,29 @@ def test_sign_in_audit_log_and_revoke(
     expect(page.locator("main")).to_contain_text(
         "示例大学" if locale == "zh-CN" else "Example University"
     )
-    _check(page, f"{name}-2-home")
+    check_page(page, f"{name}-2-home")
     page.locator(".console-issuers a").first.click()
     page.wait_for_url(re.compile(rf"/console/{live.issuer_id}$"))
-    _check(page, f"{name}-3-dashboard")
+    check_page(page, f"{name}-3-dashboard")
 
     page.get_by_role("navigation", name=re.compile("Console sections|控制台栏目")).get_by_role(
         "link", name=text["users"]
     ).click()
     expect(page.locator("h1")).to_have_text(text["users"])
     expect(page.locator("main")).to_contain_text("wang.fang@example.org")
-    _check(page, f"{name}-4-users")
+    check_page(page, f"{name}-4-users")
 
     # revoke this run's credential with a reason
     credential = live.credentials[(locale, viewport)]
     page.goto(f"{base}/credentials")
     expect(page.locator("h1")).to_have_text(text["credentials"])
-    _check(page, f"{name}-5-credentials")
+    check_page(page, f"{name}-5-credentials")
     page.locator(f'tr[data-credential="{credential}"] a').click()
     page.locator("#reason").fill("Issued to the wrong learner")
     page.get_by_role("button", name=text["revoke"], exact=True).click()
     expect(page.locator("#credential-state")).to_have_text(text["revoked"])
     expect(page.locator("[role=status]")).to_be_visible()
-    _check(page, f"{name}-6-revoked")
+    check_page(page, f"{name}-6-revoked")
 
     # the audit log names the person and the reason; the CSV downloads
     page.goto(f"{base}/audit?subject_id={credential}")
@@ -205,13 +163,13 @@ def test_sign_in_audit_log_and_revoke(
         page.get_by_role("link", name=re.compile("CSV")).click()
     assert download.value.suggested_filename.endswith(".csv")
     page.goto(f"{base}/audit")
-    _check(page, f"{name}-7-audit")
+    check_page(page, f"{name}-7-audit")
 
     # the person's own page: the authenticator set-up shows a QR code and its key
     page.goto(f"{live.url}/console/me")
     page.locator("form[action='/console/me/totp'] button").click()
     expect(page.locator("#totp-secret")).to_be_visible()
-    _check(page, f"{name}-8-me-authenticator")
+    check_page(page, f"{name}-8-me-authenticator")
 
     page.get_by_role("button", name=re.compile("^(Sign out|退出登录)$")).click()
     expect(page.locator("h1")).to_have_text(text["sign_in"])
@@ -241,12 +199,12 @@ def test_a_platform_admin_creates_an_issuer(
     page.locator("#issuer-url").fill("not a url")
     page.locator("form[action='/console/issuers'] button").click()
     expect(page.locator("#issuer-url")).to_have_attribute("aria-invalid", "true")
-    _check(page, f"{name}-1-errors")
+    check_page(page, f"{name}-1-errors")
     page.locator("#issuer-name_en").fill("Partner Institute")
     page.locator("#issuer-name_zh").fill("合作学院")
     page.locator("#issuer-url").fill("https://partner.example")
     page.locator("form[action='/console/issuers'] button").click()
     page.wait_for_url(re.compile(r"/console/[0-9a-f-]{36}\?notice=created$"))
     expect(page.locator("[role=status]")).to_be_visible()
-    _check(page, f"{name}-2-created")
+    check_page(page, f"{name}-2-created")
     context.close()

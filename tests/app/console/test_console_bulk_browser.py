@@ -7,21 +7,17 @@ overflow, nothing fetched from outside; screenshots in ``test-output/screenshots
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Route, expect
-from test_console_browser import _check
-from web_support import Issuer, launched_chromium, make_app, make_settings
+from web_support import Issuer, make_app, make_settings
 
 from app.console import invitations
 from app.models import Issuer as IssuerRow
@@ -65,9 +61,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("console-bulk"), url))
     client = TestClient(app, base_url=url)
     issuer = Issuer(client, {"en": "Example University", "zh-CN": "示例大学"})
@@ -85,25 +79,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     email, _ = make_staff(
         app, issuer_id=issuer_id, role="owner", name="Li Na", email="li.na@example.org"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, issuer_id, email, credentials)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield Live(url, app, issuer_id, email, credentials)
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
 
 
 def _invite(live: Live, email: str) -> None:
@@ -175,11 +154,11 @@ def test_bulk_revoke_and_withdraw_an_invitation(browser: Browser, live: Live, ru
         page.locator(f'input[name="credential"][value="{second}"]').check()
     page.get_by_role("radio", name=text["revoke"], exact=True).check()
     page.locator("#bulk-reason").fill("Issued to the wrong cohort 发错批次")
-    _check(page, f"{name}-1-list")
+    check_page(page, f"{name}-1-list")
     page.get_by_role("button", name=text["go"], exact=True).click()
     expect(page.locator("#bulk-summary")).to_contain_text(text["done"])
     expect(page.locator('tr[data-outcome="changed"]')).to_have_count(2)
-    _check(page, f"{name}-2-done")
+    check_page(page, f"{name}-2-done")
 
     # back to the list with the same search: the two are revoked, the third is not
     page.locator("main a.button").click()
@@ -195,7 +174,7 @@ def test_bulk_revoke_and_withdraw_an_invitation(browser: Browser, live: Live, ru
     page.goto(f"{base}/users")
     row = page.locator(f'tr[data-invitation="{invitee}"]')
     expect(row).to_have_count(1)
-    _check(page, f"{name}-3-users")
+    check_page(page, f"{name}-3-users")
     row.get_by_role("button", name=re.compile(text["withdraw"])).click()
     expect(page.locator("[role=status]")).to_contain_text(text["withdrawn"])
     expect(page.locator(f'tr[data-invitation="{invitee}"]')).to_have_count(0)

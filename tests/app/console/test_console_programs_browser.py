@@ -11,28 +11,21 @@ phone, there are no console errors and nothing is fetched from outside. Screensh
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import select
-from web_support import Issuer, launched_chromium, make_app, make_settings, screenshot
+from web_support import Issuer, make_app, make_settings
 
 from app.models import StaffMembership
-
-ROOT = Path(__file__).resolve().parents[3]
-AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -82,9 +75,7 @@ def _post(client: TestClient, path: str, body: dict[str, Any], headers: dict[str
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("programs"), url))
     client = TestClient(app, base_url=url)
     issuer = Issuer(client, {"en": "Example University", "zh-CN": "示例大学"})
@@ -169,42 +160,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         ).one()
         membership.assigned_modules = [modules[0]]
         session.commit()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, client, issuer_id, program["id"], modules, coordinator, mentor)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield Live(url, app, client, issuer_id, program["id"], modules, coordinator, mentor)
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-def _axe(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _check(page: Page, name: str) -> None:
-    assert _axe(page) == [], page.url
-    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not overflow, page.url
-    screenshot(page, name)
 
 
 def _context(
@@ -254,7 +213,7 @@ def test_progress_matrix_and_a_mentor_recording_a_result(
     page.on("pageerror", lambda error: errors.append(str(error)))
     _sign_in(page, live, live.coordinator, f"{base}/programs", text["submit"])
     expect(page.locator("html")).to_have_attribute("lang", text["lang"])
-    _check(page, f"{name}-1-programs")
+    check_page(page, f"{name}-1-programs")
     page.locator(f'tr[data-program="{live.program_id}"] a').click()
     expect(page.locator("#matrix-title")).to_have_text(text["matrix"])
     li = page.locator('tr[data-learner="li.wei@example.org"]')
@@ -268,20 +227,20 @@ def test_progress_matrix_and_a_mentor_recording_a_result(
     omar = page.locator('tr[data-learner="omar.haddad@example.org"]')
     assert omar.locator("td[data-state]").first.get_attribute("data-state") == "revoked"
     expect(li.locator("td[data-state]").first).to_contain_text(text["held"])
-    _check(page, f"{name}-2-matrix")
+    check_page(page, f"{name}-2-matrix")
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("CSV")).click()
     assert download.value.suggested_filename.endswith("-progress.csv")
     page.goto(f"{base}/programs/new")
-    _check(page, f"{name}-3-new-program")
+    check_page(page, f"{name}-3-new-program")
     page.goto(f"{base}/endorsements")
     expect(page.locator('tr[data-state="pending"]')).to_have_count(2)
-    _check(page, f"{name}-4-endorsements")
+    check_page(page, f"{name}-4-endorsements")
     page.goto(f"{base}/assessors")
     expect(
         page.locator('form[data-assessor="wang.lei@example.org"] input[type=checkbox]:checked')
     ).to_have_count(1)
-    _check(page, f"{name}-4b-assessors")
+    check_page(page, f"{name}-4b-assessors")
     context.close()
 
     # the mentor: their module, a learner, a result with evidence
@@ -290,12 +249,12 @@ def test_progress_matrix_and_a_mentor_recording_a_result(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     _sign_in(page, live, live.mentor, f"{base}/assess", text["submit"])
-    _check(page, f"{name}-5-assess")
+    check_page(page, f"{name}-5-assess")
     page.locator(f'a[href="/console/{live.issuer_id}/assess/{live.modules[0]}"]').first.click()
     mentee = f"mentee.{locale.lower()}-{viewport}@example.org"
     page.locator(f'tr[data-learner="{mentee}"] a').click()
     expect(page.locator("#f-recipient_email")).to_have_value(mentee)
-    _check(page, f"{name}-6-assess-module")
+    check_page(page, f"{name}-6-assess-module")
     page.locator("#f-res-0-value").select_option("A")
     page.locator("#f-res-1-level").select_option(RUBRIC[2]["id"])
     page.locator("#f-ev-0-url").fill("https://portfolio.example.org/capstone")
@@ -306,7 +265,7 @@ def test_progress_matrix_and_a_mentor_recording_a_result(
     expect(page.locator(f'tr[data-learner="{mentee}"] td[data-state]')).to_have_attribute(
         "data-state", "held"
     )
-    _check(page, f"{name}-7-recorded")
+    check_page(page, f"{name}-7-recorded")
     href = page.locator("#recorded a").get_attribute("href")
     assert href
     signed = live.client.get(f"{href}.json").json()

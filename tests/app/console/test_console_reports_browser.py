@@ -10,29 +10,22 @@ phone, there are no console errors and nothing is fetched from outside. Screensh
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Route, expect
 from sqlalchemy import select, update
-from web_support import Issuer, launched_chromium, make_app, make_settings, screenshot
+from web_support import Issuer, make_app, make_settings
 
 from app.models import Credential
 from app.reports import counters, repository
-
-ROOT = Path(__file__).resolve().parents[3]
-AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -133,52 +126,17 @@ def _seed(app: FastAPI, client: TestClient) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("console-reports"), url))
     client = TestClient(app, base_url=url)
     issuer_id, program_id = _seed(app, client)
     email, _ = make_staff(
         app, issuer_id=issuer_id, role="viewer", name="Wang Fang", email="wang.fang@example.org"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, issuer_id, program_id, email)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield Live(url, app, issuer_id, program_id, email)
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-def _axe(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def _check(page: Page, name: str) -> None:
-    """axe, no horizontal overflow, a screenshot."""
-    assert _axe(page) == [], page.url
-    screenshot(page, name)
-    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not overflow, page.url
 
 
 @pytest.mark.parametrize(
@@ -234,7 +192,7 @@ def test_reports_of_a_program(browser: Browser, live: Live, locale: str, viewpor
     expect(page.locator(".report-chart svg[role=img]")).to_have_count(7)
     issued = page.locator('#report-totals tr[data-metric="issued"] td')
     assert int(issued.inner_text()) > 0
-    _check(page, f"{name}-1-program")
+    check_page(page, f"{name}-1-program")
 
     # the funnel's CSV downloads
     with page.expect_download() as download:
@@ -246,7 +204,7 @@ def test_reports_of_a_program(browser: Browser, live: Live, locale: str, viewpor
     page.get_by_role("button", name=text["apply"], exact=True).click()
     expect(page.locator("#e-until")).to_be_visible()
     expect(page.locator("#r-until")).to_have_attribute("aria-invalid", "true")
-    _check(page, f"{name}-2-error")
+    check_page(page, f"{name}-2-error")
     # the form sent back with its errors answers 422, which chromium logs; nothing else may fail
     assert [e for e in errors if "status of 422" not in e] == []
     assert outside == []

@@ -10,23 +10,16 @@ to ``test-output/screenshots/console-settings-*.png``.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
+from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect
-from web_support import Issuer, launched_chromium, make_app, make_settings, screenshot
-
-ROOT = Path(__file__).resolve().parents[3]
-AXE = ROOT / "tests" / "app" / "web" / "vendor" / "axe.min.js"
+from playwright.sync_api import Browser, Route, expect
+from web_support import Issuer, make_app, make_settings
 
 pytestmark = pytest.mark.browser
 LOGO = (
@@ -77,9 +70,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = make_app(make_settings(tmp_path_factory.mktemp("console-settings"), url))
     client = TestClient(app, base_url=url)
     issuer = Issuer(client, {"en": "Example University", "zh-CN": "示例大学"})
@@ -87,40 +78,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     email, _ = make_staff(
         app, issuer_id=issuer_id, role="owner", name="Li Na", email="li.na@example.org"
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Live(url, app, issuer_id, email, client, issuer.headers)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield Live(url, app, issuer_id, email, client, issuer.headers)
     client.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-def _check(page: Page, name: str) -> None:
-    """axe (no serious or critical violation), no horizontal overflow, a screenshot."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    violations = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert violations == [], page.url
-    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not overflow, page.url
-    screenshot(page, name)
 
 
 @pytest.mark.parametrize(("locale", "viewport"), RUNS)
@@ -161,7 +122,7 @@ def test_profile_key_rotation_and_a_webhook(
     expect(sections.get_by_role("link", name=text["settings"])).to_have_attribute(
         "aria-current", "page"
     )
-    _check(page, f"{name}-1-profile")
+    check_page(page, f"{name}-1-profile")
 
     # the profile: both names, the web site; saved through the service, shown by the API
     label = f"{locale} {viewport}"
@@ -187,28 +148,28 @@ def test_profile_key_rotation_and_a_webhook(
     assert live.client.get("/api/v1/issuer", headers=live.headers).json()["brandColor"] == (
         "#1d4ed8"
     )
-    _check(page, f"{name}-1b-branding")
+    check_page(page, f"{name}-1b-branding")
     # a refused value: the message by its field, focusable, described
     page.locator("#f-url").fill("not a web address")
     page.get_by_role("button", name=text["save"], exact=True).click()
     expect(page.locator("#e-url")).to_be_visible()
     expect(page.locator("#f-url")).to_have_attribute("aria-invalid", "true")
-    _check(page, f"{name}-2-profile-error")
+    check_page(page, f"{name}-2-profile-error")
 
     # signing keys: the list, the confirmation page, the rotation
     page.goto(f"{base}/settings/keys")
     before = page.locator("tr[data-key]").count()
     page.get_by_role("link", name=text["rotate"]).click()
-    _check(page, f"{name}-3-rotate-confirm")
+    check_page(page, f"{name}-3-rotate-confirm")
     page.get_by_role("button", name=text["confirm"]).click()
     page.wait_for_url(re.compile(r"/settings/keys\?notice=rotated$"))
     expect(page.locator("tr[data-key]")).to_have_count(before + 2)
     expect(page.locator('tr[data-state="retired"]').first).to_contain_text(text["retired"])
-    _check(page, f"{name}-4-keys")
+    check_page(page, f"{name}-4-keys")
 
     # a webhook: created, its secret shown this once
     page.goto(f"{base}/settings/webhooks")
-    _check(page, f"{name}-5-webhooks")
+    check_page(page, f"{name}-5-webhooks")
     page.locator("#f-url").fill(f"{live.url}/hook/{locale}/{viewport}")
     page.locator("#f-description").fill("Registry system")
     page.locator('input[name="events"][value="credential.issued"]').check()
@@ -217,11 +178,11 @@ def test_profile_key_rotation_and_a_webhook(
     expect(page.locator("h1")).to_have_text(text["created"])
     secret = page.locator("#new-secret").input_value()
     assert secret.startswith("whsec_")
-    _check(page, f"{name}-6-webhook-secret")
+    check_page(page, f"{name}-6-webhook-secret")
     page.locator(".console-actions a").first.click()
     expect(page.locator("h1")).to_contain_text(f"/hook/{locale}/{viewport}")
     assert secret not in page.content()
-    _check(page, f"{name}-7-webhook")
+    check_page(page, f"{name}-7-webhook")
 
     # an API key: its token on the creating answer only, then revoked
     page.goto(f"{base}/settings/api-keys")
@@ -229,7 +190,7 @@ def test_profile_key_rotation_and_a_webhook(
     page.locator("#f-name").press("Enter")
     token = page.locator("#new-token").input_value()
     assert token.startswith("obk_")
-    _check(page, f"{name}-10-api-key-created")
+    check_page(page, f"{name}-10-api-key-created")
     page.goto(f"{base}/settings/api-keys")
     assert token not in page.content()
     row = page.locator("tr", has_text=f"Records sync {locale} {viewport}")
@@ -240,14 +201,14 @@ def test_profile_key_rotation_and_a_webhook(
 
     # an e-mail preview: the HTML part framed from its sandboxed URL
     page.goto(f"{base}/settings/mail")
-    _check(page, f"{name}-8-mail")
+    check_page(page, f"{name}-8-mail")
     page.goto(f"{base}/settings/mail/issued/{text['lang']}")
     frame = page.frame_locator("iframe.devmail-part")
     expect(frame.locator("body")).to_contain_text("李伟" if locale == "zh-CN" else "Li Wei")
     # chromium paints a frame below the fold only once it was scrolled to (the screenshot)
     page.locator("iframe.devmail-part").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
-    _check(page, f"{name}-9-mail-preview")
+    check_page(page, f"{name}-9-mail-preview")
 
     # the refused profile form answers 422 (the page with its errors): chromium logs that
     assert [e for e in errors if "status of 422" not in e] == []
