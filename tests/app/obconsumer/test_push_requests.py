@@ -87,7 +87,9 @@ def events_of(app: FastAPI, request_id: str) -> list[tuple[str, dict[str, Any]]]
             .where(OutboxEvent.type.in_(("push.requested", "push.completed")))
             .order_by(OutboxEvent.created_at)
         )
-        return [(row.type, row.data) for row in rows if row.data["requestId"] == request_id]
+        found = [(row.type, row.data) for row in rows if row.data["requestId"] == request_id]
+    # Creation times are whole seconds: within one, the request comes before its outcome.
+    return sorted(found, key=lambda event: event[0] == "push.completed")
 
 
 def text_of(message: EmailMessage) -> str:
