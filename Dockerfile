@@ -12,6 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN groupadd --system badges && useradd --system --gid badges --home-dir /app --shell /usr/sbin/nologin badges
 
+# A CJK TrueType font the PDF certificates embed (app/certificates/fonts.py); without it their
+# Chinese falls back to a font the PDF reader must supply.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 # Dependencies first (cached layer), then the code.
 COPY pyproject.toml README.md ./

@@ -46,6 +46,10 @@ def _mount_web(app: FastAPI) -> None:
     mount = getattr(module, "mount", None)
     if callable(mount):
         mount(app)
+        from app.certificates import router as certificates  # PDF certificates (issue 15)
+
+        app.include_router(certificates.router)
+        certificates.warm_up()
         from app.console import router as console  # the staff console (/console, issue 14)
 
         console.mount(app)  # after the pages' error handlers: its own fall back to theirs

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from app.core import images
 from app.core.schemas import (
     AchievementType,
     ApiModel,
@@ -35,11 +36,36 @@ class CriteriaIn(ApiModel):
         return self
 
 
+IMAGE_PROBLEMS = {
+    "empty": "the data: URI holds no image",
+    "too_big": f"the image is larger than {images.MAX_IMAGE_BYTES // 1024} KB",
+    "type": "only PNG and SVG images (or JPEG, GIF, WebP) are accepted as data: URIs, "
+    "checked by content",
+    "mismatch": "the data: URI's media type does not match the image's content",
+    "svg_entity": "the SVG declares a DOCTYPE or entities; they are not allowed",
+    "svg_invalid": "the SVG is not well-formed XML",
+}
+"""Why an ``image.id`` data: URI is refused (an SVG's scripts and outside references are
+removed, not refused)."""
+
+
 class ImageIn(ApiModel):
     """An image by URL (or data: URI) with an optional caption."""
 
     id: str = Field(min_length=1, max_length=2_000_000, pattern=r"^(https?://|data:image/)")
     caption: ShortText | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _checked_data_uri(cls, value: str) -> str:
+        """A ``data:`` image is checked by content and an SVG sanitised (:mod:`app.core.images`,
+        at most 256 KB as in the console); an ``https`` URL is kept as given (never fetched)."""
+        if not value.startswith("data:"):
+            return value
+        try:
+            return images.check_data_uri(value)
+        except images.ImageRefused as refused:
+            raise ValueError(IMAGE_PROBLEMS.get(refused.code, IMAGE_PROBLEMS["type"])) from None
 
 
 class AlignmentIn(ApiModel):

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     key_encryption_key: SecretStr | None = None
     keys_dir: Path | None = None
+    service_name: str | None = Field(default=None, min_length=1, max_length=100)
+    """What the pages call this service (header, titles, footer); unset: "Open Badges" in the
+    page's language. A credential's own page leads with its issuer's name and logo instead."""
     max_body_bytes: int = Field(default=1_000_000, ge=1_024)
     allow_private_fetch: bool = False
     status_list_ttl_seconds: int = Field(default=300, ge=0)

@@ -39,6 +39,7 @@ from app.models import (
     OutboxEvent,
     ProgramModule,
     StatusAllocation,
+    StatusEvent,
     StatusList,
 )
 
@@ -352,6 +353,13 @@ def public_state(session: Session, credential_id: uuid.UUID) -> dict[str, Any] |
     return None if row is None else row._asdict()
 
 
+def public_state_alone(connection: Connection, credential_id: uuid.UUID) -> dict[str, Any] | None:
+    """:func:`public_state` as a statement on its own (``connection`` with ``ONE_READ``: on
+    SQLite no BEGIN and no ROLLBACK around the one SELECT)."""
+    row = connection.execute(_PUBLIC_STATE, {"credential_id": credential_id}).first()
+    return None if row is None else row._asdict()
+
+
 def by_idempotency_key(session: Session, issuer_id: uuid.UUID, key: str) -> Credential | None:
     """The credential created earlier with this Idempotency-Key."""
     stmt = select(Credential).where(
@@ -516,3 +524,15 @@ def credentials_of_batch(
         .order_by(BatchRow.number)
     )
     return [c for c in session.scalars(stmt) if c is not None]
+
+
+def latest_status_reason(session: Session, credential_id: uuid.UUID, kind: str) -> str | None:
+    """The reason given with the credential's latest status event of ``kind``, if any (a
+    revocation happens once, so for ``revocation`` it is the reason)."""
+    stmt = (
+        select(StatusEvent.reason)
+        .where(StatusEvent.credential_id == credential_id, StatusEvent.kind == kind)
+        .order_by(StatusEvent.created_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)

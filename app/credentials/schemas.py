@@ -101,7 +101,11 @@ class CredentialIssue(ApiModel):
 class StatusChange(ApiModel):
     """Why a credential's status changes (kept in the status events)."""
 
-    reason: Text | None = None
+    reason: Text | None = Field(
+        default=None,
+        description="Why. A revocation's reason is shown on the credential's public page, "
+        "so write it for the people who open that page; a suspension's is kept private.",
+    )
 
 
 BULK_LIMIT = 10_000

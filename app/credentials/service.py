@@ -388,3 +388,11 @@ def read_one_json(
     read.notifications = []
     head = read.model_dump_json(by_alias=True, exclude={"credential", "jwt"})
     return f'{head[:-1]},"credential":{row.document},"jwt":{json.dumps(row.jwt)}}}'.encode()
+
+
+def public_revocation_reason(session: Session, row: Credential) -> str | None:
+    """The reason a revoked credential's page shows (the API says a revocation's reason is
+    public; a suspension's is not)."""
+    if row.revoked_at is None:
+        return None
+    return repository.latest_status_reason(session, row.id, "revocation")

@@ -22,7 +22,7 @@ from app.credentials import issuing
 from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue, RecipientIn
 from app.demo.cohort import load_cohort_demo
-from app.demo.program import load_program_demo, showcase_urls
+from app.demo.program import UNIVERSITY_BRAND, load_program_demo, set_crest, showcase_urls
 from app.demo.staff import StaffLine, banner_lines, load_staff_demo
 from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
@@ -112,9 +112,11 @@ def _demo_issuer(session: Session, context: AppContext) -> Issuer:
             "email": "registrar@nwau.example.edu",
             # The demo shows a suspended credential: suspension is an issuer setting.
             "suspensionEnabled": True,
+            **UNIVERSITY_BRAND,
         }
     )
-    return issuers.create_issuer(session, context, data, actor=DEMO_ACTOR)
+    issuer = issuers.create_issuer(session, context, data, actor=DEMO_ACTOR)
+    return set_crest(session, issuer, "NWAU")
 
 
 def _demo_achievements(session: Session, issuer_id: uuid.UUID) -> dict[str, uuid.UUID]:

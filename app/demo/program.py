@@ -10,12 +10,14 @@ run finds the program by name and returns its summary.
 
 from __future__ import annotations
 
+import io
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from app.credentials import service as credentials
 from app.credentials.schemas import CredentialIssue
 from app.endorsements import service as endorsements
 from app.endorsements.schemas import EndorsementCreate
+from app.issuers import logo
 from app.issuers import repository as issuer_repository
 from app.issuers import service as issuers
 from app.issuers.schemas import IssuerCreate
@@ -93,8 +96,50 @@ class ProgramDemoSummary:
     credentials_issued: int = 0
 
 
-def _issuer(session: Session, context: AppContext, names: tuple[str, str], url: str) -> Issuer:
-    """Find an issuer by its English name, or create it (bilingual, zh-CN default)."""
+UNIVERSITY_BRAND = {"brandColor": "#7a1f2b", "accentColor": "#a8741a"}
+"""The university's colours (white on the brand colour 10:1, the accent 4:1 on white)."""
+
+
+def _crest(initials: str, colour: str, accent: str) -> bytes:
+    """A plain shield with the institution's initials, as a PNG (the demo university's logo;
+    PNG so that the PDF certificate can draw it too)."""
+    scale = 4
+    image = Image.new("RGBA", (120 * scale, 140 * scale), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    shield = [
+        (60, 4),
+        (112, 20),
+        (112, 66),
+        (104, 96),
+        (84, 120),
+        (60, 136),
+        (36, 120),
+        (16, 96),
+        (8, 66),
+        (8, 20),
+    ]
+    draw.polygon(
+        [(x * scale, y * scale) for x, y in shield], fill=colour, outline=accent, width=6 * scale
+    )
+    for y in (44, 56):
+        draw.line([(30 * scale, y * scale), (90 * scale, y * scale)], fill=accent, width=4 * scale)
+    font = ImageFont.load_default(size=22 * scale)
+    draw.text((60 * scale, 96 * scale), initials, font=font, fill="#ffffff", anchor="ms")
+    buffer = io.BytesIO()
+    image.resize((240, 280), Image.Resampling.LANCZOS).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _issuer(
+    session: Session,
+    context: AppContext,
+    names: tuple[str, str],
+    url: str,
+    brand: dict[str, str] | None = None,
+    initials: str | None = None,
+) -> Issuer:
+    """Find an issuer by its English name, or create it (bilingual, zh-CN default), with its
+    colours and a logo when given."""
     found = issuer_repository.find_by_name(session, "en", names[0])
     if found is not None:
         return found
@@ -106,9 +151,18 @@ def _issuer(session: Session, context: AppContext, names: tuple[str, str], url: 
             "description": {"en": f"{names[0]} (demo data).", "zh-CN": f"{names[1]}（演示数据）。"},
             # The demo shows a suspended credential: suspension is an issuer setting.
             "suspensionEnabled": True,
+            **(brand or {}),
         }
     )
-    return issuers.create_issuer(session, context, data, actor=ACTOR)
+    issuer = issuers.create_issuer(session, context, data, actor=ACTOR)
+    return set_crest(session, issuer, initials) if brand and initials else issuer
+
+
+def set_crest(session: Session, issuer: Issuer, initials: str) -> Issuer:
+    """Give a demo issuer a crest in its colours as its uploaded logo."""
+    colour, accent = issuer.brand_color or "#1f3a68", issuer.accent_color or "#a8741a"
+    uri = logo.checked(_crest(initials, colour, accent), "image/png")
+    return logo.set_logo(session, issuer.id, uri, actor=ACTOR)
 
 
 def _alignment(key: str, language: str) -> dict[str, Any]:
@@ -392,7 +446,9 @@ def load_program_demo(session: Session, settings: Settings) -> ProgramDemoSummar
     if found is not None:
         return found
     context = AppContext.from_settings(settings)
-    university = _issuer(session, context, UNIVERSITY, "https://nwau.example.edu")
+    university = _issuer(
+        session, context, UNIVERSITY, "https://nwau.example.edu", UNIVERSITY_BRAND, "NWAU"
+    )
     partner = _issuer(session, context, PARTNER, "https://silkroad-lt.example.com")
     modules = _modules(session, context, university)
     program = _program(session, context, university, modules)

@@ -11,7 +11,9 @@ only) and for the routes (which fill a miss from the database). Through it, ``pu
 ``cached_state``/``public_state``), ``rendered_pages``, ``page_reports`` and ``page_locks`` by
 ``app.web.credential_page`` (``cached_page``, ``render_credential_page``), ``qr_images`` by
 ``app.web.qr`` and ``public_urls`` by ``public_reads`` itself. ``baked_badges`` is the badge
-download routes' own (``app.web.downloads``); the shortcut does not serve them.
+download routes' own (``app.web.downloads``); the shortcut does not serve them. ``display_images``
+(``/credentials/{id}/image.png|svg``, ``app.web.downloads``) and ``og_images``
+(``/credentials/{id}/og.png``, ``app.web.og_image``) are their routes' own likewise.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from app.core.cache import TtlLru
-from app.events import CredentialStatusChanged, CredentialVisibilityChanged
+from app.events import CredentialStatusChanged, CredentialVisibilityChanged, IssuerUpdated
 from app.hot.registry import declare
 
 if TYPE_CHECKING:
     from app.credentials.published import PublicState, PublishedCredential
-    from app.web.downloads import BakedFile
+    from app.web.downloads import BakedFile, DisplayImage
+    from app.web.og_image import OgImage
     from app.web.qr import QrImage
 
 VISIBILITY_TTL_S = 10.0
@@ -100,6 +103,36 @@ baked_badges: TtlLru[tuple[str, str], tuple[str, BakedFile]] = declare(
 )
 """``(credential id, kind)`` -> (the signed payload baked, the file)."""
 
+DISPLAY_CACHE_BYTES = 16_000_000
+"""The unbaked badge pictures one worker keeps in all (a generated PNG is ~40 KB)."""
+DISPLAY_TTL_S = 3600.0
+
+display_images: TtlLru[tuple[str, str, str], DisplayImage] = declare(
+    TtlLru(1024, weigh=lambda hit: len(hit.body), max_weight=DISPLAY_CACHE_BYTES),
+    name="badge display images",
+    ttl_s=DISPLAY_TTL_S,
+    why_no_event="keyed by the credential id, the format and the digest of the design (name, "
+    "issuer colours, caption): a colour change is a new key; the route checks visibility "
+    "in the database before using it",
+    stale_effect="none",
+)
+"""``(credential id, "png"|"svg", design key)`` -> the picture (``app.web.downloads``)."""
+
+OG_CACHE_BYTES = 16_000_000
+"""The Open Graph images one worker keeps in all (one is ~60-120 KB)."""
+OG_TTL_S = 3600.0
+
+og_images: TtlLru[tuple[str, str, str], OgImage] = declare(
+    TtlLru(256, weigh=lambda hit: len(hit.body), max_weight=OG_CACHE_BYTES),
+    name="Open Graph images",
+    ttl_s=OG_TTL_S,
+    why_no_event="keyed by the credential id, the locale and the digest of the design "
+    "(name, issuer colours and name): a colour change is a new key; the route checks "
+    "visibility in the database before using it",
+    stale_effect="none",
+)
+"""``(credential id, locale, design key)`` -> the 1200 × 630 PNG (``app.web.og_image``)."""
+
 PAGE_MAX_TTL_S = 60.0
 """The longest a credential page's verdict or rendering is reused (less when the status
 lists' ``ttl`` is shorter, never past the next validFrom / validUntil boundary)."""
@@ -139,3 +172,53 @@ page_locks: dict[tuple[Any, ...], threading.Lock] = declare(
     why_no_event="a lock holds nothing that can go stale",
     stale_effect="none: concurrent views of one page verify once instead of each",
 )
+
+
+BRAND_TTL_S = 60.0
+"""How long a worker shows an issuer's name, logo and colours as it read them (the worker that
+changed them: not at all)."""
+
+page_brands: TtlLru[uuid.UUID, tuple[Any]] = declare(
+    TtlLru(4096),
+    name="issuer brands on credential pages",
+    ttl_s=BRAND_TTL_S,
+    cleared_by=(IssuerUpdated,),
+    stale_effect="another worker's pages show an issuer's previous name, logo or colours for "
+    "up to a minute (a rendered page keeps what it showed for its own minute too)",
+)
+"""``issuer id`` -> (``app.web.brand.Brand`` or None,)."""
+
+PROGRAM_CLR_TTL_S = 60.0
+"""How long a signed program CLR download is reused (it embeds signed credentials, so it is
+large; signing it costs a canonicalisation of the whole record)."""
+PROGRAM_CLR_CACHE_BYTES = 16_000_000
+"""The CLRs one worker keeps in all (a CLR embeds every module credential with its image)."""
+
+program_clrs: TtlLru[tuple[Any, ...], bytes] = declare(
+    TtlLru(256, weigh=len, max_weight=PROGRAM_CLR_CACHE_BYTES),
+    name="program CLR downloads",
+    ttl_s=PROGRAM_CLR_TTL_S,
+    why_no_event="keyed by the award's id, the language and the state (revoked, suspended, "
+    "expired, hidden) of the award and of every module credential of the learner: a change "
+    "of any of them, or a new module credential, is a new key",
+    stale_effect="what the key does not see (the issuer's name, a new achievement version) "
+    "shows in the download within a minute; the embedded credentials are the stored ones",
+)
+"""``(award id, locale, states)`` -> the signed CLR's bytes (``app.web.program_clr``)."""
+
+CERTIFICATE_CACHE_BYTES = 32_000_000
+"""The certificate PDFs one worker keeps in all (a certificate is ~30-60 KB with its font
+subset, more with a large logo)."""
+CERTIFICATE_TTL_S = 3600.0
+
+certificates: TtlLru[tuple[Any, ...], tuple[bytes, str]] = declare(
+    TtlLru(1024, weigh=lambda hit: len(hit[0]), max_weight=CERTIFICATE_CACHE_BYTES),
+    name="certificate PDFs",
+    ttl_s=CERTIFICATE_TTL_S,
+    why_no_event="keyed by the credential's id, revoked_at, suspended_at, whether it has "
+    "expired, the locale, its page URL and the issuer's updated_at and logo digest: a status, "
+    "expiry or branding change is a new key; visibility is read from the database per request",
+    stale_effect="the other language version's name of a bilingual achievement renamed since "
+    "shows for up to an hour",
+)
+"""``app.certificates.render``'s: key -> (the PDF, its strong ETag)."""

@@ -39,6 +39,7 @@ def _issuer_updated(event: IssuerUpdated) -> None:
     """The embedded profile; the open-list hint too when the suspension setting changed (it
     names the purposes of the old setting)."""
     issuing.issuer_profiles.discard_where(lambda key: key[1] == event.issuer_id)
+    public.page_brands.discard(event.issuer_id)
     if event.suspension_changed:
         issuing.open_lists.discard(event.issuer_id)
 

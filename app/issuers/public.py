@@ -55,3 +55,24 @@ def get_logo(issuer_id: uuid.UUID, request: Request, session: SessionDep) -> Res
     if etag in {tag.strip().removeprefix("W/") for tag in match.split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(found.data, media_type=found.media_type, headers=headers)
+
+
+@router.get("/issuers/{issuer_id}/brand.css", response_class=Response)
+def get_brand_css(issuer_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+    """The issuer's colours as CSS custom properties, for its credentials' pages.
+
+    A stylesheet rather than a ``style`` attribute: the pages' Content-Security-Policy allows
+    no inline style. Pages link it with a version (``?v=``) that changes with the colours.
+    """
+    issuer = service.get_issuer(session, issuer_id)
+    body = service.brand_css(issuer).encode("ascii")
+    etag = f'"{service.brand_version(issuer)}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={LOGO_MAX_AGE_S}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    match = request.headers.get("if-none-match", "")
+    if etag in {tag.strip().removeprefix("W/") for tag in match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/css; charset=utf-8", headers=headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from app.core.urls import issuer_did, issuer_profile_url
 from app.events import IssuerUpdated
 from app.hot.issuing import PROFILE_CACHE_SECONDS, issuer_profiles
 from app.issuers import repository
+from app.issuers.colors import HEX_COLOR
 from app.issuers.schemas import IssuerCreate, IssuerRead, IssuerUpdate
 from app.models import Issuer
 from app.signing_keys import service as keys
@@ -237,3 +239,22 @@ def public_profile(session: Session, context: AppContext, issuer_id: uuid.UUID) 
     """The Profile JSON-LD served at ``/issuers/{id}`` (unsigned, descriptive)."""
     issuer = get_issuer(session, issuer_id)
     return {"@context": [VC_CONTEXT, OB_CONTEXT], **embedded_profile(context, issuer)}
+
+
+def brand_css(issuer: Issuer) -> str:
+    """``:root`` custom properties of the issuer's set colours: ``--brand`` (with
+    ``--brand-fg``, the text on it) and ``--brand-accent`` (borders and large marks only: it is
+    checked for 3:1, not the 4.5:1 body text needs)."""
+    rules: list[str] = []
+    # Checked when set; checked again here, where a value becomes CSS.
+    if issuer.brand_color and HEX_COLOR.match(issuer.brand_color):
+        rules += [f"--brand:{issuer.brand_color}", "--brand-fg:#ffffff"]  # white reaches 4.5:1
+    if issuer.accent_color and HEX_COLOR.match(issuer.accent_color):
+        rules.append(f"--brand-accent:{issuer.accent_color}")
+    return ":root{" + ";".join(rules) + "}\n"
+
+
+def brand_version(issuer: Issuer) -> str:
+    """A short digest of the colours: the stylesheet's ETag and its URL's ``?v=``."""
+    text = f"{issuer.brand_color or ''}/{issuer.accent_color or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -153,7 +153,9 @@ def _issued_card(row: Credential, hidden: bool, now: datetime) -> Card:
         hidden=hidden,
         url=None if row.hidden else credential_url("", row.id),
         downloads=downloads,
-        offerable=state != "revoked" and row.bound_from_id is None,
+        # Wallet buttons only while the credential stands (issue 15: not when revoked,
+        # suspended or expired).
+        offerable=state == "active" and row.bound_from_id is None,
         source=None,
     )
 

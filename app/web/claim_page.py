@@ -153,7 +153,7 @@ def claim_page(request: Request, session: Session, context: AppContext, token: s
         image_src=view.image or f"/claim/{token}/badge.svg",
         languages=languages_of(session, base_url(request), view, t),
         page_url=page if public else None,
-        linkedin_url=linkedin_url(view, urls, credential.id) if public else None,
+        linkedin_url=linkedin_url(view, urls, credential.id) if public and panel.current else None,
         files=_file_urls(token, credential),
         wallet=wallet,
         wallets_installed=wallets.available(),

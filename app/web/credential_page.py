@@ -28,11 +28,15 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.credentials import service as credentials
 from app.hot import public as hot
+from app.models import Credential
 from app.web import i18n
+from app.web.brand import brand_of
 from app.web.downloads import signed_payload
 from app.web.languages import languages_of
 from app.web.panel import Panel, SimpleCheck, SimpleReport, build_panel
+from app.web.program_section import program_section
 from app.web.responses import etag_for, html_page
 from app.web.templating import render
 from app.web.view import CredentialView, credential_view
@@ -40,6 +44,8 @@ from app.web.view import CredentialView, credential_view
 log = logging.getLogger(__name__)
 
 _locks_guard = threading.Lock()
+OG_IMAGE_SIZE = (1200, 630)
+"""The Open Graph card (``/credentials/{id}/og.png``): the size social networks show large."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,7 @@ def page_urls(request: Request, credential: Any) -> PageUrls:
         page=page,
         json=None if getattr(credential, "proof_format", None) == "jwt" else f"{page}.json",
         jwt=f"{page}.jwt" if getattr(credential, "jwt", None) else None,
-        og_image=f"{page}/badge.png",
+        og_image=f"{page}/og.png",
         qr=f"/credentials/{credential.id}/qr.svg",
     )
 
@@ -99,6 +105,16 @@ def linkedin_url(view: CredentialView, urls: PageUrls, credential_id: object) ->
             "expirationMonth": str(view.valid_until.month),
         }
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
+
+
+def shareable(credential: Any, now: datetime | None = None) -> bool:
+    """Whether a stored credential stands today (not revoked, suspended, expired or early):
+    only then is it offered for LinkedIn, sharing and wallets."""
+    now = now or datetime.now(UTC)
+    if credential.revoked_at is not None or credential.suspended_at is not None:
+        return False
+    start, end = _aware(credential.valid_from), _aware(credential.valid_until)
+    return (start is None or start <= now) and (end is None or end > now)
 
 
 def share_linkedin_path(credential_id: object) -> str:
@@ -190,9 +206,14 @@ def _lock_for(key: tuple[Any, ...]) -> threading.Lock:
 
 
 def banner_text(
-    panel: Panel, view: CredentialView, credential: Any, t: i18n.Translator
+    panel: Panel,
+    view: CredentialView,
+    credential: Any,
+    t: i18n.Translator,
+    session: Any = None,
 ) -> list[str]:
-    """The sentences under the banner title; revocation and suspension say since when."""
+    """The sentences under the banner title; revocation and suspension say since when, and a
+    revocation why (its reason is public: the API says so where it is written)."""
     kind = panel.banner
     if kind in ("expired", "not_yet_valid"):
         when = view.valid_until if kind == "expired" else view.valid_from
@@ -201,36 +222,67 @@ def banner_text(
     stamp = {"revoked": credential.revoked_at, "suspended": credential.suspended_at}.get(kind)
     if stamp is not None:
         lines.append(t(f"banner.{kind}.when", when=t.datetime(_aware(stamp))))
+    if kind == "revoked" and session is not None and isinstance(credential, Credential):
+        reason = credentials.public_revocation_reason(session, credential)
+        if reason:
+            lines.append(t("cpage.revoked_reason", reason=reason.strip()[:1000]))
     return lines
 
 
 def build_page(
     request: Request, session: Any, credential: Any, t: i18n.Translator
 ) -> tuple[bytes, datetime]:
-    """Render the page body (uncached) and say when its verification report was made."""
+    """Render the page body (uncached) and say when its verification report was made.
+
+    What an employer reads first comes first: the verdict, the achievement, the learner, the
+    issuer (its brand in the page's language), the dates, then every signed detail, and the
+    per-check panel folded into one line while every check passes. Sharing is offered only
+    while the credential stands (see :attr:`app.web.panel.Panel.current`).
+    """
     report, checked_at = cached_report(request, session, credential)
     view = credential_view(_document(credential))
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
     urls = page_urls(request, credential)
     recipient = getattr(credential, "recipient_name", None)
+    brand = brand_of(session, getattr(credential, "issuer_id", None))
+    issuer = (brand.name(t.locale) if brand else "") or view.issuer.name
+    languages = languages_of(session, base_url(request), view, t)
+    shown = languages.in_page_language(t.locale)
+    title = shown.name if shown is not None and shown.name else view.name
     description_key = "page.og_description_to" if recipient else "page.og_description"
-    issuer = view.issuer.name or t("cred.unknown_issuer")
+    program = program_section(session, credential, t.locale)
     html = render(
         "credential.html",
         t=t,
         view=view,
+        title=title,
+        shown=shown,
         panel=panel,
-        banner_text=banner_text(panel, view, credential, t),
+        banner_text=banner_text(panel, view, credential, t, session),
         recipient=recipient,
-        image_src=view.image or f"/credentials/{credential.id}/badge.svg",
+        # An https image stays where the issuer put it (the service never fetches it); an
+        # uploaded one is served sanitised, and the generated design otherwise.
+        image_src=view.image
+        if (view.image or "").startswith("https://")
+        else f"/credentials/{credential.id}/image.svg",
         page_url=urls.page,
         json_url=urls.json,
         jwt_url=urls.jwt,
         qr_path=urls.qr,
-        og_image=urls.og_image,
-        og_description=t(description_key, name=view.name, issuer=issuer, recipient=recipient),
+        og_image=f"{urls.og_image}?lang={t.locale}",
+        og_image_size=OG_IMAGE_SIZE,
+        og_description=t(
+            description_key,
+            name=title,
+            issuer=issuer or t("cred.unknown_issuer"),
+            recipient=recipient,
+        ),
         linkedin_url=share_linkedin_path(credential.id),
-        languages=languages_of(session, base_url(request), view, t),
+        certificate_url=f"/credentials/{credential.id}/certificate.pdf?lang={t.locale}",
+        languages=languages,
+        brand=brand,
+        issuer_name=issuer,
+        program=program,
         # No link to the original: the copy names a DID, the original an e-mail identity,
         # and a verifier shown the copy must not be able to join the two.
         bound_copy=getattr(credential, "bound_from_id", None) is not None,

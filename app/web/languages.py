@@ -14,10 +14,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
 from app.achievements import service as achievements
 from app.core.errors import AppError
 from app.models import Achievement
 from app.web import i18n
+from app.web.markup import markdown
 from app.web.view import CredentialView
 
 _ACHIEVEMENT_PATH = re.compile(r"^/achievements/([0-9a-fA-F-]{36})/v(\d{1,9})$")
@@ -27,11 +30,13 @@ MAX_LOOKUPS = 8
 
 @dataclass(frozen=True, slots=True)
 class OtherVersion:
-    """Another language version: its tag, the language's name and (when known) its title."""
+    """Another language version: its tag, the language's name and (when known) its texts."""
 
     language: str
     label: str
     name: str | None
+    description: Markup = field(default_factory=Markup)
+    criteria: Markup = field(default_factory=Markup)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,18 @@ class Languages:
     language: str | None
     label: str | None
     others: list[OtherVersion] = field(default_factory=list)
+
+    def in_page_language(self, locale: str) -> OtherVersion | None:
+        """The other version written in the page's language, when the issuer published one
+        here (the page then leads with its texts and names the signed language beside them)."""
+        if self.language and same_language(self.language, locale):
+            return None
+        return next((o for o in self.others if o.name and same_language(o.language, locale)), None)
+
+
+def same_language(tag: str, locale: str) -> bool:
+    """Whether two BCP 47 tags name the same language for reading (``zh-CN`` ~ ``zh``)."""
+    return tag.split("-")[0].lower() == locale.split("-")[0].lower()
 
 
 def language_label(t: i18n.Translator, tag: str) -> str:
@@ -87,7 +104,19 @@ def languages_of(
         seen.add(related.language)
         row = _stored(session, base_url, related.id) if own is not None else None
         same_issuer = row is not None and own is not None and row.issuer_id == own.issuer_id
-        name = row.name if same_issuer and row is not None else None
-        others.append(OtherVersion(related.language, language_label(t, related.language), name))
+        label_of = language_label(t, related.language)
+        if same_issuer and row is not None:
+            criteria = (row.criteria or {}).get("narrative")
+            others.append(
+                OtherVersion(
+                    related.language,
+                    label_of,
+                    row.name,
+                    markdown(row.description),
+                    markdown(criteria),
+                )
+            )
+        else:
+            others.append(OtherVersion(related.language, label_of, None))
     label = language_label(t, view.language) if view.language else None
     return Languages(language=view.language, label=label, others=others)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from app.web.check_details import localise_detail
 from app.web.view import credential_view
 
 BannerKind = Literal[
@@ -97,6 +98,12 @@ class CheckRow:
     icon: str
     detail: str
 
+    def localised(self, locale: str) -> list[tuple[str, str]]:
+        """The detail in ``locale`` as ``(text, language)`` runs: a sentence the translation
+        table does not know stays English and is marked so."""
+        found = localise_detail(self.detail, locale)
+        return [(segment.text, segment.lang) for segment in found.segments]
+
 
 @dataclass(frozen=True, slots=True)
 class IncludedRow:
@@ -127,6 +134,16 @@ class Panel:
     rows: list[CheckRow]
     checked_at: datetime
     included: list[IncludedRow] = field(default_factory=list)
+
+    def status_of(self, check_id: str) -> str | None:
+        """The status of one check (``valid``/``invalid``/``unknown``), or None if not run."""
+        return next((row.status for row in self.rows if row.id == check_id), None)
+
+    @property
+    def current(self) -> bool:
+        """Whether the credential stands today: verified, not revoked, suspended or expired.
+        Sharing, LinkedIn and wallet actions are offered only then."""
+        return self.banner == "verified"
 
 
 def _status(report: ReportLike, check_id: str) -> str | None:

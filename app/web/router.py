@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from app.core.context import ContextDep
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.ratelimit import RateLimited
@@ -20,8 +21,9 @@ from app.credentials import service as credentials
 from app.credentials.public_reads import respond
 from app.hot import usage
 from app.verification import admission
-from app.web import credential_page, i18n, static, verify_page
-from app.web.downloads import baked_badge
+from app.web import credential_page, i18n, program_clr, static, verify_page
+from app.web.downloads import baked_badge, branding_of, display_image
+from app.web.og_image import og_image
 from app.web.responses import IMMUTABLE, cached_bytes
 
 router = APIRouter(tags=["pages"])
@@ -41,7 +43,7 @@ async def credential_qr_png(credential_id: uuid.UUID, request: Request) -> Respo
 
 def _badge(request: Request, session: SessionDep, credential_id: uuid.UUID, kind: str) -> Response:
     credential = credentials.get_public_credential(session, credential_id)
-    baked = baked_badge(credential, kind)
+    baked = baked_badge(credential, kind, branding_of(session, credential))
     # Not immutable: a credential withdrawn from public view must stop being served.
     return cached_bytes(
         request,
@@ -69,14 +71,69 @@ def credential_badge_svg(
     return _badge(request, session, credential_id, "svg")
 
 
+def _display(
+    request: Request, session: SessionDep, credential_id: uuid.UUID, kind: str
+) -> Response:
+    credential = credentials.get_public_credential(session, credential_id)
+    image = display_image(credential, kind, branding_of(session, credential))
+    # Not immutable: hiding the credential or changing the issuer's colours must show.
+    return cached_bytes(request, image.body, image.media_type, image.etag, "public, max-age=300")
+
+
+@router.get("/credentials/{credential_id}/image.svg", response_class=Response)
+def credential_image_svg(
+    credential_id: uuid.UUID, request: Request, session: SessionDep
+) -> Response:
+    """The badge picture alone (no credential inside): the page's hero image."""
+    return _display(request, session, credential_id, "svg")
+
+
+@router.get("/credentials/{credential_id}/image.png", response_class=Response)
+def credential_image_png(
+    credential_id: uuid.UUID, request: Request, session: SessionDep
+) -> Response:
+    """The badge picture alone as PNG, at most 512 px a side."""
+    return _display(request, session, credential_id, "png")
+
+
+@router.get("/credentials/{credential_id}/og.png", response_class=Response)
+def credential_og_png(credential_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+    """The page's Open Graph image (1200 × 630 PNG) in the page's language (``?lang=``)."""
+    credential = credentials.get_public_credential(session, credential_id)
+    t = i18n.translator_for(request)
+    image = og_image(credential, t, branding_of(session, credential))
+    return cached_bytes(
+        request,
+        image.body,
+        "image/png",
+        image.etag,
+        "public, max-age=300",
+        **{"Content-Language": t.locale},
+    )
+
+
 @router.get("/credentials/{credential_id}/share/linkedin", response_class=Response)
 def share_on_linkedin(credential_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
     """The page's "Add to LinkedIn" button: count the click (nothing about who clicked), then
     303 to LinkedIn's add-to-profile form prefilled from the credential."""
     credential = credentials.get_public_credential(session, credential_id)
+    if not credential_page.shareable(credential):
+        # Revoked, suspended, expired or not yet valid: nothing to add to a profile; the page
+        # says why (an old link or a bookmarked button leads there instead).
+        page = credential_page.credential_url(request, credential.id)
+        return RedirectResponse(page, status_code=303, headers={"Cache-Control": "no-store"})
     target = credential_page.linkedin_target(request, credential)
     usage.count(usage.LINKEDIN, credential.issuer_id, credential.achievement_id)
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/credentials/{credential_id}/clr.json", response_class=Response)
+def credential_clr(
+    credential_id: uuid.UUID, request: Request, session: SessionDep, context: ContextDep
+) -> Response:
+    """The signed CLR 2.0 of the program this credential was awarded for (a download, in the
+    page language); 404 for any other credential, a hidden one or an award no longer valid."""
+    return program_clr.clr_download(request, session, context, credential_id)
 
 
 @router.get("/verify", response_class=Response)

@@ -35,10 +35,20 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
-    """One line of the results table."""
+    """One line of the results table: what was assessed and what the learner achieved.
+
+    ``value`` is the result as recorded (a grade, a score, else the rubric level's or the
+    status's word); ``level`` / ``level_description`` the rubric level achieved and what it
+    means; ``result_type`` and ``status`` are OB 3.0 enumeration values the page translates.
+    """
 
     label: str
     value: str
+    result_type: str | None = None
+    level: str | None = None
+    level_description: str | None = None
+    status: str | None = None
+    maximum: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,8 @@ class Endorsement:
 
     endorser: str
     comment: Markup
+    url: str | None = None
+    issued: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,9 @@ class Alignment:
     name: str
     url: str | None
     framework: str | None
+    target_type: str | None = None
+    code: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +113,16 @@ class CredentialView:
     achievement_id: str | None = None
     language: str | None = None
     related: list[RelatedVersion] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    human_code: str | None = None
+    field_of_study: str | None = None
+    specialization: str | None = None
+    credits_earned: str | None = None
+    term: str | None = None
+    activity_start: datetime | None = None
+    activity_end: datetime | None = None
+    assessors: list[Party] = field(default_factory=list)
+    plain_criteria: str = ""
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -167,13 +192,30 @@ def _results(subject: dict[str, Any], achievement: dict[str, Any]) -> list[Resul
             lv.get("id"): lv for lv in map(_dict, _list(described.get("rubricCriterionLevel")))
         }
         level = _dict(levels.get(result.get("achievedLevel")))
-        value = (
-            _text(result.get("value")) or _text(level.get("name")) or _text(result.get("status"))
-        )
-        label = _text(described.get("name")) or _text(result.get("type", "Result"))
+        level_name = _text(level.get("name")) or None
+        status = _text(result.get("status")) or None
+        value = _text(result.get("value")) or level_name or status or ""
+        label = _text(described.get("name")) or _type_name(result.get("type")) or "Result"
+        maximum = _text(described.get("valueMax")) or None
         if value:
-            rows.append(ResultRow(label=label, value=value))
+            rows.append(
+                ResultRow(
+                    label=label,
+                    value=value,
+                    result_type=_text(described.get("resultType")) or None,
+                    level=level_name if level_name != value else None,
+                    level_description=_text(level.get("description"), 1000) or None,
+                    status=status if status != value else None,
+                    maximum=maximum,
+                )
+            )
     return rows
+
+
+def _type_name(value: Any) -> str:
+    """The specific type of an object (``["Result"]`` -> ``Result``)."""
+    types = [t for t in _list(value) if isinstance(t, str)]
+    return _text(types[-1]) if types else ""
 
 
 def _evidence(doc: dict[str, Any]) -> list[EvidenceItem]:
@@ -196,7 +238,16 @@ def _endorsements(*holders: dict[str, Any]) -> list[Endorsement]:
                 _dict(endorsement.get("credentialSubject")).get("endorsementComment")
             )
             if endorser:
-                found.append(Endorsement(endorser=endorser, comment=comment))
+                found.append(
+                    Endorsement(
+                        endorser=endorser,
+                        comment=comment,
+                        url=_link(endorsement.get("id")),
+                        issued=parse_datetime(
+                            endorsement.get("validFrom") or endorsement.get("issuanceDate")
+                        ),
+                    )
+                )
     return found[:MAX_ITEMS]
 
 
@@ -206,6 +257,9 @@ def _alignments(achievement: dict[str, Any]) -> list[Alignment]:
             name=_text(a.get("targetName")),
             url=_link(a.get("targetUrl")),
             framework=_text(a.get("targetFramework")) or None,
+            target_type=_text(a.get("targetType")) or None,
+            code=_text(a.get("targetCode")) or None,
+            description=_text(a.get("targetDescription"), 1000),
         )
         for a in map(_dict, _list(achievement.get("alignment")))
         if _text(a.get("targetName"))
@@ -232,12 +286,14 @@ def credential_view(doc: dict[str, Any]) -> CredentialView:
     subject = _dict(doc.get("credentialSubject"))
     achievement = _dict(subject.get("achievement"))
     credits = achievement.get("creditsAvailable")
+    earned = subject.get("creditsEarned")
     description = achievement.get("description")
+    criteria = _dict(achievement.get("criteria")).get("narrative")
     return CredentialView(
         id=_link(doc.get("id")) or _text(doc.get("id"), 2048) or None,
         name=_text(achievement.get("name")) or _text(doc.get("name")) or "Open Badge",
         description=markdown(description),
-        criteria=markdown(_dict(achievement.get("criteria")).get("narrative")),
+        criteria=markdown(criteria),
         achievement_type=_text(achievement.get("achievementType")) or None,
         image=image_url(achievement.get("image")) or image_url(doc.get("image")),
         issuer=party(doc.get("issuer")),
@@ -252,4 +308,14 @@ def credential_view(doc: dict[str, Any]) -> CredentialView:
         achievement_id=_text(achievement.get("id"), 2048) or None,
         language=language_tag(achievement.get("inLanguage")),
         related=_related(achievement, language_tag(achievement.get("inLanguage"))),
+        tags=[tag for tag in map(_text, _list(achievement.get("tag"))) if tag],
+        human_code=_text(achievement.get("humanCode")) or None,
+        field_of_study=_text(achievement.get("fieldOfStudy")) or None,
+        specialization=_text(achievement.get("specialization")) or None,
+        credits_earned=_text(earned) if isinstance(earned, int | float) else None,
+        term=_text(subject.get("term")) or None,
+        activity_start=parse_datetime(subject.get("activityStartDate")),
+        activity_end=parse_datetime(subject.get("activityEndDate")),
+        assessors=[p for p in map(party, _list(subject.get("source"))) if p.name or p.url],
+        plain_criteria=_text(criteria, 300),
     )

@@ -52,7 +52,7 @@ def world(app: FastAPI) -> World:
     status_list = entry["statusListCredential"].rsplit("/", 1)[1]
     # a program of A with a module the learner holds; two endorsements of A's achievement by B
     module = make_achievement(client, a, achievementType="Course")
-    issue(client, a, module["id"])
+    held = issue(client, a, module["id"])  # never revoked, suspended or hidden by the matrix
     program = client.post("/api/v1/programs", json=program_body([module["id"]]), headers=a.headers)
     assert program.status_code == 201, program.text
     endorsements = [
@@ -72,6 +72,7 @@ def world(app: FastAPI) -> World:
         "batch": batch.json()["id"],
         "achievement": achievement["id"],
         "credential": credential["id"],
+        "held_credential": held["id"],
         "key": spare_key,
         "status": status_list,
         "module": module["id"],
@@ -335,6 +336,7 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/issuers/{issuer}", None, PUBLIC),
     ("GET", "/issuers/{issuer}/did.json", None, PUBLIC),
     ("GET", "/issuers/{issuer}/logo", None, dict.fromkeys(ALL, 404)),  # public; none uploaded
+    ("GET", "/issuers/{issuer}/brand.css", None, PUBLIC),
     ("GET", "/.well-known/jwks.json", None, PUBLIC),
     ("GET", "/status/{status}", None, PUBLIC),
     ("GET", "/credentials/{credential}.json", None, PUBLIC),
@@ -420,8 +422,15 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("GET", "/credentials/{credential}", None, PUBLIC),
     ("GET", "/credentials/{credential}/qr.svg", None, PUBLIC),
     ("GET", "/credentials/{credential}/qr.png", None, PUBLIC),
+    # the PDF certificate (of a credential no case revokes: xdist may run them in any order)
+    ("GET", "/credentials/{held_credential}/certificate.pdf", None, PUBLIC),
     ("GET", "/credentials/{credential}/badge.png", None, PUBLIC),
     ("GET", "/credentials/{credential}/badge.svg", None, PUBLIC),
+    # public, for a program award only (the matrix credential is none: 404 for everyone)
+    ("GET", "/credentials/{credential}/clr.json", None, dict.fromkeys(ALL, 404)),
+    ("GET", "/credentials/{credential}/image.svg", None, PUBLIC),
+    ("GET", "/credentials/{credential}/image.png", None, PUBLIC),
+    ("GET", "/credentials/{credential}/og.png", None, PUBLIC),
     # the page's LinkedIn button: counts the click, then 303 to linkedin.com (not followed)
     ("GET", "/credentials/{credential}/share/linkedin", None, dict.fromkeys(ALL, SEE_OTHER)),
     ("GET", "/achievements/{achievement}/v1", None, PUBLIC),

@@ -36,6 +36,9 @@ STATIC_MEMOS: dict[tuple[str, str], str] = {
     ("web/i18n/__init__.py", "catalogue"): "message catalogues shipped with the code",
     ("web/badge_image.py", "_font_path"): "which font file this machine has",
     ("web/badge_image.py", "_font"): "a font file loaded per size",
+    ("certificates/fonts.py", "cjk_font"): "which CJK font file this machine has",
+    ("web/check_details.py", "_translate_text"): "a pure function of the verifier's words "
+    "(1,024 entries of at most 4,000 characters)",
     ("credentials/repository.py", "_ISSUANCE"): "a statement built from code",
     ("credentials/repository.py", "_DRIVER_SQL"): "a statement compiled per dialect",
     ("status/repository.py", "_reserve_statements"): "a statement built from code",

@@ -81,9 +81,13 @@ class Translator:
     """Looks messages up in one locale; passed to templates as ``t``."""
 
     locale: str
+    service_name: str | None = None
+    """``BADGES_SERVICE_NAME``: what the pages call the service instead of ``site.name``."""
 
     def __call__(self, key: str, **values: object) -> str:
         """The message ``key``, with ``{name}`` placeholders filled from ``values``."""
+        if key == "site.name" and self.service_name:
+            return self.service_name
         text = catalogue(self.locale).get(key) or catalogue(DEFAULT).get(key) or key
         return text.format(**values) if values else text
 
@@ -99,6 +103,31 @@ class Translator:
         if self.locale == "zh-CN":
             return f"{value.year}年{value.month}月{value.day}日"
         return f"{value.day} {self('month.' + str(value.month))} {value.year}"
+
+    def term(self, kind: str, value: str | None) -> str:
+        """An OB 3.0 enumeration value in the page language (``Course`` -> ``课程``).
+
+        ``kind`` is ``achievement_type``, ``result_type``, ``alignment_type`` or
+        ``result_status``. An extension term (``ext:Capstone``) or one this catalogue does not
+        know is shown as written, without its ``ext:`` prefix: it is the issuer's own word.
+        """
+        if not value:
+            return ""
+        key = f"enum.{kind}.{value}"
+        text = catalogue(self.locale).get(key) or catalogue(DEFAULT).get(key)
+        return text or value.removeprefix("ext:")
+
+    def number(self, value: float | int | str | None) -> str:
+        """A number as the page language writes it: ``1,234.5`` (both locales group by 3)."""
+        if value is None or value == "":
+            return ""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return f"{int(number):,}"
+        return f"{number:,.2f}".rstrip("0").rstrip(".")
 
     def datetime(self, value: datetime | None) -> str:
         """A date and UTC time, for 'checked at' and revocation times."""
@@ -118,10 +147,13 @@ class _HasLocaleInputs(Protocol):
 
 def translator_for(request: _HasLocaleInputs) -> Translator:
     """The translator for a request (``?lang=``, cookie, ``Accept-Language``, English)."""
+    app = getattr(request, "app", None)
+    context = getattr(getattr(app, "state", None), "context", None)
     return Translator(
         choose_locale(
             request.query_params.get("lang"),
             request.cookies.get(COOKIE),
             request.headers.get("accept-language"),
-        )
+        ),
+        getattr(getattr(context, "settings", None), "service_name", None),
     )

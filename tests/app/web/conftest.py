@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from web_support import (
     TEST_BASE,
     LiveSite,
     ProgramData,
     Site,
+    free_socket,
     issue_fixtures,
     issue_program,
     make_app,
     make_settings,
+    serving,
 )
 
 from app.web import credential_page
@@ -41,34 +39,16 @@ def _fresh_page_cache() -> None:
     credential_page.clear_caches()
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="session")
 def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     """uvicorn in a thread on a random free port, serving freshly issued credentials."""
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"  # did:web resolves loopback hosts over http
+    sock = free_socket()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"  # did:web resolves loopback over http
     app = make_app(make_settings(tmp_path_factory.mktemp("live"), base))
     client = TestClient(app, base_url=base)
     ids = issue_fixtures(client)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield LiveSite(f"http://127.0.0.1:{port}", base, ids, client)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app, sock):
+        yield LiveSite(base, base, ids, client)
     client.close()
     app.state.engine.dispose()
 

@@ -10,19 +10,17 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from web_support import MODULES, LiveSite, ProgramData, chromium_or_skip
+from web_support import MODULES, LiveSite, ProgramData, chromium_or_skip, serious_violations
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "test-output" / "screenshots"
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -76,18 +74,6 @@ def en_page(browser: Browser) -> Iterator[Page]:
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.mark.parametrize(("state", "locale"), list(BANNERS))
@@ -338,11 +324,15 @@ def test_bilingual_credential_page_shows_the_other_language(
     context = new_context(browser, locale)
     page = context.new_page()
     page.goto(f"{live_site.url}/credentials/{live_program.module_en}?lang={locale}")
+    # The page leads with the issuer's version in the page's language; the other beneath it
+    # (on the Chinese page: the title as signed).
+    shown, beneath = (0, 1) if locale == "en" else (1, 0)
+    languages = ("en", "zh-CN")
     title = page.get_by_role("heading", level=1)
-    expect(title).to_have_text(MODULES[0][0])
-    expect(title).to_have_attribute("lang", "en")
-    subtitle = page.locator('.hero__alt [lang="zh-CN"]')
-    expect(subtitle).to_have_text(MODULES[0][1])
+    expect(title).to_have_text(MODULES[0][shown])
+    expect(title).to_have_attribute("lang", languages[shown])
+    subtitle = page.locator(f'.hero__alt [lang="{languages[beneath]}"]')
+    expect(subtitle).to_have_text(MODULES[0][beneath])
     expect(subtitle).to_be_visible()
     other = "Also issued in Simplified Chinese" if locale == "en" else "另有简体中文版本"
     expect(page.locator(".languages")).to_contain_text(other)

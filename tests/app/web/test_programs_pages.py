@@ -171,16 +171,24 @@ def test_language_tags_are_checked_before_use_in_lang(value: object, kept: bool)
 
 
 def test_credential_page_names_the_other_language_version(site: Site, program: ProgramData) -> None:
+    # A page in the other language leads with the issuer's version in that language (issue 15
+    # item 7) and names the signed title beneath it.
     page = site.client.get(f"/credentials/{program.module_en}?lang=zh-CN").text
-    assert f'<h1 class="hero__title" id="cred-title" lang="en">{MODULES[0][0]}</h1>' in page
-    assert f'<span lang="zh-CN">{MODULES[0][1]}</span>' in page
-    assert "简体中文名称" in page  # the hidden label says which language the subtitle is
+    assert f'<h1 class="hero__title" id="cred-title" lang="zh-CN">{MODULES[0][1]}</h1>' in page
+    assert f'<span lang="en">{MODULES[0][0]}</span>' in page
+    assert "签名时的名称" in page  # the hidden label says the subtitle is the signed title
+    assert "已签名的证书为英文" in page
     assert '<span data-language="en">英文</span>' in page
     assert "另有简体中文版本" in page
     english = site.client.get(f"/credentials/{program.module_zh}?lang=en").text
-    assert f'lang="zh-CN">{MODULES[1][1]}</h1>' in english
-    assert f'<span lang="en">{MODULES[1][0]}</span>' in english
+    assert f'lang="en">{MODULES[1][0]}</h1>' in english
+    assert f'<span lang="zh-CN">{MODULES[1][1]}</span>' in english
     assert "Also issued in English" in english
+    # In its own language the page shows the signed title and names the other version.
+    own = site.client.get(f"/credentials/{program.module_en}?lang=en").text
+    assert f'<h1 class="hero__title" id="cred-title" lang="en">{MODULES[0][0]}</h1>' in own
+    assert f'<span lang="zh-CN">{MODULES[0][1]}</span>' in own
+    assert "Simplified Chinese title" in own
 
 
 def test_related_version_of_another_issuer_is_not_named(site: Site, program: ProgramData) -> None:

@@ -10,6 +10,9 @@ import base64
 import os
 import secrets
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -328,7 +332,190 @@ def launched_chromium() -> Iterator[Any]:
             browser.close()
 
 
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on ``page`` (id, impact, first nodes)."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def free_socket() -> socket.socket:
+    """A listening-ready socket on a free loopback port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serving(app: FastAPI, sock: socket.socket) -> Iterator[None]:
+    """uvicorn serving ``app`` on ``sock`` in a thread, for as long as the block runs."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
 def screenshot(page: Any, name: str) -> None:
     """A full-page screenshot ``name``.png in :data:`SHOTS`."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+LOGO_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="100" height="100">'
+    b'<rect width="100" height="100" rx="12" fill="#7a1f2b"/>'
+    b'<text x="50" y="62" text-anchor="middle" font-size="34" fill="#fff">NU</text></svg>'
+)
+RUBRIC_ID = "urn:uuid:6a2c7a8e-0000-4000-8000-00000000000a"
+SCORE_ID = "urn:uuid:6a2c7a8e-0000-4000-8000-00000000000b"
+MENTOR = {"id": "https://industry.example/people/chen-jing", "name": "Chen Jing, Localisation Lead"}
+
+
+@dataclass
+class Showcase:
+    """A branded issuer's fully described credential in every state (issue 15's pages)."""
+
+    issuer_id: str
+    valid: str
+    revoked: str
+    suspended: str
+    expired: str
+    reason: str
+    private_reason: str
+
+
+def issue_showcase(client: TestClient) -> Showcase:
+    """A branded bilingual issuer (colours, logo) and a credential that uses every field the
+    page shows: type, tags, human code, field of study, credits, a rubric result with its
+    level, a score out of a maximum, evidence, an alignment, a mentor as ``source``."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    issuer = Issuer.__new__(Issuer)
+    issuer.client = client
+    made = Issuer._ok(
+        client.post(
+            "/api/v1/issuers",
+            json={
+                "name": {"en": "Northern Lakes University", "zh-CN": "北湖大学"},
+                "url": "https://lakes.example.edu",
+                "suspensionEnabled": True,
+                "brandColor": "#7a1f2b",
+                "accentColor": "#a8741a",
+            },
+            headers=admin,
+        )
+    )
+    key = Issuer._ok(client.post(f"/api/v1/issuers/{made['id']}/api-keys", headers=admin))
+    issuer.headers = {"Authorization": f"Bearer {key['token']}"}
+    Issuer._ok(
+        client.put(
+            f"/api/v1/issuers/{made['id']}/logo",
+            content=LOGO_SVG,
+            headers={**issuer.headers, "Content-Type": "image/svg+xml"},
+        )
+    )
+    achievement = issuer.achievement(
+        "Machine Translation Post-Editing",
+        description="Post-edits machine translation output to publication quality.",
+        criteria={"narrative": "Post-edit 5,000 words and pass the rubric-assessed project."},
+        achievementType="MicroCredential",
+        tags=["post-editing", "localisation"],
+        humanCode="ITIC-102",
+        fieldOfStudy="Translation Studies",
+        creditsAvailable=2,
+        alignment=[
+            {
+                "targetName": "Translation competence",
+                "targetUrl": "https://framework.example/translation",
+                "targetType": "CFItem",
+                "targetFramework": "PACTE",
+                "targetCode": "PACTE-TC",
+            }
+        ],
+        resultDescription=[
+            {
+                "id": RUBRIC_ID,
+                "name": "Project rubric",
+                "resultType": "RubricCriterionLevel",
+                "rubricCriterionLevel": [
+                    {
+                        "id": f"{RUBRIC_ID}:proficient",
+                        "name": "Proficient",
+                        "description": "Fluent, accurate output with consistent terminology.",
+                    },
+                    {
+                        "id": f"{RUBRIC_ID}:exemplary",
+                        "name": "Exemplary",
+                        "description": "Publication-ready output needing no revision.",
+                    },
+                ],
+            },
+            {
+                "id": SCORE_ID,
+                "name": "Final assessment",
+                "resultType": "Percent",
+                "valueMax": "100",
+            },
+        ],
+    )
+    body = {
+        "results": [
+            {"resultDescription": RUBRIC_ID, "achievedLevel": f"{RUBRIC_ID}:exemplary"},
+            {"resultDescription": SCORE_ID, "value": "92"},
+        ],
+        "evidence": [
+            {
+                "id": "https://portfolio.example/mei/post-editing",
+                "name": "Post-editing portfolio",
+                "narrative": "Three client projects, with a reflective report.",
+            }
+        ],
+        "source": MENTOR,
+        "creditsEarned": 2,
+        "term": "Spring 2026",
+    }
+    now = datetime.now(UTC)
+    valid = issuer.issue(achievement, name="Wang Mei", **body)
+    reason = "Issued to the wrong learner by mistake."
+    private_reason = "Under review by the academic board."
+    revoked = issuer.issue(achievement, name="Zhao Lei", **body)
+    Issuer._ok(
+        client.post(
+            f"/api/v1/credentials/{revoked}/revoke", json={"reason": reason}, headers=issuer.headers
+        )
+    )
+    suspended = issuer.issue(achievement, name="Sun Li", **body)
+    Issuer._ok(
+        client.post(
+            f"/api/v1/credentials/{suspended}/suspend",
+            json={"reason": private_reason},
+            headers=issuer.headers,
+        )
+    )
+    expired = issuer.issue(
+        achievement,
+        name="Liu Yang",
+        validFrom=(now - timedelta(days=800)).isoformat(),
+        validUntil=(now - timedelta(days=30)).isoformat(),
+        **body,
+    )
+    return Showcase(str(made["id"]), valid, revoked, suspended, expired, reason, private_reason)
