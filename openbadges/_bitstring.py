@@ -11,6 +11,7 @@ import binascii
 import gzip
 import zlib
 
+from openbadges._memo import BoundedMemo
 from openbadges.errors import StatusListError
 
 __all__ = ["MAX_LIST_BYTES", "MIN_SIZE", "Bitstring"]
@@ -20,6 +21,13 @@ MIN_SIZE = 131_072
 
 MAX_LIST_BYTES = 16 * 1024 * 1024
 """Largest uncompressed list accepted when decoding: bounds a gzip bomb."""
+
+_DECODED: BoundedMemo[tuple[str, bool], bytes] = BoundedMemo(
+    64, max_weight=8 * 1024 * 1024, weigh=len
+)
+"""Inflated ``encodedList`` strings, keyed by the string itself (and whether it may lack the
+``u``): a verifier reads the same few lists for every credential, and a list that changed is a
+different string. 64 lists, 8 MiB in all; a list over 2 MiB inflated is never kept."""
 
 
 class Bitstring:
@@ -154,13 +162,23 @@ class Bitstring:
                 inflates beyond :data:`MAX_LIST_BYTES`; ``STATUS_LIST_LENGTH_ERROR`` when shorter
                 than ``min_size``.
         """
-        raw = _gunzip(_unbase64(_strip_multibase(encoded, allow_unprefixed)))
+        if type(encoded) is str:
+            raw = _DECODED.recall(
+                (encoded, allow_unprefixed), lambda: _inflate(encoded, allow_unprefixed)
+            )
+        else:
+            raw = _inflate(encoded, allow_unprefixed)  # raises: not a string
         if len(raw) * 8 < min_size:
             raise StatusListError(
                 f"the status list has {len(raw) * 8} bits, fewer than the minimum {min_size}",
                 code="STATUS_LIST_LENGTH_ERROR",
             )
         return cls._from_bytes(raw)
+
+
+def _inflate(encoded: str, allow_unprefixed: bool) -> bytes:
+    """The uncompressed bytes of an ``encodedList`` (see :meth:`Bitstring.decode`)."""
+    return _gunzip(_unbase64(_strip_multibase(encoded, allow_unprefixed)))
 
 
 def _strip_multibase(encoded: str, allow_unprefixed: bool) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from enum import StrEnum
 from typing import Any, TypeAlias
 
@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from openbadges import _jwk
 from openbadges import multibase as mb
+from openbadges._memo import BoundedMemo
 from openbadges.errors import KeyFormatError
 
 __all__ = ["KeyType", "PublicKey", "SigningKey", "jwk_thumbprint", "jwks", "select_jwk"]
@@ -129,7 +130,10 @@ class PublicKey:
             KeyFormatError: not an object, a private JWK (``d``), an unknown ``kty``/``crv``,
                 or missing/malformed members.
         """
-        return cls(_jwk.public_from_jwk(jwk))
+        key = _jwk_memo_key(cls, jwk)
+        if key is None:
+            return cls(_jwk.public_from_jwk(jwk))
+        return _DECODED_KEYS.recall(key, lambda: cls(_jwk.public_from_jwk(jwk)))
 
     @property
     def multibase(self) -> str:
@@ -155,6 +159,12 @@ class PublicKey:
         Raises:
             KeyFormatError: wrong multibase prefix, unknown multicodec, or wrong key length.
         """
+        if type(value) is not str:
+            return cls._decode_multibase(value)
+        return _DECODED_KEYS.recall((cls, value), lambda: cls._decode_multibase(value))
+
+    @classmethod
+    def _decode_multibase(cls, value: str) -> PublicKey:
         codec, body = mb.split_multicodec(mb.decode(value, expected=mb.BASE58BTC))
         if codec == mb.ED25519_PUB:
             return cls.from_ed25519_bytes(body)
@@ -183,6 +193,8 @@ class PublicKey:
 
     def __eq__(self, other: object) -> bool:
         """Two keys are equal when their SubjectPublicKeyInfo bytes are."""
+        if self is other:  # the same decoding (see _DECODED_KEYS)
+            return True
         return isinstance(other, PublicKey) and self._spki() == other._spki()
 
     def __hash__(self) -> int:
@@ -318,6 +330,25 @@ class SigningKey:
     def __repr__(self) -> str:
         """Never show private material."""
         return f"SigningKey({self._type.value}, public={self._public!r})"
+
+
+_DECODED_KEYS: BoundedMemo[Hashable, PublicKey] = BoundedMemo(256)
+"""Public keys decoded from a Multikey or a JWK, keyed by the whole value (and the class): a
+verifier meets the same few issuer keys in every credential and DID document, and decoding one
+(base58, then the curve point) costs more than the signature check. A :class:`PublicKey` is
+immutable, so one instance may serve every caller; a changed key is a different value."""
+
+
+def _jwk_memo_key(cls: type[PublicKey], jwk: object) -> Hashable | None:
+    """The memo key of a JWK whose every member is a string (the whole JWK), else None."""
+    if not isinstance(jwk, Mapping):
+        return None
+    items = []
+    for name, member in jwk.items():
+        if type(name) is not str or type(member) is not str:
+            return None  # e.g. key_ops, a list: decoded each time
+        items.append((name, member))
+    return (cls, "jwk", tuple(sorted(items)))
 
 
 def _parse_key_type(kind: KeyType | str) -> KeyType:

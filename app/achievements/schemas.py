@@ -44,6 +44,7 @@ IMAGE_PROBLEMS = {
     "mismatch": "the data: URI's media type does not match the image's content",
     "svg_entity": "the SVG declares a DOCTYPE or entities; they are not allowed",
     "svg_invalid": "the SVG is not well-formed XML",
+    "too_many_pixels": "the image is larger than 4096 × 4096 pixels (or 16,777,216 pixels in all)",
 }
 """Why an ``image.id`` data: URI is refused (an SVG's scripts and outside references are
 removed, not refused)."""

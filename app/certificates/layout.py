@@ -25,6 +25,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from app.certificates import fonts
+from app.core.images import decodable_raster
 
 WIDTH, HEIGHT = landscape(A4)
 DEFAULT_BRAND = "#1d3557"
@@ -251,8 +252,10 @@ def _guilloche(canvas: Canvas, colour: Color) -> None:
 
 
 def _logo_image(png: bytes | None) -> tuple[ImageReader, float, float] | None:
-    """The logo and its size on the page (at most 160 x 52 pt), or None when unreadable."""
-    if not png:
+    """The logo and its size on the page (at most 160 x 52 pt), or None when unreadable or
+    too large to decode (:func:`app.core.images.decodable_raster`, read from its header: a
+    stored decompression bomb leaves the issuer's name alone, undecoded)."""
+    if not png or not decodable_raster(png):
         return None
     try:
         image = ImageReader(io.BytesIO(png))

@@ -1,13 +1,17 @@
 """Uploaded images (badge images, issuer logos) checked by content, never by name.
 
-A PNG by its signature and header chunk; an SVG by parsing it with defusedxml (no DTD, so no
-entities) and REMOVING anything that can run or fetch (:func:`sanitize_svg`): ``<script>``,
-``on*`` attributes, ``<foreignObject>``, references that are not ``#fragment`` or a raster
-``data:image/`` URI (``href``, ``xlink:href``, ``url(...)`` in styles, ``@import``,
-stylesheet processing instructions), and animations that set those; the sanitised copy is
-kept. Refused outright: an empty or too large file, content that is neither PNG nor SVG,
-malformed XML, a DOCTYPE, and a file whose name or declared type says one format while its
-content is another. An accepted image is returned as a ``data:`` URI.
+A PNG by its signature and header chunk, and its size read from the header (never decoded):
+wider or taller than 4096 px, or more than 16,777,216 pixels, is refused (``too_many_pixels``;
+a 23 KB file can declare 144 million pixels); renderers ask :func:`decodable_raster` before
+decoding a stored one. An SVG by parsing it with defusedxml (no DTD, so no entities), refused
+when nested deeper than :data:`MAX_SVG_DEPTH`, and CLEANED by an allowlist
+(:func:`sanitize_svg`): only SVG-namespace elements a picture needs, only attributes without a
+namespace (no ``on*``; references only ``#fragment`` or a raster ``data:image/`` URI) plus
+``xlink:href``/``xlink:title``/``xml:space``/``xml:lang``, no CSS that could fetch, and only
+animations of presentation attributes; the sanitised copy is kept. Refused outright: an empty or
+too large file, content that is neither PNG nor SVG, malformed XML, a DOCTYPE, and a file whose
+name or declared type says one format while its content is another. An accepted image is
+returned as a ``data:`` URI.
 
 Used by the console's achievement form (:mod:`app.console.achievements_view`, which re-exports
 these names) and the issuer's logo (:mod:`app.issuers.logo`).
@@ -25,9 +29,74 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
+from PIL import Image, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 256 * 1024
 """The largest badge image accepted (bytes of the file)."""
+
+MAX_RASTER_SIDE = 4096
+"""The widest or tallest raster accepted (pixels): a small file can declare a huge picture."""
+MAX_RASTER_PIXELS = 4096 * 4096
+"""The most pixels a raster may have (16,777,216; decoding it takes 64 MB as RGBA)."""
+
+_PILLOW_MAX_IMAGE_PIXELS = 89_478_485
+"""Pillow's own decompression-bomb limit (its default); never disabled nor raised."""
+
+
+def guard_pillow() -> None:
+    """Put Pillow's decompression-bomb check back if anything turned it off or raised it
+    (``Image.MAX_IMAGE_PIXELS = None`` disables it for the whole process)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is None or limit > _PILLOW_MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = _PILLOW_MAX_IMAGE_PIXELS
+
+
+guard_pillow()
+
+
+def raster_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a raster's header (the pixels are not decoded); None when
+    Pillow cannot read it. :class:`ImageRefused` (``too_many_pixels``) when Pillow already
+    calls it a decompression bomb."""
+    guard_pillow()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # (the warning is raised where warnings are errors, as in the tests)
+        raise ImageRefused("too_many_pixels") from None
+    return int(width), int(height)
+
+
+def raster_fits(width: int, height: int) -> bool:
+    """Whether a raster of that size may be accepted or decoded (:data:`MAX_RASTER_SIDE`,
+    :data:`MAX_RASTER_PIXELS`)."""
+    return (
+        0 < width <= MAX_RASTER_SIDE
+        and 0 < height <= MAX_RASTER_SIDE
+        and width * height <= MAX_RASTER_PIXELS
+    )
+
+
+def decodable_raster(data: bytes) -> bool:
+    """Whether a stored raster may be decoded to draw it: its header is readable and it is
+    within the limits (one accepted before they existed falls back to the generated picture)."""
+    try:
+        size = raster_size(data)
+    except ImageRefused:
+        return False
+    return size is not None and raster_fits(*size)
+
+
+def _check_dimensions(data: bytes) -> None:
+    size = raster_size(data)
+    if size is None:
+        raise ImageRefused("type")
+    if not raster_fits(*size):
+        raise ImageRefused("too_many_pixels")
+
 
 _DATA_URI = re.compile(r"^data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=\s]+)$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,6 +122,11 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1].lower()
 
 
+def _namespace(name: str) -> str:
+    """The namespace of an ElementTree name (``{ns}local``), ``""`` for none."""
+    return name[1 : name.index("}")] if name.startswith("{") else ""
+
+
 def _safe_reference(value: str) -> bool:
     """A reference an SVG badge may hold: a fragment of itself, or an embedded raster image."""
     text = value.strip().lower()
@@ -61,76 +135,163 @@ def _safe_reference(value: str) -> bool:
     return text.startswith("data:image/") and not text.startswith("data:image/svg")
 
 
+SVG_URI = "http://www.w3.org/2000/svg"
+XLINK_URI = "http://www.w3.org/1999/xlink"
+XML_URI = "http://www.w3.org/XML/1998/namespace"
+
+MAX_SVG_DEPTH = 256
+"""The deepest element nesting accepted (deeper is refused: re-serialising would recurse)."""
+
+_SVG_ELEMENTS = frozenset(
+    {
+        "svg", "g", "defs", "symbol", "use", "title", "desc", "metadata", "switch", "a",
+        "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
+        "text", "tspan", "textpath", "image", "marker", "pattern", "clippath", "mask",
+        "lineargradient", "radialgradient", "stop", "view", "style",
+        "set", "animate", "animatetransform", "animatemotion", "animatecolor", "mpath",
+        "filter", "feblend", "fecolormatrix", "fecomponenttransfer", "fecomposite",
+        "feconvolvematrix", "fediffuselighting", "fedisplacementmap", "fedistantlight",
+        "fedropshadow", "feflood", "fefunca", "fefuncb", "fefuncg", "fefuncr",
+        "fegaussianblur", "feimage", "femerge", "femergenode", "femorphology", "feoffset",
+        "fepointlight", "fespecularlighting", "fespotlight", "fetile", "feturbulence",
+    }
+)  # fmt: skip
+"""The SVG elements a badge may hold (anything else, e.g. ``script``, is removed)."""
+
 _ANIMATIONS = frozenset({"set", "animate", "animatetransform", "animatemotion", "animatecolor"})
+_ANIMATABLE = frozenset(
+    {
+        "fill", "stroke", "opacity", "fill-opacity", "stroke-opacity", "stroke-width",
+        "transform", "x", "y", "cx", "cy", "r", "rx", "ry", "width", "height", "d", "points",
+        "offset", "stop-color", "stop-opacity", "visibility", "font-size", "letter-spacing",
+    }
+)  # fmt: skip
+"""What an animation may change (the local name of its ``attributeName``); others go."""
+_ANIMATION_VALUES = ("values", "to", "from", "by")
 _ACTIVE = frozenset(
     {"script", "handler", "listener", "iframe", "embed", "object", "audio", "video"}
 )
+_REFERENCES = frozenset({"href", "src", "base"})
+
+_CSS_MARKERS = (
+    "\\", "url", "image", "@", "expression", "/*", "javascript", "behavior", "src(", "attr(",
+)  # fmt: skip
+"""What makes CSS (a ``<style>`` or a ``style`` attribute) be removed whole: anything that can
+fetch or hide something that can (escapes, comments, at-rules)."""
+_VALUE_MARKERS = ("\\", "url", "image", "@", "expression", "/*", ":", "&")
+"""What an animation's ``values``/``to``/``from``/``by`` must not hold (no URL can be made
+without ``:`` or ``url``; escapes and comments could hide either)."""
+_FRAGMENT_URL = re.compile(r"""url\(\s*(?:#[\w.:-]+|'#[\w.:-]+'|"#[\w.:-]+")\s*\)""", re.I)
+_UNSAFE_VALUE = (
+    "\\", "url", "image(", "image-set(", "expression", "javascript", "/*", "src(", "attr(",
+)  # fmt: skip
 
 
-_CSS_URL_FULL = re.compile(r"url\(\s*['\"]?([^'\")]*)['\"]?\s*\)", re.IGNORECASE)
-_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
-_UNSAFE_CSS = ("javascript:", "expression(", "behavior:", "-moz-binding")
-
-
-def _clean_style(text: str) -> str | None:
-    """CSS with ``@import`` rules dropped and outside ``url(...)`` targets made ``none``;
-    ``None`` when it holds something that cannot be cut out safely (script-like CSS)."""
+def _unsafe_css(text: str) -> bool:
     lowered = text.lower()
-    if any(marker in lowered for marker in _UNSAFE_CSS):
-        return None
-    cleaned = _IMPORT.sub("", text)
-    return _CSS_URL_FULL.sub(
-        lambda m: m.group(0) if _safe_reference(m.group(1)) else "none", cleaned
-    )
+    return any(marker in lowered for marker in _CSS_MARKERS)
+
+
+def _unsafe_attribute_value(value: str) -> bool:
+    """A presentation value holding more than ``url(#fragment)`` references (or an escape,
+    a comment, ``javascript:``, an ``image()``)."""
+    rest = _FRAGMENT_URL.sub("", value).lower()
+    return any(marker in rest for marker in _UNSAFE_VALUE)
+
+
+def _style_text(element: Element) -> str:
+    """A ``<style>``'s whole text: its own and that of (and after) any child."""
+    return "".join(element.itertext())  # with every child's text and tail
+
+
+def _element_refusal(element: Element) -> str | None:
+    """The removal code when ``element`` (and all it holds) must go, else None."""
+    tag = str(element.tag)
+    namespace, local = _namespace(tag), _local(tag)
+    if namespace not in (SVG_URI, ""):
+        return "svg_foreign"  # XHTML and any other vocabulary
+    if local in _ACTIVE:
+        return "svg_script"
+    if local not in _SVG_ELEMENTS:
+        return "svg_foreign"  # foreignObject and anything unknown
+    if local in _ANIMATIONS and not _safe_animation(element):
+        return "svg_external"
+    if local == "style" and (len(element) or _unsafe_css(_style_text(element))):
+        return "svg_external"
+    return None
+
+
+def _safe_animation(element: Element) -> bool:
+    """An animation of a presentation attribute (allowlisted) with plain values."""
+    target = element.attrib.get("attributeName", "")
+    local = target.rsplit(":", 1)[-1].strip().lower()
+    if local not in _ANIMATABLE:
+        return False
+    for name in _ANIMATION_VALUES:
+        value = element.attrib.get(name, "").lower()
+        if any(marker in value for marker in _VALUE_MARKERS):
+            return False
+    return True
+
+
+def _attribute_refusal(name: str, value: str) -> str | None:
+    """The removal code when the attribute ``name`` (ElementTree spelling) must go."""
+    namespace, local = _namespace(name), _local(name)
+    if namespace == XLINK_URI:
+        if local == "href":
+            return None if _safe_reference(value) else "svg_external"
+        return None if local == "title" else "svg_external"
+    if namespace == XML_URI:
+        return None if local in ("space", "lang") else "svg_external"
+    if namespace:
+        return "svg_external"
+    if local.startswith("on"):
+        return "svg_event"
+    if local in _REFERENCES:
+        return None if _safe_reference(value) else "svg_external"
+    if local == "style":
+        return "svg_external" if _unsafe_css(value) else None
+    if _unsafe_attribute_value(value):
+        return "svg_external"
+    return None
 
 
 def _clean_element(element: Element, removed: set[str]) -> None:
     """Remove what can run or fetch from one element (its children are visited by the caller)."""
     for child in list(element):
-        tag = _local(str(child.tag))
-        if tag in _ACTIVE:
+        code = _element_refusal(child)
+        if code is not None:
+            tail = child.tail
             element.remove(child)
-            removed.add("svg_script")
-        elif tag == "foreignobject":
-            element.remove(child)
-            removed.add("svg_foreign")
-        elif tag in _ANIMATIONS and _animates_unsafe(child):
-            element.remove(child)
-            removed.add("svg_external")
-        elif tag == "style" and child.text:
-            cleaned = _clean_style(child.text)
-            if cleaned is None:
-                element.remove(child)
-                removed.add("svg_external")
-            elif cleaned != child.text:
-                child.text = cleaned
-                removed.add("svg_external")
+            removed.add(code)
+            if tail and tail.strip():  # keep text that followed it (harmless character data)
+                _append_text(element, tail)
     for name, value in list(element.attrib.items()):
-        attribute = _local(name)
-        lowered = value.lower()
-        if attribute.startswith("on"):
+        code = _attribute_refusal(name, value)
+        if code is not None:
             del element.attrib[name]
-            removed.add("svg_event")
-        elif attribute in ("href", "src", "base") and not _safe_reference(value):
-            del element.attrib[name]
-            removed.add("svg_external")
-        elif "javascript:" in lowered:
-            del element.attrib[name]
-            removed.add("svg_external")
-        elif attribute == "style" or "url(" in lowered or "@import" in lowered:
-            cleaned = _clean_style(value)
-            if cleaned is None:
-                del element.attrib[name]
-                removed.add("svg_external")
-            elif cleaned != value:
-                element.attrib[name] = cleaned
-                removed.add("svg_external")
+            removed.add(code)
 
 
-def _animates_unsafe(element: Element) -> bool:
-    """An animation that would set a handler, a reference or a style (what we remove)."""
-    target = _local(element.attrib.get("attributeName", ""))
-    return target.startswith("on") or target in ("href", "src", "style")
+def _append_text(element: Element, text: str) -> None:
+    if len(element):
+        last = element[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        element.text = (element.text or "") + text
+
+
+def _depth(root: Element) -> int:
+    """How deep elements nest under ``root`` (walked without recursion)."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_SVG_DEPTH:
+            return depth
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def _parse(data: bytes) -> Element:
@@ -140,7 +301,7 @@ def _parse(data: bytes) -> Element:
         )
     except DefusedXmlException:
         raise ImageRefused("svg_entity") from None
-    except (ParseError, ValueError, UnicodeDecodeError):
+    except (ParseError, ValueError, UnicodeDecodeError, RecursionError):
         raise ImageRefused("svg_invalid") from None
 
 
@@ -148,24 +309,43 @@ def sanitize_svg(data: bytes) -> tuple[bytes, frozenset[str]]:
     """The SVG with everything that could run script or load anything removed, and the codes
     of what was removed (``svg_script``, ``svg_event``, ``svg_foreign``, ``svg_external``).
 
-    Removed: ``<script>`` and other active elements, ``<foreignObject>``, ``on*`` attributes,
-    ``href``/``src`` that are not a ``#fragment`` or an embedded raster ``data:image/`` URI,
-    outside ``url(...)`` in styles and attributes (made ``none``), ``@import``, stylesheet
-    processing instructions, and animations that would set those. An SVG with nothing to
-    remove is returned byte for byte. Refused (:class:`ImageRefused`): not well-formed XML
-    (``svg_invalid``), a DOCTYPE or entities (``svg_entity``), a root that is not ``<svg>``
-    (``type``)."""
+    An allowlist: kept are SVG elements a picture needs (not ``script``, ``foreignObject``,
+    nor any element of another namespace such as XHTML); attributes without a namespace
+    (not ``on*``; ``href``/``src`` only a ``#fragment`` or an embedded raster
+    ``data:image/`` URI; values with no ``url(...)`` but ``url(#fragment)``, no escape,
+    comment, ``image()`` or ``javascript:``), ``xlink:href`` (as ``href``), ``xlink:title``,
+    ``xml:space`` and ``xml:lang``. CSS (a ``<style>``, a ``style`` attribute) holding an
+    escape, a comment, ``url``, ``image``, ``@`` or ``expression`` is removed whole, as is a
+    ``<style>`` with child elements. Animations are kept only when they change a
+    presentation attribute (``fill``, ``opacity``, ``transform``…) to plain values. Stylesheet
+    processing instructions are dropped. An SVG with nothing to remove is returned byte for
+    byte. Refused (:class:`ImageRefused`): not well-formed XML or nested deeper than
+    :data:`MAX_SVG_DEPTH` (``svg_invalid``), a DOCTYPE or entities (``svg_entity``), a root
+    that is not ``<svg>`` (``type``)."""
     root = _parse(data)
     if root.tag != f"{SVG_NS}svg" and root.tag != "svg":
         raise ImageRefused("type")
+    if _depth(root) > MAX_SVG_DEPTH:
+        raise ImageRefused("svg_invalid")
     removed: set[str] = set()
-    for element in list(root.iter()):
+    for name, value in list(root.attrib.items()):
+        code = _attribute_refusal(name, value)
+        if code is not None:
+            del root.attrib[name]
+            removed.add(code)
+    pending = [root]
+    while pending:  # what is kept, top down (a removed element's content is not visited)
+        element = pending.pop()
         _clean_element(element, removed)
+        pending.extend(element)
     if b"<?xml-stylesheet" in data.lower():
         removed.add("svg_external")  # processing instructions are not kept by the parser
     if not removed:
         return data, frozenset()
-    body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
+    try:
+        body = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
+    except RecursionError:  # not expected below MAX_SVG_DEPTH; never a 500
+        raise ImageRefused("svg_invalid") from None
     return body.encode("utf-8"), frozenset(removed)
 
 
@@ -221,6 +401,8 @@ def check_image(data: bytes, filename: str = "", content_type: str = "") -> str:
         raise ImageRefused("mismatch")
     if kind == "svg":
         data, _ = sanitize_svg(data)
+    else:
+        _check_dimensions(data)
     mime = "image/png" if kind == "png" else "image/svg+xml"
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -278,11 +460,13 @@ def check_data_uri(uri: str, max_bytes: int = MAX_IMAGE_BYTES) -> str:
 
 
 def _check_raster(data: bytes, expected: str) -> None:
-    from PIL import Image, UnidentifiedImageError
-
+    guard_pillow()
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format != expected:
                 raise ImageRefused("mismatch")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ImageRefused("type") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRefused("too_many_pixels") from None
+    _check_dimensions(data)

@@ -20,7 +20,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.credentials import repository
@@ -85,7 +87,16 @@ def cached_state(credential_id: uuid.UUID) -> PublicState | None:
 
 def public_state(session: Session, credential_id: uuid.UUID) -> PublicState:
     """The small state of a visible credential, read now (404 when missing or hidden)."""
-    row = repository.public_state(session, credential_id)
+    return _remember(credential_id, repository.public_state(session, credential_id))
+
+
+def public_state_alone(connection: Connection, credential_id: uuid.UUID) -> PublicState:
+    """:func:`public_state` read by one statement on its own ``connection`` (``ONE_READ``)."""
+    return _remember(credential_id, repository.public_state_alone(connection, credential_id))
+
+
+def _remember(credential_id: uuid.UUID, row: dict[str, Any] | None) -> PublicState:
+    """The state of a row just read, cached (a missing or hidden one is forgotten: 404)."""
     if row is None:
         hot.public_states.discard(credential_id)
         raise CredentialNotFound("No such credential.")

@@ -40,6 +40,7 @@ REFUSALS = {
     "image/svg+xml).",
     "svg_entity": "The SVG declares a DOCTYPE or entities; they are not allowed.",
     "svg_invalid": "The SVG is not well-formed XML.",
+    "too_many_pixels": "The logo is larger than 4096 × 4096 pixels.",
     "svg_script": "The SVG contains a script; it is not allowed.",
     "svg_foreign": "The SVG embeds HTML (foreignObject); it is not allowed.",
     "svg_event": "The SVG has event handlers (on… attributes); they are not allowed.",
@@ -48,7 +49,7 @@ REFUSALS = {
 }
 """English messages of :class:`ImageRefused` codes (the console shows its own translations)."""
 
-SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+SVG_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 """The Content-Security-Policy an SVG logo is served with (nothing loads, nothing runs)."""
 
 

@@ -35,6 +35,8 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 
+from app.core import images
+
 SIZE = 512
 PALETTE = ("#0b57d0", "#1a7f3c", "#8e24aa", "#c2185b", "#00796b", "#5d4037", "#283593", "#b3261e")
 CJK_FONTS = (
@@ -590,13 +592,15 @@ def design_png(design: Design) -> bytes:
 
 
 def png_from_image(media_type: str, data: bytes) -> bytes | None:
-    """Re-encode a raster image as PNG (JPEG/GIF/WebP badges); ``None`` if unreadable."""
+    """Re-encode a raster image as PNG (JPEG/GIF/WebP badges); ``None`` if unreadable or
+    larger than :func:`app.core.images.raster_fits` allows (checked before decoding: a stored
+    decompression bomb falls back to the generated medallion)."""
+    if not images.decodable_raster(data):
+        return None
     if media_type == "image/png":
         return data
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > 4096 * 4096:
-                return None
             buffer = io.BytesIO()
             img.convert("RGBA").save(buffer, format="PNG")
             return buffer.getvalue()

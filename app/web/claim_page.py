@@ -46,7 +46,7 @@ from app.web.error_pages import wants_html
 from app.web.languages import languages_of
 from app.web.panel import build_panel
 from app.web.qr import svg_data_uri
-from app.web.responses import html_page
+from app.web.responses import SVG_CSP, html_page
 from app.web.templating import render
 from app.web.view import credential_view
 
@@ -219,6 +219,7 @@ def claim_file(session: Session, token: str, name: str) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": SVG_CSP,
             "ETag": '"' + hashlib.sha256(body).hexdigest()[:32] + '"',
         },
     )

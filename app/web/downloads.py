@@ -29,10 +29,10 @@ from typing import Any
 
 from PIL import Image
 
-from app.core.images import ImageRefused, sanitize_svg
+from app.core.images import ImageRefused, decodable_raster, sanitize_svg
 from app.hot.public import BAKED_TTL_S, DISPLAY_TTL_S, baked_badges, display_images
-from app.models import Issuer
 from app.web import badge_image
+from app.web.brand import brand_of
 from app.web.responses import etag_for
 from app.web.view import image_url, party
 from openbadges.baking import bake_png, bake_svg
@@ -87,12 +87,9 @@ class Picture:
 
 
 def branding_of(session: Any, credential: Any) -> Branding:
-    """The colours of the credential's issuer (one primary-key read; the logo stays deferred)."""
-    issuer_id = getattr(credential, "issuer_id", None)
-    issuer = session.get(Issuer, issuer_id) if issuer_id is not None else None
-    if issuer is None:
-        return Branding()
-    return Branding(issuer.brand_color, issuer.accent_color)
+    """The colours of the credential's issuer, as its pages show them (:func:`brand_of`)."""
+    brand = brand_of(session, getattr(credential, "issuer_id", None))
+    return Branding(brand.color, brand.accent) if brand is not None else Branding()
 
 
 def signed_payload(credential: Any) -> str:
@@ -146,7 +143,7 @@ def picture_svg(picture: Picture) -> str:
             return sanitize_svg(decoded[1])[0].decode("utf-8")
         except (ImageRefused, UnicodeDecodeError):
             pass
-    elif decoded:
+    elif decoded and decodable_raster(decoded[1]):
         return badge_image.svg_wrapping(decoded[0], decoded[1], picture.design.name)
     return badge_image.design_svg(picture.design)
 
@@ -182,7 +179,11 @@ def baked_badge(credential: Any, kind: str, branding: Branding | None = None) ->
 
 
 def _small_png(png: bytes) -> bytes:
-    """``png`` scaled down to at most :data:`DISPLAY_MAX_PX` a side (as is when smaller)."""
+    """``png`` scaled down to at most :data:`DISPLAY_MAX_PX` a side (as is when smaller);
+    empty when it is unreadable or too large to decode (:func:`app.core.images.decodable_raster`:
+    not decoded; :func:`picture_png` has already put the generated medallion in its place)."""
+    if not decodable_raster(png):
+        return b""
     try:
         with Image.open(io.BytesIO(png)) as image:
             if max(image.size) <= DISPLAY_MAX_PX:

@@ -34,11 +34,21 @@ def not_modified(request: Request, etag: str) -> bool:
     return etag in (tag.strip() for tag in header.split(","))
 
 
+SVG_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
+"""Every SVG served from this origin, opened on its own: nothing loads but embedded images,
+nothing runs, no navigation or forms (``sandbox``). Badge pictures and logos come from issuers;
+the sanitiser (:mod:`app.core.images`) removes what it can find, and this stops what it
+cannot."""
+
+
 def cached_bytes(
     request: Request, body: bytes, media_type: str, etag: str, cache_control: str, **extra: str
 ) -> Response:
-    """A non-HTML body (or 304) with its strong ETag and caching headers, plus ``extra``."""
+    """A non-HTML body (or 304) with its strong ETag and caching headers, plus ``extra``; an
+    SVG under :data:`SVG_CSP`."""
     headers = {"ETag": etag, "Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
+    if media_type.startswith("image/svg"):
+        headers["Content-Security-Policy"] = SVG_CSP
     headers |= extra
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)

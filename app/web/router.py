@@ -8,7 +8,7 @@ reader of their per-worker caches for the routes and the pre-routing shortcut al
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -161,15 +161,20 @@ async def verify_submit(
     try:
         caller = await admission.admit(request)
         is_url, data = await verify_page.read_input(request, form, t)
-        outcome = await admission.in_lane(
+        # The report page is rendered in the lane too: translating a hostile document's
+        # details is work the anonymous caller asked for, not the event loop's.
+        page: Response = await admission.in_lane(
             request,
-            verify_page.verify_submitted,
+            _verified_page,
+            request,
+            form,
             session,
             None if is_url else data,
             str(data) if is_url else None,
             caller.limits,
             t,
         )
+        return page
     except verify_page.InputError as exc:
         return verify_page.page(
             request, t, error=exc.message, status_code=exc.status_code, form=form
@@ -182,6 +187,19 @@ async def verify_submit(
         response = verify_page.page(request, t, error=message, status_code=exc.status, form=form)
         response.headers.update(exc.headers)
         return response
+
+
+def _verified_page(
+    request: Request,
+    form: verify_page.VerifyForm,
+    session: Any,
+    data: bytes | str | None,
+    url: str | None,
+    limits: Any,
+    t: i18n.Translator,
+) -> Response:
+    """Verify what the form brought and render the report (in the verify lane)."""
+    outcome = verify_page.verify_submitted(session, data, url, limits, t)
     return verify_page.page(request, t, outcome=outcome, form=form)
 
 

@@ -127,7 +127,7 @@ def test_logo_upload_is_served_and_becomes_the_image(
     assert "public" in served.headers["cache-control"]
     if content_type == "image/svg+xml":
         assert served.headers["content-security-policy"] == (
-            "default-src 'none'; style-src 'unsafe-inline'"
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
         )
     again = client.get(
         f"/issuers/{issuer.id}/logo", headers={"If-None-Match": served.headers["etag"]}
@@ -172,6 +172,7 @@ def test_logo_upload_is_served_and_becomes_the_image(
         (b"", "image/png", 422, "empty"),
         (png(pad=260 * 1024), "image/png", 413, "256 KB"),
         (png(pad=400 * 1024), "image/png", 413, "larger than"),
+        (png(width=4097, height=1), "image/png", 422, ""),  # too many pixels to decode
     ],
 )
 def test_bad_logos_are_refused(

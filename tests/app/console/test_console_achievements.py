@@ -413,8 +413,24 @@ def test_svg_with_scripts_or_outside_references_is_stored_sanitised(
     assert images.sanitize_svg(clean)[1] == frozenset()
 
 
+def bomb_png() -> bytes:
+    """A 12000 × 12000 1-bit PNG: a small file declaring 144 million pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 12_000, 12_000, 1, 0, 0, 0, 0)
+    pixels = zlib.compress((b"\x00" * 1501) * 12_000, 9)
+    return (
+        images.PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
 REFUSED = [
     ("too big", "big.png", png(images.MAX_IMAGE_BYTES), "image/png", "too_big"),
+    ("pixel bomb", "bomb.png", bomb_png(), "image/png", "too_many_pixels"),
     ("png named svg", "badge.svg", png(), "image/svg+xml", "mismatch"),
     ("svg named png", "badge.png", CLEAN_SVG, "image/png", "mismatch"),
     ("text named png", "notes.png", b"just some text, not an image", "image/png", "type"),
@@ -445,6 +461,7 @@ def test_refused_images_are_shown_at_the_image_field_with_the_form_kept(
         "too_big": "larger than 256 KB",
         "mismatch": "does not match its content",
         "type": "Only PNG and SVG",
+        "too_many_pixels": "at most 4096 × 4096",
     }
     assert messages[code] in response.text
     assert 'value="Data Analysis with Python"' in response.text

@@ -163,6 +163,8 @@ def test_the_owner_uploads_and_removes_a_logo(
         ("x.png", png(pad=260 * 1024), "image/png", "en", "256 KB"),
         ("x.gif", b"GIF89a....", "image/gif", "en", "Only PNG and SVG"),
         ("x.svg", png(), "image/svg+xml", "en", "does not match"),
+        ("x.png", png(width=4097, height=1), "image/png", "en", "at most 4096 × 4096"),
+        ("x.png", png(width=4097, height=1), "image/png", "zh-CN", "4096 像素"),
     ],
 )
 def test_a_refused_logo_is_shown_next_to_the_field(

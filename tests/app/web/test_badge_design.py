@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import struct
 import uuid
+import zlib
 from xml.etree import ElementTree
 
 import pytest
@@ -174,6 +176,24 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
+def _bomb_png() -> bytes:
+    """A 12000 × 12000 1-bit PNG: about 18 KB of file, 144 million pixels to decode."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = (b"\x00" * 1501) * 12_000
+    header = struct.pack(">IIBBBBB", 12_000, 12_000, 1, 0, 0, 0, 0)
+    return (
+        images.PNG_SIGNATURE
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
 @pytest.fixture(scope="module")
 def api(site: Site) -> tuple[TestClient, dict[str, str], str]:
     """An issuer of its own (its colours are changed here) and its API key headers."""
@@ -221,8 +241,19 @@ def test_api_svg_image_is_sanitised_on_create_and_on_a_new_version(
         (_uri("image/svg+xml", b"<svg"), "well-formed"),
         (_uri("image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * (images.MAX_IMAGE_BYTES + 1)), "KB"),
         ("data:image/svg+xml;base64,!!!", "PNG"),
+        (_uri("image/png", _bomb_png()), "image"),
+        (
+            _uri(
+                "image/svg+xml",
+                b"<svg xmlns='http://www.w3.org/2000/svg'>"
+                + b"<g>" * 20_000
+                + b"</g>" * 20_000
+                + b"<script/></svg>",
+            ),
+            "well-formed",
+        ),
     ],
-    ids=["text-as-png", "svg-as-png", "malformed", "too-big", "bad-base64"],
+    ids=["text-as-png", "svg-as-png", "malformed", "too-big", "bad-base64", "pixel-bomb", "deep"],
 )
 def test_api_bad_data_uri_is_a_422_naming_image_id(
     api: tuple[TestClient, dict[str, str], str], uri: str, words: str

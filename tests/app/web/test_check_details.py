@@ -558,3 +558,39 @@ def test_check_titles_match_the_page_catalogue() -> None:
     )
     for check_id, title in CHECK_TITLES.items():
         assert CHECK_TITLES_ZH[title] == catalogue[f"check.{check_id}"]
+
+
+# --- hostile details: the search is bounded ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "The proof uses '" + "The JWT cannot be read: " * 160 + "', which this verifier does "
+        "not support.",
+        "The proof is not valid: " + "$ " * 1940,
+        "The key at x could not be matched with the issuer's keys: " * 64,
+        "a. " * 1330,
+    ],
+    ids=["cryptosuite-echo", "dollars", "key-sentences", "stops"],
+)
+def test_text_built_to_explode_the_search_stays_english_within_the_budget(
+    detail: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A security review made these (an attacker's cryptosuite name is echoed in a detail):
+    before the budget, up to 20 s each. Now the characters tried are bounded."""
+    import app.web.check_details as details
+
+    tried: list[int] = []
+    piece = details._piece
+
+    def counting(text: str, *, fragments: bool) -> Any:
+        tried.append(len(text))
+        return piece(text, fragments=fragments)
+
+    monkeypatch.setattr(details, "_piece", counting)
+    details._translate_text.cache_clear()
+    found = localise_detail(detail, "zh-CN")
+    assert sum(tried) <= details.MAX_STEPS + details.MAX_TRANSLATED
+    assert found.lang == "en"
+    assert found.text == detail

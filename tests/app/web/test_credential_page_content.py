@@ -238,3 +238,16 @@ def test_an_altered_record_gets_no_certificate_and_no_sharing(site: Site) -> Non
     )
     assert browser.status_code == 303
     assert browser.headers["location"] == f"/credentials/{altered}?lang=zh-CN"
+
+
+@pytest.mark.parametrize("path", ["image.svg", "badge.svg"])
+def test_svg_from_issuers_is_served_under_a_policy_that_runs_nothing(
+    site: Site, showcase: Showcase, path: str
+) -> None:
+    response = site.client.get(f"/credentials/{showcase.valid}/{path}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "sandbox" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
