@@ -34,6 +34,7 @@ from app.models import Credential, Offer
 from app.offers import service as offers
 from app.offers import wallets
 from app.web import i18n
+from app.web.brand import brand_of
 from app.web.credential_page import (
     PageUrls,
     banner_text,
@@ -142,7 +143,8 @@ def claim_page(request: Request, session: Session, context: AppContext, token: s
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
     page = credential_url(base_url(request), credential.id)
     public = not credential.hidden
-    urls = PageUrls(page=page, json=None, jwt=None, og_image=f"{page}/badge.png", qr="")
+    urls = PageUrls(page=page, json=None, jwt=None, og_image=f"{page}/og.png", qr="")
+    brand = brand_of(session, credential.issuer_id)
     body = render(
         "claim.html",
         t=t,
@@ -159,6 +161,8 @@ def claim_page(request: Request, session: Session, context: AppContext, token: s
         wallets_installed=wallets.available(),
         link_expires_at=offer.expires_at,
         state=credentials.credential_state(credential),
+        brand=brand,
+        issuer_name=(brand.name(t.locale) if brand else "") or view.issuer.name,
     )
     response = html_page(request, body.encode("utf-8"), locale=t.locale, cache_control="no-store")
     return _private(response)

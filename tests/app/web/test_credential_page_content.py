@@ -251,3 +251,25 @@ def test_svg_from_issuers_is_served_under_a_policy_that_runs_nothing(
     assert "default-src 'none'" in policy
     assert "sandbox" in policy
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_claim_page_carries_the_brand_and_offers_linkedin_only_while_current(
+    site: Site, showcase: Showcase
+) -> None:
+    def claim(credential_id: str) -> str:
+        offer = site.client.post(
+            f"/api/v1/credentials/{credential_id}/offers", headers=showcase.headers
+        )
+        assert offer.status_code == 201, offer.text
+        path = "/claim/" + str(offer.json()["claimUrl"]).rsplit("/", 1)[1]
+        response = site.client.get(path + "?lang=zh-CN", headers=HTML)
+        assert response.status_code == 200, response.text
+        return str(response.text)
+
+    current = claim(showcase.valid)
+    header = current[current.index('<header class="site') : current.index("</header>")]
+    assert "site--issuer" in header
+    assert "北湖大学" in header
+    assert f"/issuers/{showcase.issuer_id}/brand.css?v=" in current
+    assert "button--linkedin" in current
+    assert "button--linkedin" not in claim(showcase.expired)

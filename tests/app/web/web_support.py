@@ -402,6 +402,7 @@ class Showcase:
     expired: str
     reason: str
     private_reason: str
+    headers: dict[str, str]
 
 
 def issue_showcase(client: TestClient) -> Showcase:
@@ -518,4 +519,6 @@ def issue_showcase(client: TestClient) -> Showcase:
         validUntil=(now - timedelta(days=30)).isoformat(),
         **body,
     )
-    return Showcase(str(made["id"]), valid, revoked, suspended, expired, reason, private_reason)
+    return Showcase(
+        str(made["id"]), valid, revoked, suspended, expired, reason, private_reason, issuer.headers
+    )
