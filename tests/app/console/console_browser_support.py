@@ -5,16 +5,10 @@ a screenshot)."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import Page
-from web_support import screenshot
+from web_support import screenshot, serving  # noqa: F401  (re-exported for the console tests)
 
 AXE = Path(__file__).resolve().parents[2] / "app" / "web" / "vendor" / "axe.min.js"
 
@@ -32,24 +26,6 @@ def bound_socket() -> tuple[socket.socket, str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
-@contextmanager
-def serving(app: FastAPI, sock: socket.socket) -> Iterator[None]:
-    """``app`` served by uvicorn on ``sock`` for the block; the socket is closed after."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def serious_violations(page: Page) -> list[str]:
