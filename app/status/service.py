@@ -93,8 +93,8 @@ def forget_reservations() -> None:
     reservations.clear()
 
 
-def _take(list_id: uuid.UUID) -> int | None:
-    """The index of the next reserved position of the list in this worker, if any is left."""
+def _take_position(list_id: uuid.UUID) -> tuple[ReservedBlock, int] | None:
+    """The next reserved position of the list in this worker and its block, if any is left."""
     with reservations.lock:
         blocks = reservations.blocks.get(list_id)
         while blocks:
@@ -102,12 +102,29 @@ def _take(list_id: uuid.UUID) -> int | None:
             if block.next < block.end:
                 position = block.next
                 block.next += 1
-                break
+                return block, position
             blocks.pop(0)
-        else:
-            reservations.blocks.pop(list_id, None)
-            return None
+        reservations.blocks.pop(list_id, None)
+        return None
+
+
+def _take(list_id: uuid.UUID) -> int | None:
+    """The index of the next reserved position of the list in this worker, if any is left."""
+    taken = _take_position(list_id)
+    if taken is None:
+        return None
+    block, position = taken
     return ob_status.permuted_index(block.key, block.size, position)
+
+
+def _give_back(list_id: uuid.UUID, block: ReservedBlock, position: int) -> None:
+    """Return a position taken but not used: the next issuance in this worker takes it.
+
+    (It is still reserved for this worker in the database, so no one else can hold it.)
+    """
+    with reservations.lock:
+        returned = ReservedBlock(block.key, block.size, position, position + 1)
+        reservations.blocks.setdefault(list_id, []).insert(0, returned)
 
 
 def _block(reserved: tuple[int, int, str], count: int) -> ReservedBlock:
@@ -208,16 +225,23 @@ def hinted_slots(session: Session, issuer_id: uuid.UUID) -> list[Allocation] | N
     engine = _durable_engine(session)
     if hint is None or engine is None:
         return None
-    slots = []
+    taken: list[tuple[str, uuid.UUID, ReservedBlock, int]] = []
     for purpose, list_id in hint:
-        index = _take(list_id)
-        if index is None and _reserve_durably(engine, list_id, patient=True):
-            index = _take(list_id)
-        if index is None:
+        position = _take_position(list_id)
+        if position is None and _reserve_durably(engine, list_id, patient=True):
+            position = _take_position(list_id)
+        if position is None:
+            # A later list failed (full, or its row stayed locked): the positions already
+            # taken go back to this worker's pool rather than leaving a gap in their lists.
+            for _purpose, earlier_list, block, earlier in reversed(taken):
+                _give_back(earlier_list, block, earlier)
             forget_open_lists(issuer_id)
             return None
-        slots.append(Allocation(purpose, list_id, index))
-    return slots
+        taken.append((purpose, list_id, *position))
+    return [
+        Allocation(purpose, list_id, ob_status.permuted_index(block.key, block.size, position))
+        for purpose, list_id, block, position in taken
+    ]
 
 
 def _serialise(document: dict[str, Any]) -> str:
