@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -67,3 +68,29 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("the service did not start")
+
+
+def wait_mail_sent(database: Path, proc: subprocess.Popen[bytes], timeout_s: float = 300.0) -> int:
+    """Wait until the service has sent the notification e-mails of the credentials issued
+    before it started; return how many it sent.
+
+    A bench issues its credentials before the service runs, so the service starts with one
+    e-mail per credential to send (to the development mailbox): left running, that backlog
+    would take CPU from what the bench measures, which a service that mailed each learner
+    when the credential was issued never pays at read time.
+    """
+    deadline = time.monotonic() + timeout_s
+    with sqlite3.connect(database) as db:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("the service exited early")
+            (left,) = db.execute(
+                "SELECT (SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL)"
+                " + (SELECT count(*) FROM deliveries WHERE state = 'pending')"
+            ).fetchone()
+            if left == 0:
+                (sent,) = db.execute("SELECT count(*) FROM deliveries").fetchone()
+                return int(sent)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the service still has {left} e-mails to send")
+            time.sleep(0.2)

@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "app" / "web"))
 
-from _server import free_port, service_env, start_service, wait_listening  # noqa: E402
+from _server import (  # noqa: E402
+    free_port,
+    service_env,
+    start_service,
+    wait_listening,
+    wait_mail_sent,
+)
 
 
 @dataclass
@@ -158,6 +164,7 @@ def main() -> None:
         proc = start_service(port, args.workers, env)
         try:
             wait_listening(port, proc)
+            mailed = wait_mail_sent(data_dir / "badges.db", proc)
             html = "Accept: text/html\r\nAccept-Language: en\r\n"
             pages = [f"/credentials/{i}" for i in ids]
             qrs = [f"/credentials/{i}/qr.svg" for i in ids]
@@ -169,7 +176,8 @@ def main() -> None:
             ]
             print(
                 f"workers={args.workers}, {args.clients} concurrent keep-alive clients,"
-                f" ~{args.requests} requests each target"
+                f" ~{args.requests} requests each target (after the {mailed} notification"
+                " e-mails of the issued credentials were sent)"
             )
             for name, paths, headers in runs:
                 result = asyncio.run(load(name, port, paths, headers, args.clients, args.requests))

@@ -204,6 +204,31 @@ def request_session(request: Request) -> Iterator[Session]:
 
 
 @contextmanager
+def read_session(request: Request) -> Iterator[Session]:
+    """A request session for reads that are mostly answered from this worker's memory.
+
+    Nothing is asked of the database until a query needs it (no connection, BEGIN or ROLLBACK
+    when every read hits a memo), and a transaction it begins is read-only (``READ_ONLY``:
+    SQLite takes no write lock). Honours ``dependency_overrides[get_session]`` as
+    :func:`request_session` does.
+    """
+    if get_session in request.app.dependency_overrides:
+        with request_session(request) as session:
+            yield session
+        return
+    state = request.app.state
+    engine: Engine | None = getattr(state, "read_only_engine", None)
+    if engine is None:  # shares the pool and the events of the application's engine
+        engine = state.read_only_engine = state.engine.execution_options(**READ_ONLY)
+    factory: sessionmaker[Session] = state.sessionmaker
+    session = factory(bind=engine)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session for CLI and background code; services inside still commit themselves."""
     session = factory()

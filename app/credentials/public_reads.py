@@ -33,7 +33,7 @@ from fastapi import Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from app.core.db import ONE_READ, READ_ONLY, get_session, reads_are_local, request_session
+from app.core.db import ONE_READ, get_session, read_session, reads_are_local, request_session
 from app.core.errors import NotFound
 from app.credentials import published, service
 from app.credentials.published import PublicState, PublishedCredential
@@ -82,8 +82,8 @@ async def answer(
 ) -> Response | None:
     """The response to a public read of ``credential_id`` in ``form``.
 
-    With ``memory_only`` it is None whenever answering needs the database; otherwise a miss
-    is read (in the thread pool) and cached. A missing or hidden credential, or a form it
+    With ``memory_only`` it is None whenever answering needs the database (except a page on
+    SQLite, see :func:`_page`); otherwise a miss is read (in the thread pool) and cached. A missing or hidden credential, or a form it
     does not have, raises :class:`~app.core.errors.NotFound` in both modes.
     """
     if form == "qr.svg" or form == "qr.png":
@@ -138,9 +138,11 @@ async def _page(
     without the database. Past that the state is read again: on SQLite an in-process call of
     tens of microseconds that cannot hang on a network, cheaper than a thread-pool hop (which
     halves page throughput under load), so a page cached for it is answered on the event
-    loop, and a page not cached is rendered in the thread pool without reading the state
-    again. Everything else (a network database, rendering and verifying a page) runs in the
-    thread pool.
+    loop, and a page not cached is rendered in a thread (at most :data:`RENDERS_AT_ONCE`)
+    without reading the state again. On SQLite ``memory_only`` does not stop there: the
+    pre-routing shortcut answers a page not cached too, as the routes would (routing it cost
+    a fifth of the event loop's share of such a page). Everything else (a network database)
+    runs in the thread pool, from the routes only.
     """
     state = published.cached_state(credential_id)
     if state is not None:
@@ -148,11 +150,10 @@ async def _page(
         if hit is not None:
             usage.count(usage.VIEW, state.issuer_id, state.achievement_id)
             return hit
-        if memory_only:
-            return None
-    elif memory_only:
+    local = reads_are_local(request)
+    if memory_only and not local:
         return None
-    if reads_are_local(request):
+    if local:
         state = _local_state(request, credential_id)
         hit = pages.cached_page(request, state)
         if hit is not None:
@@ -212,17 +213,24 @@ def _page_from_database(request: Request, credential_id: uuid.UUID, pages: Any) 
 
 def _render_page(request: Request, credential_id: uuid.UUID, pages: Any) -> Response:
     """Render and verify the page of the credential as its row reads now (its state was read
-    a moment ago and its page was not cached).
+    a moment ago and its page was not cached; SQLite).
 
-    The transaction begins read-only before the row is loaded (as :func:`_page_from_database`'s
-    begins with the state query): an ORM read first would begin SQLite's ``BEGIN IMMEDIATE``,
-    the write lock, and cold pages would render one at a time (8a9a5ae).
+    The row is read by one statement on its own (``ONE_READ``), and the rest of the page
+    (verification, brand, program) mostly from this worker's memory, in a session that asks
+    the database only when a memo misses and then reads without the write lock
+    (:func:`~app.core.db.read_session`): an ORM read in a default transaction would take
+    SQLite's ``BEGIN IMMEDIATE`` and cold pages would render one at a time (8a9a5ae).
     """
-    with request_session(request) as session:
-        if not session.in_transaction():  # a test's joined session keeps its own
-            session.connection(execution_options=READ_ONLY)
-        row = service.get_public_credential(session, credential_id)
-        page: Response = pages.render_credential_page(request, session, row)
+    if get_session in request.app.dependency_overrides:  # a test's joined session
+        with request_session(request) as session:
+            row: Any = service.get_public_credential(session, credential_id)
+            page: Response = pages.render_credential_page(request, session, row)
+    else:
+        engine: Engine = request.app.state.engine
+        with engine.connect().execution_options(**ONE_READ) as connection:
+            row = published.page_credential_alone(connection, credential_id)
+        with read_session(request) as session:
+            page = pages.render_credential_page(request, session, row)
     usage.count(usage.VIEW, row.issuer_id, row.achievement_id)
     return page
 

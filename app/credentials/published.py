@@ -30,7 +30,13 @@ from app.credentials.service import CredentialNotFound
 from app.hot import public as hot
 from app.hot.public import STATE_TTL_S, VISIBILITY_TTL_S
 
-__all__ = ["STATE_TTL_S", "VISIBILITY_TTL_S", "PublicState", "PublishedCredential"]
+__all__ = [
+    "STATE_TTL_S",
+    "VISIBILITY_TTL_S",
+    "PageCredential",
+    "PublicState",
+    "PublishedCredential",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,41 @@ class PublicState:
     valid_until: datetime | None
     revoked_at: datetime | None
     suspended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageCredential:
+    """The columns of a visible credential its page reads, without an ORM object.
+
+    A page not yet cached on SQLite reads these with one statement (:func:`page_credential_alone`):
+    loading the ORM row in a session cost ~0.2 ms of the page's ~2 ms. The page's code reads
+    a :class:`~app.models.Credential` and this alike (same attribute names).
+    """
+
+    id: uuid.UUID
+    issuer_id: uuid.UUID
+    achievement_id: uuid.UUID
+    document: str
+    jwt: str | None
+    proof_format: str
+    recipient_name: str | None
+    recipient_email: str | None
+    recipient_did: str | None
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    suspended_at: datetime | None
+    idempotency_key: str | None
+    bound_from_id: uuid.UUID | None
+
+
+def page_credential_alone(connection: Connection, credential_id: uuid.UUID) -> PageCredential:
+    """The page's columns of a visible credential, read by one statement on ``connection``
+    (``ONE_READ``); :class:`CredentialNotFound` when it is missing or hidden."""
+    row = repository.page_row_alone(connection, credential_id)
+    if row is None:
+        raise CredentialNotFound("No such credential.")
+    return PageCredential(**row)
 
 
 def cached(credential_id: uuid.UUID) -> PublishedCredential | None:

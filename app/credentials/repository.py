@@ -360,6 +360,33 @@ def public_state_alone(connection: Connection, credential_id: uuid.UUID) -> dict
     return None if row is None else row._asdict()
 
 
+_PAGE_ROW = select(
+    Credential.id,
+    Credential.issuer_id,
+    Credential.achievement_id,
+    Credential.document,
+    Credential.jwt,
+    Credential.proof_format,
+    Credential.recipient_name,
+    Credential.recipient_email,
+    Credential.recipient_did,
+    Credential.valid_from,
+    Credential.valid_until,
+    Credential.revoked_at,
+    Credential.suspended_at,
+    Credential.idempotency_key,
+    Credential.bound_from_id,
+).where(Credential.id == bindparam("credential_id"), Credential.hidden.is_(False))
+"""What a credential page reads of its row (built once, as :data:`_PUBLIC_STATE`)."""
+
+
+def page_row_alone(connection: Connection, credential_id: uuid.UUID) -> dict[str, Any] | None:
+    """The columns a page shows, by one statement on its own ``connection`` (``ONE_READ``);
+    None when the credential is missing or hidden."""
+    row = connection.execute(_PAGE_ROW, {"credential_id": credential_id}).first()
+    return None if row is None else row._asdict()
+
+
 def by_idempotency_key(session: Session, issuer_id: uuid.UUID, key: str) -> Credential | None:
     """The credential created earlier with this Idempotency-Key."""
     stmt = select(Credential).where(

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -390,7 +390,16 @@ def read_one_json(
     return f'{head[:-1]},"credential":{row.document},"jwt":{json.dumps(row.jwt)}}}'.encode()
 
 
-def public_revocation_reason(session: Session, row: Credential) -> str | None:
+class RevocableRow(Protocol):
+    """What :func:`public_revocation_reason` reads: a :class:`Credential` or a page's row."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+def public_revocation_reason(session: Session, row: RevocableRow) -> str | None:
     """The reason a revoked credential's page shows (the API says a revocation's reason is
     public; a suspension's is not)."""
     if row.revoked_at is None:

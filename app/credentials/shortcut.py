@@ -8,6 +8,8 @@ FastAPI, 160 us for a cached page). This layer recognises ``GET /credentials/{id
 ``.jwt`` and its QR codes and asks :func:`app.credentials.public_reads.answer` (the code the
 routes run) for the answer from memory only; a hit is sent from here, everything else goes to
 the application. A hit needs no database, so it is still answered while the database is down.
+One exception: on SQLite, whose reads are in-process calls, a page not yet cached is read and
+rendered from here as the routes would (see ``public_reads._page``).
 
 It is the innermost of the application's own middleware (``create_app`` adds it first): the
 body limit, ``HEAD``/``OPTIONS`` handling, connection rebalancing and any middleware added

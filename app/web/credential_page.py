@@ -29,6 +29,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.credentials import service as credentials
+from app.credentials.published import PageCredential
 from app.hot import public as hot
 from app.models import Credential
 from app.web import i18n
@@ -222,7 +223,11 @@ def banner_text(
     stamp = {"revoked": credential.revoked_at, "suspended": credential.suspended_at}.get(kind)
     if stamp is not None:
         lines.append(t(f"banner.{kind}.when", when=t.datetime(_aware(stamp))))
-    if kind == "revoked" and session is not None and isinstance(credential, Credential):
+    if (
+        kind == "revoked"
+        and session is not None
+        and isinstance(credential, (Credential, PageCredential))
+    ):
         reason = credentials.public_revocation_reason(session, credential)
         if reason:
             lines.append(t("cpage.revoked_reason", reason=reason.strip()[:1000]))

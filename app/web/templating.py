@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.web import static
+from app.web.check_rows import check_row
 from app.web.i18n import SUPPORTED
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -27,7 +28,8 @@ def _make_env() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    environment.globals.update(static_url=static.url, locales=SUPPORTED)
+    # check_row: rendered in Python and kept per wording (app.web.check_rows)
+    environment.globals.update(static_url=static.url, locales=SUPPORTED, check_row=check_row)
     return environment
 
 

@@ -1,5 +1,6 @@
-"""What a page not yet cached asks SQLite: the state once (one SELECT on its own), then the row in
-a read-only transaction (issue 9, item 18d; the render must not take the write lock, 8a9a5ae)."""
+"""What a page not yet cached asks SQLite: the state once and the row once (each one SELECT on its
+own), and anything the worker's memos lack in a read-only transaction (issue 9, item 18d; the
+render must not take the write lock, 8a9a5ae)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import event
 from starlette.requests import Request
 from web_support import TEST_BASE, Issuer, make_app, make_settings
 
+from app import hot
 from app.credentials import public_reads
 from app.hot import public as hot_public
 from app.hot import usage
@@ -68,11 +70,24 @@ def test_a_cold_page_reads_its_state_once_and_never_takes_the_write_lock(
     row_reads = [s for s in reads if "credentials.document" in s]
     assert len(state_reads) == 1, seen
     assert len(row_reads) == 1, seen
-    assert begins == ["BEGIN"], seen  # the render's, read-only; the state read needs none
-    assert seen.index(state_reads[0]) < seen.index(begins[0]) < seen.index(row_reads[0])
+    assert begins == [], seen  # two statements on their own; everything else from memory
+    assert seen.index(state_reads[0]) < seen.index(row_reads[0])
     assert sum(usage.usage_counts.counts.values()) == 1  # the view is counted
     key = next(iter(usage.usage_counts.counts))
     assert key[3] == usage.VIEW
+
+
+def test_a_cold_page_reads_what_its_memos_lack_without_the_write_lock(issuer: Issuer) -> None:
+    achievement = issuer.achievement("Statistics")
+    cold = issuer.issue(achievement)
+    hot.clear_all()  # no status list, key or issuer in this worker's memory
+
+    seen = _statements_of_a_view(issuer, cold)
+
+    begins = [s for s in seen if s.upper().startswith("BEGIN")]
+    assert begins == ["BEGIN"], seen  # one read-only transaction for the memos' misses
+    assert not [s for s in seen if "IMMEDIATE" in s.upper()], seen
+    assert any("status_lists" in s for s in seen[seen.index(begins[0]) :]), seen
 
 
 def test_a_cold_page_renders_while_another_connection_holds_the_write_lock(
