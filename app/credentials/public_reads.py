@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core.db import ONE_READ, get_session, read_session, reads_are_local, request_session
 from app.core.errors import NotFound
 from app.credentials import published, service
-from app.credentials.published import PublicState, PublishedCredential
+from app.credentials.published import PublishedCredential
 from app.hot import usage
 from app.hot.public import PUBLIC_ID_TTL_S, public_urls
 
@@ -154,12 +154,12 @@ async def _page(
     if memory_only and not local:
         return None
     if local:
-        state = _local_state(request, credential_id)
-        hit = pages.cached_page(request, state)
+        row = _local_row(request, credential_id)
+        hit = pages.cached_page(request, row)
         if hit is not None:
-            usage.count(usage.VIEW, state.issuer_id, state.achievement_id)
+            usage.count(usage.VIEW, row.issuer_id, row.achievement_id)
             return hit
-        render = functools.partial(_render_page, request, credential_id, pages)
+        render = functools.partial(_render_page, request, row, pages)
         return await anyio.to_thread.run_sync(render, limiter=_render_limiter(request))
     return await run_in_threadpool(_page_from_database, request, credential_id, pages)
 
@@ -188,15 +188,19 @@ def _render_limiter(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
-def _local_state(request: Request, credential_id: uuid.UUID) -> PublicState:
-    """The state read now on SQLite: one SELECT on its own (``ONE_READ``, no transaction to
-    begin and roll back), or through a test's joined session."""
+def _local_row(request: Request, credential_id: uuid.UUID) -> Any:
+    """The columns of the credential a page shows, read now on SQLite by one SELECT on its own
+    (``ONE_READ``: no transaction to begin and roll back), its state remembered for the next
+    second (:func:`app.credentials.published.page_credential_alone`); through a test's joined
+    session, the ORM row. The page found cached for it needs nothing more; a page not cached
+    is rendered from it without reading again."""
     if get_session in request.app.dependency_overrides:
         with request_session(request) as session:
-            return published.public_state(session, credential_id)
+            published.public_state(session, credential_id)
+            return service.get_public_credential(session, credential_id)
     engine: Engine = request.app.state.engine
     with engine.connect().execution_options(**ONE_READ) as connection:
-        return published.public_state_alone(connection, credential_id)
+        return published.page_credential_alone(connection, credential_id)
 
 
 def _page_from_database(request: Request, credential_id: uuid.UUID, pages: Any) -> Response:
@@ -211,26 +215,18 @@ def _page_from_database(request: Request, credential_id: uuid.UUID, pages: Any) 
     return hit
 
 
-def _render_page(request: Request, credential_id: uuid.UUID, pages: Any) -> Response:
-    """Render and verify the page of the credential as its row reads now (its state was read
-    a moment ago and its page was not cached; SQLite).
+def _render_page(request: Request, row: Any, pages: Any) -> Response:
+    """Render and verify the page of the credential ``row`` (read a moment ago on SQLite; its
+    page was not cached).
 
-    The row is read by one statement on its own (``ONE_READ``), and the rest of the page
-    (verification, brand, program) mostly from this worker's memory, in a session that asks
-    the database only when a memo misses and then reads without the write lock
-    (:func:`~app.core.db.read_session`): an ORM read in a default transaction would take
-    SQLite's ``BEGIN IMMEDIATE`` and cold pages would render one at a time (8a9a5ae).
+    The rest of the page (verification, brand, program) comes mostly from this worker's
+    memory, in a session that asks the database only when a memo misses and then reads
+    without the write lock (:func:`~app.core.db.read_session`): an ORM read in a default
+    transaction would take SQLite's ``BEGIN IMMEDIATE`` and cold pages would render one at a
+    time (8a9a5ae).
     """
-    if get_session in request.app.dependency_overrides:  # a test's joined session
-        with request_session(request) as session:
-            row: Any = service.get_public_credential(session, credential_id)
-            page: Response = pages.render_credential_page(request, session, row)
-    else:
-        engine: Engine = request.app.state.engine
-        with engine.connect().execution_options(**ONE_READ) as connection:
-            row = published.page_credential_alone(connection, credential_id)
-        with read_session(request) as session:
-            page = pages.render_credential_page(request, session, row)
+    with read_session(request) as session:
+        page: Response = pages.render_credential_page(request, session, row)
     usage.count(usage.VIEW, row.issuer_id, row.achievement_id)
     return page
 

@@ -94,11 +94,27 @@ class PageCredential:
 
 def page_credential_alone(connection: Connection, credential_id: uuid.UUID) -> PageCredential:
     """The page's columns of a visible credential, read by one statement on ``connection``
-    (``ONE_READ``); :class:`CredentialNotFound` when it is missing or hidden."""
+    (``ONE_READ``), its state remembered as :func:`public_state` does;
+    :class:`CredentialNotFound` when it is missing or hidden."""
     row = repository.page_row_alone(connection, credential_id)
     if row is None:
+        hot.public_states.discard(credential_id)
         raise CredentialNotFound("No such credential.")
-    return PageCredential(**row)
+    page = PageCredential(**row)
+    state = PublicState(
+        id=page.id,
+        issuer_id=page.issuer_id,
+        achievement_id=page.achievement_id,
+        proof_format=page.proof_format,
+        jwt=page.jwt is not None,
+        recipient_name=page.recipient_name,
+        valid_from=page.valid_from,
+        valid_until=page.valid_until,
+        revoked_at=page.revoked_at,
+        suspended_at=page.suspended_at,
+    )
+    hot.public_states.put(credential_id, state, STATE_TTL_S)
+    return page
 
 
 def cached(credential_id: uuid.UUID) -> PublishedCredential | None:
@@ -129,11 +145,6 @@ def cached_state(credential_id: uuid.UUID) -> PublicState | None:
 def public_state(session: Session, credential_id: uuid.UUID) -> PublicState:
     """The small state of a visible credential, read now (404 when missing or hidden)."""
     return _remember(credential_id, repository.public_state(session, credential_id))
-
-
-def public_state_alone(connection: Connection, credential_id: uuid.UUID) -> PublicState:
-    """:func:`public_state` read by one statement on its own ``connection`` (``ONE_READ``)."""
-    return _remember(credential_id, repository.public_state_alone(connection, credential_id))
 
 
 def _remember(credential_id: uuid.UUID, row: dict[str, Any] | None) -> PublicState:

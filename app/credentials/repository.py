@@ -353,13 +353,6 @@ def public_state(session: Session, credential_id: uuid.UUID) -> dict[str, Any] |
     return None if row is None else row._asdict()
 
 
-def public_state_alone(connection: Connection, credential_id: uuid.UUID) -> dict[str, Any] | None:
-    """:func:`public_state` as a statement on its own (``connection`` with ``ONE_READ``: on
-    SQLite no BEGIN and no ROLLBACK around the one SELECT)."""
-    row = connection.execute(_PUBLIC_STATE, {"credential_id": credential_id}).first()
-    return None if row is None else row._asdict()
-
-
 _PAGE_ROW = select(
     Credential.id,
     Credential.issuer_id,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.web.check_details import localise_detail
 from app.web.i18n import Translator
@@ -28,9 +28,14 @@ else's credential may carry long text: the memo holds at most 1,024 short rows).
 
 def icon(name: str, cls: str = "icon") -> Markup:
     """The inline SVG reference the pages' icon sprite answers (as the ``icon`` macro)."""
-    return Markup(
-        '<svg class="{}" aria-hidden="true" focusable="false"><use href="#i-{}"></use></svg>'
-    ).format(cls, name)
+    return Markup(_icon(name, cls))
+
+
+def _icon(name: str, cls: str) -> str:
+    return (
+        f'<svg class="{escape(cls)}" aria-hidden="true" focusable="false">'
+        f'<use href="#i-{escape(name)}"></use></svg>'
+    )
 
 
 def check_row(row: Any, t: Translator) -> Markup:
@@ -53,23 +58,21 @@ def _kept(
 def _render(
     t: Translator, check_id: str, status: str, icon_name: str, detail: str, localised: bool
 ) -> Markup:
-    parts = [
-        Markup('<li class="check check--{0}" data-check="{1}" data-status="{0}">').format(
-            status, check_id
-        ),
-        icon(icon_name, "check__icon"),
-        Markup(
-            '<div><p class="check__head"><strong>{}</strong> <span class="check__status">{}</span></p>'
-        ).format(t(f"check.{check_id}"), t(f"status.{status}")),
-        Markup('<p class="check__text">{}</p>').format(t(f"check.{check_id}.{status}")),
-    ]
+    # Plain strings with every value escaped (Markup.format costs ~4x as much).
+    cid, st = escape(check_id), escape(status)
+    html = (
+        f'<li class="check check--{st}" data-check="{cid}" data-status="{st}">'
+        f"{_icon(icon_name, 'check__icon')}"
+        f'<div><p class="check__head"><strong>{escape(t(f"check.{check_id}"))}</strong> '
+        f'<span class="check__status">{escape(t(f"status.{status}"))}</span></p>'
+        f'<p class="check__text">{escape(t(f"check.{check_id}.{status}"))}</p>'
+    )
     if detail:
-        parts.append(_detail(t, status, detail, localised))
-    parts.append(Markup("</div></li>"))
-    return Markup("").join(parts)
+        html += _detail(t, status, detail, localised)
+    return Markup(html + "</div></li>")
 
 
-def _detail(t: Translator, status: str, detail: str, localised: bool) -> Markup:
+def _detail(t: Translator, status: str, detail: str, localised: bool) -> str:
     """The technical detail in the page language (a sentence the table does not know stays
     English and says so with ``lang``): folded for a passed check, in view otherwise."""
     runs = (
@@ -77,16 +80,16 @@ def _detail(t: Translator, status: str, detail: str, localised: bool) -> Markup:
         if localised
         else [(detail, "en")]
     )
-    text = Markup(" ").join(
-        Markup('<span lang="{}">{}</span>').format(lang, run)
+    text = " ".join(
+        f'<span lang="{escape(lang)}">{escape(run)}</span>'
         if lang != t.locale
-        else Markup("<span>{}</span>").format(run)
+        else f"<span>{escape(run)}</span>"
         for run, lang in runs
     )
+    technical = escape(t("checks.technical"))
     if status == "valid":
-        return Markup(
-            '<details class="check__more"><summary>{}</summary><p class="check__detail">{}</p></details>'
-        ).format(t("checks.technical"), text)
-    return Markup(
-        '<p class="check__detail"><span class="visually-hidden">{}: </span>{}</p>'
-    ).format(t("checks.technical"), text)
+        return (
+            f'<details class="check__more"><summary>{technical}</summary>'
+            f'<p class="check__detail">{text}</p></details>'
+        )
+    return f'<p class="check__detail"><span class="visually-hidden">{technical}: </span>{text}</p>'
