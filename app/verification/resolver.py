@@ -15,6 +15,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -49,6 +50,13 @@ def _origin(parts: SplitResult) -> tuple[str, int | None] | None:
     return parts.hostname.lower(), None if port == _DEFAULT_PORTS[parts.scheme] else port
 
 
+@lru_cache(maxsize=8)
+def _base_of(base_url: str) -> tuple[tuple[str, int | None] | None, str]:
+    """The origin and path prefix of ``BADGES_BASE_URL`` (parsed once: a page asks 3 times)."""
+    base = urlsplit(base_url)
+    return _origin(base), base.path.rstrip("/")
+
+
 def own_path(base_url: str, url: str) -> str | None:
     """The path of ``url`` below ``base_url`` when it is one of our URLs, else None.
 
@@ -60,13 +68,13 @@ def own_path(base_url: str, url: str) -> str | None:
             url = did_web_to_url(url)
         except KeyFormatError:
             return None
-    base, parts = urlsplit(base_url), urlsplit(url)
+    parts = urlsplit(url)
     if parts.query or parts.fragment or parts.username or parts.password:
         return None
     origin = _origin(parts)
-    if origin is None or origin != _origin(base):
+    base_origin, prefix = _base_of(base_url)
+    if origin is None or origin != base_origin:
         return None
-    prefix = base.path.rstrip("/")
     if not parts.path.startswith(prefix + "/"):
         return None
     return parts.path[len(prefix) :]

@@ -245,7 +245,7 @@ def build_page(
     while the credential stands (see :attr:`app.web.panel.Panel.current`).
     """
     report, checked_at = cached_report(request, session, credential)
-    view = credential_view(_document(credential))
+    view = credential_view(_document(credential), own=True)
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
     urls = page_urls(request, credential)
     recipient = getattr(credential, "recipient_name", None)

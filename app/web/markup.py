@@ -9,6 +9,7 @@ for http(s) and mailto, each marked ``nofollow noopener ugc``. Everything else i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,3 +69,22 @@ def markdown(text: object) -> Markup:
     if not isinstance(text, str) or not text.strip():
         return Markup("")
     return Markup(_MD.render(text[:MAX_MARKDOWN_CHARS]))
+
+
+KEPT_MARKDOWN_CHARS = 4_000
+"""Longer texts are rendered every time, never kept."""
+
+
+def kept_markdown(text: object) -> Markup:
+    """:func:`markdown`, kept per text (256 texts of at most 4,000 characters), for the pages
+    of this service's own credentials: an achievement's description and criteria read the same
+    on every credential of it, and a page not yet cached rendered both every time. Never for
+    what anonymous callers bring (``/verify``): a memo must not keep their input."""
+    if not isinstance(text, str) or len(text) > KEPT_MARKDOWN_CHARS:
+        return markdown(text)
+    return _kept_markdown(text)
+
+
+@lru_cache(maxsize=256)
+def _kept_markdown(text: str) -> Markup:
+    return markdown(text)

@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from app.web.markup import is_safe_link, markdown
+from app.web.markup import is_safe_link, kept_markdown, markdown
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,6}$")
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.IGNORECASE)
@@ -281,8 +281,10 @@ def _related(achievement: dict[str, Any], own: str | None) -> list[RelatedVersio
     return found
 
 
-def credential_view(doc: dict[str, Any]) -> CredentialView:
-    """Build the view of an OB 3.0 (or VCDM 1.1-dated) credential document."""
+def credential_view(doc: dict[str, Any], *, own: bool = False) -> CredentialView:
+    """Build the view of an OB 3.0 (or VCDM 1.1-dated) credential document; ``own``: one this
+    service stored, whose achievement texts may be kept rendered (:func:`kept_markdown`)."""
+    render = kept_markdown if own else markdown
     subject = _dict(doc.get("credentialSubject"))
     achievement = _dict(subject.get("achievement"))
     credits = achievement.get("creditsAvailable")
@@ -292,8 +294,8 @@ def credential_view(doc: dict[str, Any]) -> CredentialView:
     return CredentialView(
         id=_link(doc.get("id")) or _text(doc.get("id"), 2048) or None,
         name=_text(achievement.get("name")) or _text(doc.get("name")) or "Open Badge",
-        description=markdown(description),
-        criteria=markdown(criteria),
+        description=render(description),
+        criteria=render(criteria),
         achievement_type=_text(achievement.get("achievementType")) or None,
         image=image_url(achievement.get("image")) or image_url(doc.get("image")),
         issuer=party(doc.get("issuer")),

@@ -172,14 +172,20 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Ve
 
 
 def verify_proof_vetted(
-    document: dict[str, Any], proof: dict[str, Any], public_key: Verifier
+    document: dict[str, Any],
+    proof: dict[str, Any],
+    public_key: Verifier,
+    *,
+    bounded: bool = False,
 ) -> tuple[bool, bool]:
     """:func:`verify_proof`, and whether its canonicalisation proved every term of the document
     defined (False: not known; run :func:`openbadges.jsonld.safe.find_undefined_terms`).
 
     A verifier reports terms the context does not define (they are not signed); the walk that
     canonicalises a document of the Open Badges profile finds them anyway, so a page verifying
-    a credential needs no second walk for it.
+    a credential needs no second walk for it. ``bounded``: the caller has already applied
+    :func:`~openbadges.jsonld.limits.check_structure` to the document (or to a document it is
+    part of) under the limits in force, so it is not walked again.
 
     Raises:
         What :func:`verify_proof` raises.
@@ -192,7 +198,8 @@ def verify_proof_vetted(
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     ensure_portable(unsecured)
     ensure_portable(options)
-    check_structure(unsecured)
+    if not bounded:
+        check_structure(unsecured)
     canonical = canonicalize_defined(unsecured)
     defined = canonical is not None
     if canonical is None:

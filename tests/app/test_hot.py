@@ -39,6 +39,9 @@ STATIC_MEMOS: dict[tuple[str, str], str] = {
     ("certificates/fonts.py", "cjk_font"): "which CJK font file this machine has",
     ("web/check_details.py", "_translate_text"): "a pure function of the verifier's words "
     "(1,024 entries of at most 4,000 characters)",
+    ("verification/resolver.py", "_base_of"): "BADGES_BASE_URL parsed (configuration)",
+    ("web/markup.py", "_kept_markdown"): "a pure function of an own credential's text "
+    "(256 texts of at most 4,000 characters; never /verify input)",
     ("web/check_rows.py", "_kept"): "a pure function of the translator and the check's words "
     "(1,024 rows of at most 2,000 characters of detail)",
     ("credentials/repository.py", "_ISSUANCE"): "a statement built from code",

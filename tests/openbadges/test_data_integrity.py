@@ -15,7 +15,7 @@ import pytest
 from cachetools import LRUCache
 from shared_corpus import OB30_CORPUS
 
-from openbadges.errors import SigningError, UndefinedTermError
+from openbadges.errors import LimitExceededError, SigningError, UndefinedTermError
 from openbadges.jsonld import _pyld, loader
 from openbadges.jsonld.canonical import canonicalize_reference
 from openbadges.keys import PublicKey, SigningKey
@@ -120,6 +120,40 @@ def test_ob_vector_verifies_with_its_public_key(
     }
     key = PublicKey.from_ed25519_bytes(bytes.fromhex(ob_vector["publicKeyHex"]))
     assert di.verify_proof({**credential, "proof": proof}, proof, key)
+
+
+def test_verify_proof_bounds_the_document_unless_the_caller_already_did(
+    credential: dict[str, Any], ob_vector: dict[str, Any]
+) -> None:
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": ob_vector["created"],
+        "verificationMethod": ob_vector["verificationMethod"],
+        "proofPurpose": "assertionMethod",
+        "proofValue": ob_vector["proofValue"],
+    }
+    key = PublicKey.from_ed25519_bytes(bytes.fromhex(ob_vector["publicKeyHex"]))
+    deep: Any = "bottom"
+    for _ in range(200):
+        deep = {"nested": deep}
+    document = {**credential, "extra": deep, "proof": proof}
+    seen: list[Any] = []
+
+    def watch(doc: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append(doc)
+        raise LimitExceededError("too deep", code="too_deep", path="$")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(di, "check_structure", watch)
+        with pytest.raises(LimitExceededError):
+            di.verify_proof_vetted(document, proof, key)
+        assert len(seen) == 1  # a library caller's document is bounded before canonicalising
+        assert di.verify_proof_vetted({**credential, "proof": proof}, proof, key, bounded=True) == (
+            True,
+            True,
+        )
+        assert len(seen) == 1  # the verifier's envelope was bounded when it was opened
 
 
 # --- W3C vc-di-eddsa vectors ------------------------------------------------------------------

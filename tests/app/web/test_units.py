@@ -210,3 +210,27 @@ def test_data_uri_images_are_decoded() -> None:
     decoded = badge_image.decode_data_uri("data:image/png;base64," + base64.b64encode(png).decode())
     assert decoded == ("image/png", png)
     assert badge_image.decode_data_uri("data:text/plain,hi") is None
+
+
+def test_only_own_credentials_keep_their_rendered_markdown() -> None:
+    from app.web import markup
+
+    markup._kept_markdown.cache_clear()
+    doc = {
+        "credentialSubject": {
+            "achievement": {
+                "name": "A",
+                "description": "**bold** text",
+                "criteria": {"narrative": "Do it"},
+            }
+        }
+    }
+    brought = credential_view(doc)  # /verify: what anyone brings is never kept
+    assert markup._kept_markdown.cache_info().currsize == 0
+    own = credential_view(doc, own=True)
+    assert markup._kept_markdown.cache_info().currsize == 2
+    assert own.description == brought.description == markdown("**bold** text")
+    credential_view(
+        {**doc, "credentialSubject": {"achievement": {"description": "x" * 4_001}}}, own=True
+    )
+    assert markup._kept_markdown.cache_info().currsize == 2  # a long text is rendered, not kept
