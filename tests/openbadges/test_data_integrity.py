@@ -107,9 +107,8 @@ def test_ob_vector_proof_value_byte_for_byte(
     assert "proof" not in credential  # the input is not modified
 
 
-def test_ob_vector_verifies_with_its_public_key(
-    credential: dict[str, Any], ob_vector: dict[str, Any]
-) -> None:
+def _vector_proof(ob_vector: dict[str, Any]) -> tuple[dict[str, Any], PublicKey]:
+    """The vector's proof and the public key it verifies with."""
     proof = {
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-rdfc-2022",
@@ -118,22 +117,20 @@ def test_ob_vector_verifies_with_its_public_key(
         "proofPurpose": "assertionMethod",
         "proofValue": ob_vector["proofValue"],
     }
-    key = PublicKey.from_ed25519_bytes(bytes.fromhex(ob_vector["publicKeyHex"]))
+    return proof, PublicKey.from_ed25519_bytes(bytes.fromhex(ob_vector["publicKeyHex"]))
+
+
+def test_ob_vector_verifies_with_its_public_key(
+    credential: dict[str, Any], ob_vector: dict[str, Any]
+) -> None:
+    proof, key = _vector_proof(ob_vector)
     assert di.verify_proof({**credential, "proof": proof}, proof, key)
 
 
 def test_verify_proof_bounds_the_document_unless_the_caller_already_did(
     credential: dict[str, Any], ob_vector: dict[str, Any]
 ) -> None:
-    proof = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-rdfc-2022",
-        "created": ob_vector["created"],
-        "verificationMethod": ob_vector["verificationMethod"],
-        "proofPurpose": "assertionMethod",
-        "proofValue": ob_vector["proofValue"],
-    }
-    key = PublicKey.from_ed25519_bytes(bytes.fromhex(ob_vector["publicKeyHex"]))
+    proof, key = _vector_proof(ob_vector)
     deep: Any = "bottom"
     for _ in range(200):
         deep = {"nested": deep}
