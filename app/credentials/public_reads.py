@@ -83,8 +83,9 @@ async def answer(
     """The response to a public read of ``credential_id`` in ``form``.
 
     With ``memory_only`` it is None whenever answering needs the database (except a page on
-    SQLite, see :func:`_page`); otherwise a miss is read (in the thread pool) and cached. A missing or hidden credential, or a form it
-    does not have, raises :class:`~app.core.errors.NotFound` in both modes.
+    SQLite, see :func:`_page`); otherwise a miss is read (in the thread pool) and cached. A
+    missing or hidden credential, or a form it does not have, raises
+    :class:`~app.core.errors.NotFound` in both modes.
     """
     if form == "qr.svg" or form == "qr.png":
         return await _qr(request, credential_id, "svg" if form == "qr.svg" else "png", memory_only)

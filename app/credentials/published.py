@@ -92,29 +92,20 @@ class PageCredential:
     bound_from_id: uuid.UUID | None
 
 
+_STATE_FIELDS = tuple(name for name in PublicState.__dataclass_fields__ if name != "jwt")
+
+
 def page_credential_alone(connection: Connection, credential_id: uuid.UUID) -> PageCredential:
     """The page's columns of a visible credential, read by one statement on ``connection``
     (``ONE_READ``), its state remembered as :func:`public_state` does;
     :class:`CredentialNotFound` when it is missing or hidden."""
     row = repository.page_row_alone(connection, credential_id)
     if row is None:
-        hot.public_states.discard(credential_id)
-        raise CredentialNotFound("No such credential.")
-    page = PageCredential(**row)
-    state = PublicState(
-        id=page.id,
-        issuer_id=page.issuer_id,
-        achievement_id=page.achievement_id,
-        proof_format=page.proof_format,
-        jwt=page.jwt is not None,
-        recipient_name=page.recipient_name,
-        valid_from=page.valid_from,
-        valid_until=page.valid_until,
-        revoked_at=page.revoked_at,
-        suspended_at=page.suspended_at,
-    )
-    hot.public_states.put(credential_id, state, STATE_TTL_S)
-    return page
+        _remember(credential_id, None)  # forgets its state, and raises CredentialNotFound
+        raise CredentialNotFound("No such credential.")  # (for the type checker)
+    state = {name: row[name] for name in _STATE_FIELDS}
+    _remember(credential_id, {**state, "jwt": row["jwt"] is not None})
+    return PageCredential(**row)
 
 
 def cached(credential_id: uuid.UUID) -> PublishedCredential | None:

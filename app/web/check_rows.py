@@ -26,12 +26,8 @@ KEPT_DETAIL_CHARS = 2_000
 else's credential may carry long text: the memo holds at most 1,024 short rows)."""
 
 
-def icon(name: str, cls: str = "icon") -> Markup:
-    """The inline SVG reference the pages' icon sprite answers (as the ``icon`` macro)."""
-    return Markup(_icon(name, cls))
-
-
 def _icon(name: str, cls: str) -> str:
+    """The inline SVG reference the pages' icon sprite answers (as the ``icon`` macro)."""
     return (
         f'<svg class="{escape(cls)}" aria-hidden="true" focusable="false">'
         f'<use href="#i-{escape(name)}"></use></svg>'

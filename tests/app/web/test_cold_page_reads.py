@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import event
 from starlette.requests import Request
-from web_support import TEST_BASE, Issuer, make_app, make_settings
+from web_support import Issuer, fresh_issuer
 
 from app import hot
 from app.credentials import public_reads
@@ -29,11 +28,8 @@ HTML = {"Accept": "text/html"}
 
 @pytest.fixture
 def issuer(tmp_path: Path) -> Iterator[Issuer]:
-    app = make_app(make_settings(tmp_path, TEST_BASE))
-    client = TestClient(app, base_url=TEST_BASE)
-    yield Issuer(client)
-    client.close()
-    app.state.engine.dispose()
+    with fresh_issuer(tmp_path) as fresh:
+        yield fresh
 
 
 def _statements_of_a_view(issuer: Issuer, credential_id: str) -> list[str]:

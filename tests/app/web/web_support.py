@@ -121,6 +121,19 @@ class Issuer:
         )
 
 
+@contextmanager
+def fresh_issuer(data_dir: Path) -> Iterator[Issuer]:
+    """An issuer on its own application and SQLite database in ``data_dir`` (a test that
+    counts statements or fills per-worker memory must not share them)."""
+    app = make_app(make_settings(data_dir, TEST_BASE))
+    client = TestClient(app, base_url=TEST_BASE)
+    try:
+        yield Issuer(client)
+    finally:
+        client.close()
+        app.state.engine.dispose()
+
+
 def issue_fixtures(client: TestClient) -> Issued:
     """A valid, revoked, suspended, expired, Chinese and hostile-text credential."""
     issuer = Issuer(client)
