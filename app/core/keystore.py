@@ -9,9 +9,13 @@ which KEK sealed a blob so keys can be re-wrapped when the KEK is replaced.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import threading
 import uuid
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.core.sealing import Sealer, SealError
 from openbadges.keys import SigningKey as LibSigningKey
@@ -41,6 +45,18 @@ class Keystore:
         self.kek_id = hashlib.sha256(b"kek-id:" + kek).hexdigest()[:16]
         self._cache: dict[uuid.UUID, LibSigningKey] = {}
         self._lock = threading.Lock()
+        self._kek = kek
+        self._mac_keys: dict[bytes, bytes] = {}
+
+    def mac(self, info: bytes, data: bytes) -> bytes:
+        """HMAC-SHA256 of ``data`` under this KEK's key for the purpose ``info`` (HKDF-SHA256,
+        derived once per purpose): a record the service vouches for, which nobody without the
+        KEK can make, as nobody without it can open a signing key."""
+        key = self._mac_keys.get(info)
+        if key is None:
+            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._kek)
+            self._mac_keys[info] = key
+        return hmac.new(key, data, hashlib.sha256).digest()
 
     def seal(self, key: LibSigningKey, key_id: uuid.UUID) -> SealedKey:
         """Encrypt ``key`` for storage on the row ``key_id``."""

@@ -45,7 +45,7 @@ from app.core.db import keep_loaded
 from app.core.errors import AppError, NotFound, Unprocessable
 from app.core.security import IssuerPrincipal
 from app.core.urls import credential_url, status_list_url
-from app.credentials import repository
+from app.credentials import repository, seal
 from app.credentials.assemble import CredentialParts, StatusSlot, assemble_credential, xsd_datetime
 from app.credentials.schemas import CredentialIssue
 from app.endorsements import service as endorsements
@@ -233,6 +233,7 @@ def _new_row(request: IssueRequest, achievement: Achievement, valid_from: dateti
         idempotency_key=request.idempotency_key,
         request_hash=request.request_hash,
         bound_from_id=request.bound_from,
+        canonical_seal=None,
         created_at=utcnow(),
     )
 
@@ -245,12 +246,17 @@ def _sign(
     proof: str,
     shared: SharedParts | None = None,
 ) -> None:
-    """Attach the requested proofs; DI first, then the JWT over the DI-signed credential."""
+    """Attach the requested proofs; DI first, then the JWT over the DI-signed credential.
+
+    A Data Integrity proof's canonical digest is kept on the row, sealed to the stored text
+    (:mod:`app.credentials.seal`), so the page can check the proof without canonicalising.
+    """
     document = unsigned
+    digest = None
     try:
         if proof in ("data-integrity", "both"):
             key = keys.active_key(session, row.issuer_id, keys.DATA_INTEGRITY)
-            document = keys.sign_data_integrity(context, key, unsigned, shared)
+            document, digest = keys.sign_data_integrity_with_digest(context, key, unsigned, shared)
             row.signing_key_id = key.id
         if proof in ("jwt", "both"):
             jwt_key = keys.active_key(session, row.issuer_id, keys.JWT)
@@ -259,6 +265,8 @@ def _sign(
     except OpenBadgesError as exc:
         raise Unprocessable(exc.message, field=exc.path or "$") from exc
     row.document = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    if digest is not None:
+        row.canonical_seal = seal.make(context.keystore, row.id, row.document, digest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,7 @@ class PageCredential:
     suspended_at: datetime | None
     idempotency_key: str | None
     bound_from_id: uuid.UUID | None
+    canonical_seal: str | None
 
 
 _STATE_FIELDS = tuple(name for name in PublicState.__dataclass_fields__ if name != "jwt")

@@ -369,6 +369,7 @@ _PAGE_ROW = select(
     Credential.suspended_at,
     Credential.idempotency_key,
     Credential.bound_from_id,
+    Credential.canonical_seal,
 ).where(Credential.id == bindparam("credential_id"), Credential.hidden.is_(False))
 """What a credential page reads of its row (built once, as :data:`_PUBLIC_STATE`)."""
 

@@ -45,3 +45,8 @@ class Credential(UUIDPk, CreatedAt, Base):
     )
     """The credential this one is a copy of, bound to a wallet holder's DID (its
     ``credentialSubject.id``); its status follows the original's (:mod:`app.offers`)."""
+    canonical_seal: Mapped[str | None] = mapped_column(String(96), default=None)
+    """The digest of the document's canonical form recorded when it was signed, with a MAC
+    binding it to this row and to ``document`` byte for byte (:mod:`app.credentials.seal`):
+    the page then checks the proof without canonicalising again. None: not signed with a
+    Data Integrity proof, or issued before the seal existed (verified the long way)."""

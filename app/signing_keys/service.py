@@ -163,8 +163,19 @@ def sign_data_integrity(
 ) -> dict[str, Any]:
     """Attach an ``eddsa-rdfc-2022`` proof made with ``key`` (``shared``: the objects a
     batch's documents embed alike, walked once; see :mod:`openbadges.jsonld.shared`)."""
+    return sign_data_integrity_with_digest(context, key, document, shared)[0]
+
+
+def sign_data_integrity_with_digest(
+    context: AppContext,
+    key: KeyHandle,
+    document: dict[str, Any],
+    shared: SharedParts | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """:func:`sign_data_integrity`, and the digest of the document's canonical form that was
+    signed (kept by issuing, sealed: :mod:`app.credentials.seal`)."""
     private = context.keystore.open(key.sealed_private_key, key.id, key.kek_id)
-    return data_integrity.sign(
+    return data_integrity.sign_with_digest(
         document, private, verification_method=key.verification_method, shared=shared
     )
 

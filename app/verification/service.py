@@ -21,6 +21,7 @@ from app.core.context import AppContext, context_of
 from app.core.errors import NotFound, Unprocessable
 from app.core.fetch import SafeFetcher
 from app.credentials import repository as credential_rows
+from app.credentials import seal
 from app.credentials import service as credentials
 from app.endorsements import service as endorsements
 from app.hot import usage
@@ -68,7 +69,12 @@ _MAY_BE_STALE = frozenset({"proof", "issuer_key", "revocation", "suspension"})
 
 
 def verify_own(
-    session: Session, data: bytes | str, *, revoked: bool, suspended: bool
+    session: Session,
+    data: bytes | str,
+    *,
+    revoked: bool,
+    suspended: bool,
+    sealed: tuple[uuid.UUID, str | None] | None = None,
 ) -> ob_verify.VerificationReport:
     """Verify one of our own stored credentials for its page, reusing what cannot have changed.
 
@@ -82,8 +88,17 @@ def verify_own(
     next pages). So a kept list older than a
     revocation or a suspension never shows (the row tells), and a kept DID document without a
     newer key never fails a page.
+
+    ``sealed``: the credential's id and ``canonical_seal`` when ``data`` is its stored
+    document. A seal that opens for exactly this text gives the first pass the digest the
+    proof was signed over, so the document is not canonicalised again
+    (:mod:`app.credentials.seal`); the signature is still checked. The second pass never
+    uses it.
     """
     context = context_of(session)
+    digest = None
+    if sealed is not None and isinstance(data, str):
+        digest = seal.opened(context.keystore, sealed[0], data, sealed[1])
     resolver = DatabaseResolver(
         session,
         context,
@@ -91,7 +106,7 @@ def verify_own(
         reuse_did_documents=True,
         reuse_status_lists=True,
     )
-    report = ob_verify.verify(data, resolver=resolver, memo=PAGE_MEMO)
+    report = ob_verify.verify(data, resolver=resolver, memo=PAGE_MEMO, canonical_digest=digest)
     resolver.raise_outage()  # a database outage is a 503, never a verdict
     expected = {"revocation": revoked, "suspension": suspended}
     stands = all(

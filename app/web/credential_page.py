@@ -167,6 +167,7 @@ def _verify(session: Any, credential: Any) -> Any:
             signed_payload(credential),
             revoked=credential.revoked_at is not None,
             suspended=credential.suspended_at is not None,
+            sealed=(credential.id, getattr(credential, "canonical_seal", None)),
         )
     except SQLAlchemyError:  # a database outage is the page's 503, not a verdict to cache
         raise

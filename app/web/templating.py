@@ -6,16 +6,50 @@ Autoescape is the XSS line: every string from a credential reaches a template as
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2.runtime import Context, Macro
 
 from app.web import static
 from app.web.check_rows import check_row
-from app.web.i18n import SUPPORTED
+from app.web.i18n import SUPPORTED, Translator
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+_PLAIN_CALLABLES = (Translator, Macro)
+"""Callables that never take Jinja's context: the translator ``t`` and macros."""
+_FUNCTIONS = (types.FunctionType, types.MethodType, types.BuiltinFunctionType)
+
+
+class _DirectCallContext(Context):
+    """Jinja's context, calling plain callables directly.
+
+    Every ``{{ f(...) }}`` in a template goes through :meth:`Context.call`, which looks each
+    callable over for ``pass_context``/``pass_environment`` (two attribute probes per call, and
+    two more for a callable object): a credential page makes about 60 such calls (``t(...)``,
+    macros, ``check_row``), and the probes were an eighth of its rendering. The translator and
+    macros never take the context, and a function or method is called directly when it is not
+    marked (``jinja_pass_arg``); anything else takes Jinja's own way. (The parameters keep
+    Jinja's dunder names, so a template may pass keywords such as ``obj=`` through.)
+    """
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(__obj, _PLAIN_CALLABLES) or (
+            type(__obj) in _FUNCTIONS and not hasattr(__obj, "jinja_pass_arg")
+        ):
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:  # as Jinja's own call answers it
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception"
+                )
+        return super().call(__obj, *args, **kwargs)
 
 
 def _make_env() -> Environment:
@@ -28,6 +62,7 @@ def _make_env() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    environment.context_class = _DirectCallContext
     # check_row: rendered in Python and kept per wording (app.web.check_rows)
     environment.globals.update(static_url=static.url, locales=SUPPORTED, check_row=check_row)
     return environment

@@ -44,8 +44,10 @@ __all__ = [
     "VERIFIABLE_SUITES",
     "Signer",
     "Verifier",
+    "canonical_digest",
     "proof_hash_data",
     "sign",
+    "sign_with_digest",
     "verify_proof",
 ]
 
@@ -95,6 +97,9 @@ def sign(
 ) -> dict[str, Any]:
     """Add an ``eddsa-rdfc-2022`` DataIntegrityProof (vc-di-eddsa §3.3.1 "Create Proof").
 
+    :func:`sign_with_digest` takes the same arguments and also returns the digest of the
+    document's canonical form.
+
     Args:
         document: the unsecured credential; not modified. An existing ``proof`` is kept and the
             new one is appended to it (a proof set, vc-data-integrity §2.1.2).
@@ -117,6 +122,33 @@ def sign(
         SigningError: a bad ``created``, ``verification_method`` or key.
         ContextError, LimitExceededError, CanonicalizationError: from canonicalisation.
     """
+    signed, _ = sign_with_digest(
+        document,
+        key,
+        verification_method=verification_method,
+        created=created,
+        proof_purpose=proof_purpose,
+        shared=shared,
+    )
+    return signed
+
+
+def sign_with_digest(
+    document: dict[str, Any],
+    key: Signer,
+    *,
+    verification_method: str,
+    created: str | datetime | None = None,
+    proof_purpose: str = "assertionMethod",
+    shared: SharedParts | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """:func:`sign`, and the SHA-256 of the document's canonical form (without ``proof``):
+    the second half of what was signed (§3.3.3), as :func:`canonical_digest` computes it.
+
+    A signer that keeps it, bound to the bytes it stores (a MAC under its own secret), can
+    later verify its own document's proof without canonicalising it again
+    (:func:`verify_proof_vetted`'s ``canonical_digest``).
+    """
     _check_signer(key)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     check_structure(unsecured, shared=shared)
@@ -135,13 +167,14 @@ def sign(
         "verificationMethod": _check_method(verification_method),
         "proofPurpose": proof_purpose,
     }
-    signature = key.sign(_hash_canonical(canonical, proof, unsecured.get("@context")))
+    digest = hashlib.sha256(canonical.encode("utf-8")).digest()
+    signature = key.sign(_hash_data(digest, proof, unsecured.get("@context")))
     if not isinstance(signature, bytes) or len(signature) != 64:
         raise SigningError("the key did not produce a 64-byte Ed25519 signature")
     proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
     signed: dict[str, Any] = _copy_json(unsecured)
     signed["proof"] = _append_proof(document.get("proof"), proof)
-    return signed
+    return signed, digest
 
 
 def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Verifier) -> bool:
@@ -177,6 +210,7 @@ def verify_proof_vetted(
     public_key: Verifier,
     *,
     bounded: bool = False,
+    canonical_digest: bytes | None = None,
 ) -> tuple[bool, bool]:
     """:func:`verify_proof`, and whether its canonicalisation proved every term of the document
     defined (False: not known; run :func:`openbadges.jsonld.safe.find_undefined_terms`).
@@ -187,6 +221,13 @@ def verify_proof_vetted(
     :func:`~openbadges.jsonld.limits.check_structure` to the document (or to a document it is
     part of) under the limits in force, so it is not walked again.
 
+    ``canonical_digest``: the SHA-256 of this document's canonical form, as its signer
+    recorded it (:func:`sign_with_digest`). The document is then neither checked nor
+    canonicalised (its digest is the signer's word for it, and every term is taken as defined,
+    as signing proved): pass it only for a document known to be byte for byte the one the
+    digest was made of, e.g. by a MAC the signer made over both. A digest of another document
+    makes the signature fail, never pass.
+
     Raises:
         What :func:`verify_proof` raises.
     """
@@ -195,16 +236,20 @@ def verify_proof_vetted(
     if signature is None:
         return False, False
     options = {k: v for k, v in proof.items() if k != "proofValue"}
+    ensure_portable(options)
+    if canonical_digest is not None and len(canonical_digest) == hashlib.sha256().digest_size:
+        data = _hash_data(canonical_digest, options, document.get("@context"))
+        return bool(public_key.verify(signature, data)), True
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     ensure_portable(unsecured)
-    ensure_portable(options)
     if not bounded:
         check_structure(unsecured)
     canonical = canonicalize_defined(unsecured)
     defined = canonical is not None
     if canonical is None:
         canonical = canonicalize_checked(unsecured)
-    data = _hash_canonical(canonical, options, unsecured.get("@context"))
+    digest = hashlib.sha256(canonical.encode("utf-8")).digest()
+    data = _hash_data(digest, options, unsecured.get("@context"))
     return bool(public_key.verify(signature, data)), defined
 
 
@@ -223,15 +268,25 @@ def proof_hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> 
         ContextError, LimitExceededError, CanonicalizationError: from canonicalisation.
     """
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    return _hash_canonical(canonicalize(unsecured), proof_options, unsecured.get("@context"))
+    return _hash_data(canonical_digest(unsecured), proof_options, unsecured.get("@context"))
 
 
-def _hash_canonical(canonical: str, proof_options: dict[str, Any], context: Any) -> bytes:
-    """The hashing step (§3.3.3) from the document's canonical form and the proof options."""
+def canonical_digest(document: dict[str, Any]) -> bytes:
+    """SHA-256 of the canonical N-Quads of ``document`` without ``proof`` (the second half of
+    the signed data, §3.3.3).
+
+    Raises:
+        ContextError, LimitExceededError, CanonicalizationError: from canonicalisation.
+    """
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    return hashlib.sha256(canonicalize(unsecured).encode("utf-8")).digest()
+
+
+def _hash_data(document_digest: bytes, proof_options: dict[str, Any], context: Any) -> bytes:
+    """The hashing step (§3.3.3) from the document's canonical digest and the proof options."""
     options = {k: v for k, v in proof_options.items() if k not in ("proofValue", "@context")}
     config_hash = hashlib.sha256(_canonical_proof_config(options, context))
-    document_hash = hashlib.sha256(canonical.encode("utf-8"))
-    return config_hash.digest() + document_hash.digest()
+    return config_hash.digest() + document_digest
 
 
 def _copy_json(value: Any) -> Any:

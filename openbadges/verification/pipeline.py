@@ -68,6 +68,7 @@ class _Run:
     policy: KeyPolicy
     depth: int = 0
     memo: VerificationMemo | None = None
+    canonical_digest: bytes | None = None
 
 
 def verify(
@@ -80,6 +81,7 @@ def verify(
     fragment_key_policy: KeyPolicy = "bound",
     memo: VerificationMemo | None = None,
     limits: Limits | None = None,
+    canonical_digest: bytes | None = None,
 ) -> VerificationReport:
     """Verify an Open Badges 3.0 credential and report on every concern.
 
@@ -106,6 +108,13 @@ def verify(
             does, nested documents included (:func:`openbadges.jsonld.limits.limits_applied`);
             None keeps those in force (:data:`~openbadges.jsonld.limits.DEFAULT_LIMITS` unless
             the caller applied others). A document over them gets an ``invalid`` report.
+        canonical_digest: the SHA-256 of the credential's canonical form (without ``proof``)
+            as its signer recorded it
+            (:func:`openbadges.proofs.data_integrity.sign_with_digest`): its Ed25519 Data
+            Integrity proofs are then checked against it instead of canonicalising the
+            document again. Only for a signer verifying its own document that it knows to be
+            byte for byte the one the digest was made of (a MAC it made over both); a wrong
+            digest fails the signature, it never passes one. Nested documents never use it.
 
     Returns:
         The report; ``verified`` follows :func:`openbadges.verification.report.is_verified`.
@@ -124,6 +133,7 @@ def verify(
         now=moment if moment.tzinfo else moment.replace(tzinfo=UTC),
         policy=fragment_key_policy,
         memo=memo,
+        canonical_digest=canonical_digest,
     )
     if limits is None:
         return _verify(data, expected, run, recipient)
@@ -200,7 +210,13 @@ def _credential_checks(envelope: Envelope, expected: Expected, run: _Run) -> lis
             run.memo,
             envelope,
             run.policy,
-            lambda: check_proofs(envelope, issuer_id, run.resolver, run.policy),
+            lambda: check_proofs(
+                envelope,
+                issuer_id,
+                run.resolver,
+                run.policy,
+                canonical_digest=run.canonical_digest,
+            ),
         ),
     )
     return [
@@ -224,7 +240,7 @@ def _endorsement_check(credential: dict[str, Any], run: _Run) -> Check | None:
 
 def _nested(run: _Run) -> Callable[[dict[str, Any] | str, Expected], VerificationReport]:
     """Return a verifier for documents found inside this one, one nesting level deeper."""
-    deeper = replace(run, depth=run.depth + 1)
+    deeper = replace(run, depth=run.depth + 1, canonical_digest=None)
 
     def verify_nested(data: dict[str, Any] | str, expected: Expected) -> VerificationReport:
         if deeper.depth > MAX_NESTING:

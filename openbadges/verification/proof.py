@@ -88,14 +88,24 @@ class _Outcome:
 
 
 def check_proofs(
-    envelope: Envelope, issuer_id: str | None, resolver: Resolver, policy: KeyPolicy
+    envelope: Envelope,
+    issuer_id: str | None,
+    resolver: Resolver,
+    policy: KeyPolicy,
+    *,
+    canonical_digest: bytes | None = None,
 ) -> tuple[Check, Check]:
     """Run the ``proof`` and ``issuer_key`` checks.
+
+    ``canonical_digest``: the signer's record of the credential's canonical digest, for its
+    Ed25519 Data Integrity proofs (see
+    :func:`openbadges.proofs.data_integrity.verify_proof_vetted`; only for a credential known
+    to be the bytes it was made of).
 
     Returns:
         The two checks, ``proof`` first.
     """
-    outcomes = _all_outcomes(envelope, issuer_id, resolver, policy)
+    outcomes = _all_outcomes(envelope, issuer_id, resolver, policy, canonical_digest)
     if not outcomes:
         missing = "The credential carries no proof, so nothing shows who issued it."
         return Check.make("proof", "invalid", missing), Check.make(
@@ -108,7 +118,11 @@ def check_proofs(
 
 
 def _all_outcomes(
-    envelope: Envelope, issuer_id: str | None, resolver: Resolver, policy: KeyPolicy
+    envelope: Envelope,
+    issuer_id: str | None,
+    resolver: Resolver,
+    policy: KeyPolicy,
+    canonical_digest: bytes | None = None,
 ) -> list[_Outcome]:
     outcomes = []
     if envelope.token is not None and envelope.jwt is not None:
@@ -123,7 +137,16 @@ def _all_outcomes(
         # The envelope's credential passed the structure limits in force when it was opened
         # (open_envelope), so its unsigned part, a subset, needs no second walk.
         outcomes.append(
-            _di_outcome(label, proof, unsigned, issuer_id, resolver, policy, bounded=True)
+            _di_outcome(
+                label,
+                proof,
+                unsigned,
+                issuer_id,
+                resolver,
+                policy,
+                bounded=True,
+                canonical_digest=canonical_digest,
+            )
         )
     return outcomes
 
@@ -201,6 +224,7 @@ def _di_outcome(
     policy: KeyPolicy,
     *,
     bounded: bool = False,
+    canonical_digest: bytes | None = None,
 ) -> _Outcome:
     if not isinstance(proof, dict):
         return _Outcome(label, "invalid", f"{label} is not an object.", malformed=True)
@@ -216,7 +240,15 @@ def _di_outcome(
         text = f"{label} has purpose {proof['proofPurpose']!r}; a credential needs assertionMethod."
         return _Outcome(label, "invalid", text)
     return _signature_outcome(
-        label, suite, proof, unsigned, issuer_id, resolver, policy, bounded=bounded
+        label,
+        suite,
+        proof,
+        unsigned,
+        issuer_id,
+        resolver,
+        policy,
+        bounded=bounded,
+        canonical_digest=canonical_digest,
     )
 
 
@@ -230,6 +262,7 @@ def _signature_outcome(
     policy: KeyPolicy,
     *,
     bounded: bool = False,
+    canonical_digest: bytes | None = None,
 ) -> _Outcome:
     label = f"{label} ({suite})"
     try:
@@ -250,7 +283,13 @@ def _signature_outcome(
         if suite == "ecdsa-sd-2023":
             ok, defined = verify_derived_proof(unsigned, proof, key.public_key), False
         else:
-            ok, defined = verify_proof_vetted(unsigned, proof, key.public_key, bounded=bounded)
+            ok, defined = verify_proof_vetted(
+                unsigned,
+                proof,
+                key.public_key,
+                bounded=bounded,
+                canonical_digest=canonical_digest,
+            )
     except ContextError as exc:
         return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}", key)
     except OpenBadgesError as exc:

@@ -305,6 +305,7 @@ SERVICE_COLUMNS = {
     "audit_events.subject_id": "a uuid or a URL of this service",
     "credentials.proof_format": "a Literal of the schema",
     "credentials.request_hash": "sha256 hex",
+    "credentials.canonical_seal": "a version, a digest and an HMAC (app.credentials.seal: 88 characters)",
     "endorsements.target_type": "a Literal of the schema",
     "endorsements.target_id": "a uuid",
     "endorsements.subject_uri": "a URL of this service",

@@ -153,6 +153,44 @@ def test_verify_proof_bounds_the_document_unless_the_caller_already_did(
         assert len(seen) == 1  # the verifier's envelope was bounded when it was opened
 
 
+def test_signing_gives_the_canonical_digest_it_signed_over(
+    credential: dict[str, Any], ob_key: SigningKey
+) -> None:
+    method = "did:example:issuer#key-1"
+    signed, digest = di.sign_with_digest(credential, ob_key, verification_method=method)
+    assert digest == di.canonical_digest(credential) == di.canonical_digest(signed)
+    again = di.sign(
+        credential, ob_key, verification_method=method, created=signed["proof"]["created"]
+    )
+    assert again == signed  # sign() is sign_with_digest() without the digest
+
+
+def test_a_recorded_digest_replaces_canonicalisation_and_a_wrong_one_fails(
+    credential: dict[str, Any], ob_key: SigningKey
+) -> None:
+    signed, digest = di.sign_with_digest(
+        credential, ob_key, verification_method="did:example:issuer#key-1"
+    )
+    proof, public = signed["proof"], ob_key.public_key
+    with pytest.MonkeyPatch.context() as patch:
+
+        def no_canonicalising(*args: Any, **kwargs: Any) -> None:
+            raise AssertionError("canonicalised although the digest was given")
+
+        patch.setattr(di, "canonicalize_defined", no_canonicalising)
+        patch.setattr(di, "canonicalize_checked", no_canonicalising)
+        assert di.verify_proof_vetted(signed, proof, public, canonical_digest=digest) == (
+            True,
+            True,
+        )
+        # The digest of another document (or any other bytes) fails the signature, never passes it.
+        other = di.canonical_digest({**credential, "name": "Another credential"})
+        assert di.verify_proof_vetted(signed, proof, public, canonical_digest=other)[0] is False
+        assert di.verify_proof_vetted(signed, proof, public, canonical_digest=bytes(32))[0] is False
+    # A digest of the wrong length is ignored: the document is canonicalised as without one.
+    assert di.verify_proof_vetted(signed, proof, public, canonical_digest=b"short") == (True, True)
+
+
 # --- W3C vc-di-eddsa vectors ------------------------------------------------------------------
 
 

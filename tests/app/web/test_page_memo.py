@@ -46,9 +46,9 @@ class _Counting:
             self.lists += requested == "status_list"
             return real_verify(data, requested, run, recipient)
 
-        def check_proofs(*args: Any) -> Any:
+        def check_proofs(*args: Any, **kwargs: Any) -> Any:
             self.proofs += 1
-            return real_proofs(*args)
+            return real_proofs(*args, **kwargs)
 
         monkeypatch.setattr(pipeline, "_verify", verify)
         monkeypatch.setattr(pipeline, "check_proofs", check_proofs)
