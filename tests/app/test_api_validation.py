@@ -213,7 +213,7 @@ def test_failed_signing_consumes_no_status_index(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise UndefinedTermError("undefined term", path="$.credentialSubject.nickname")
 
-    monkeypatch.setattr(keys, "sign_data_integrity", refuse)
+    monkeypatch.setattr(keys, "sign_data_integrity_with_digest", refuse)
     before = row_counts(engine)
     body = {"achievementId": achievement["id"], "recipient": RECIPIENT}
     response = client.post("/api/v1/credentials", json=body, headers=issuer.headers)
