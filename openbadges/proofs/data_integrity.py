@@ -68,6 +68,7 @@ _PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9._~:/?#\[\]@!$&'()*+
 _TEMPLATE_KEYS = frozenset({"type", "cryptosuite", "created", "verificationMethod", "proofPurpose"})
 _SENTINEL_CREATED = "1999-12-31T23:59:59Z"
 _SENTINEL_METHOD = "urn:openbadges:template:verification-method"
+_SHA256_BYTES = 32
 
 
 class Signer(Protocol):
@@ -237,7 +238,7 @@ def verify_proof_vetted(
         return False, False
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     ensure_portable(options)
-    if canonical_digest is not None and len(canonical_digest) == hashlib.sha256().digest_size:
+    if canonical_digest is not None and len(canonical_digest) == _SHA256_BYTES:
         data = _hash_data(canonical_digest, options, document.get("@context"))
         return bool(public_key.verify(signature, data)), True
     unsecured = {k: v for k, v in document.items() if k != "proof"}
