@@ -33,7 +33,7 @@ from fastapi import Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from app.core.db import ONE_READ, get_session, read_session, reads_are_local, request_session
+from app.core.db import get_session, read_session, reads_are_local, request_session
 from app.core.errors import NotFound
 from app.credentials import published, service
 from app.credentials.published import PublishedCredential
@@ -190,8 +190,8 @@ def _render_limiter(request: Request) -> anyio.CapacityLimiter:
 
 
 def _local_row(request: Request, credential_id: uuid.UUID) -> Any:
-    """The columns of the credential a page shows, read now on SQLite by one SELECT on its own
-    (``ONE_READ``: no transaction to begin and roll back), its state remembered for the next
+    """The columns of the credential a page shows, read now on SQLite by one SELECT on the
+    driver's connection (its own read transaction, no SQLAlchemy layers: ~1/5 of the cost), its state remembered for the next
     second (:func:`app.credentials.published.page_credential_alone`); through a test's joined
     session, the ORM row. The page found cached for it needs nothing more; a page not cached
     is rendered from it without reading again."""
@@ -200,8 +200,7 @@ def _local_row(request: Request, credential_id: uuid.UUID) -> Any:
             published.public_state(session, credential_id)
             return service.get_public_credential(session, credential_id)
     engine: Engine = request.app.state.engine
-    with engine.connect().execution_options(**ONE_READ) as connection:
-        return published.page_credential_alone(connection, credential_id)
+    return published.page_credential_alone(engine, credential_id)
 
 
 def _page_from_database(request: Request, credential_id: uuid.UUID, pages: Any) -> Response:

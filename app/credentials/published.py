@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.credentials import repository
@@ -96,11 +96,11 @@ class PageCredential:
 _STATE_FIELDS = tuple(name for name in PublicState.__dataclass_fields__ if name != "jwt")
 
 
-def page_credential_alone(connection: Connection, credential_id: uuid.UUID) -> PageCredential:
-    """The page's columns of a visible credential, read by one statement on ``connection``
-    (``ONE_READ``), its state remembered as :func:`public_state` does;
+def page_credential_alone(engine: Engine, credential_id: uuid.UUID) -> PageCredential:
+    """The page's columns of a visible credential, read by one statement on the SQLite
+    ``engine``'s driver connection, its state remembered as :func:`public_state` does;
     :class:`CredentialNotFound` when it is missing or hidden."""
-    row = repository.page_row_alone(connection, credential_id)
+    row = repository.page_row_alone(engine, credential_id)
     if row is None:
         _remember(credential_id, None)  # forgets its state, and raises CredentialNotFound
         raise CredentialNotFound("No such credential.")  # (for the type checker)

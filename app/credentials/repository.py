@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ARRAY,
     Connection,
+    Engine,
     Executable,
     Select,
     Table,
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.core import bulk
 from app.core.db import READ_ONLY, is_postgresql, single_statement_connection
+from app.core.driver_read import DriverRead
 from app.models import (
     Achievement,
     AuditEvent,
@@ -374,11 +377,18 @@ _PAGE_ROW = select(
 """What a credential page reads of its row (built once, as :data:`_PUBLIC_STATE`)."""
 
 
-def page_row_alone(connection: Connection, credential_id: uuid.UUID) -> dict[str, Any] | None:
-    """The columns a page shows, by one statement on its own ``connection`` (``ONE_READ``);
-    None when the credential is missing or hidden."""
-    row = connection.execute(_PAGE_ROW, {"credential_id": credential_id}).first()
-    return None if row is None else row._asdict()
+def page_row_alone(engine: Engine, credential_id: uuid.UUID) -> dict[str, Any] | None:
+    """The columns a page shows, by one statement on the SQLite driver's connection
+    (:class:`~app.core.driver_read.DriverRead`); None when the credential is missing or
+    hidden."""
+    read = _page_row_reads.get(engine)
+    if read is None:
+        read = _page_row_reads[engine] = DriverRead(_PAGE_ROW, engine)
+    return read.first(engine, credential_id=credential_id)
+
+
+_page_row_reads: weakref.WeakKeyDictionary[Engine, DriverRead] = weakref.WeakKeyDictionary()
+""":data:`_PAGE_ROW` compiled per engine (tests make many)."""
 
 
 def by_idempotency_key(session: Session, issuer_id: uuid.UUID, key: str) -> Credential | None:

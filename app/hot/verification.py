@@ -41,7 +41,7 @@ memo_proof_checks: TtlLru[bytes, Any] = declare(
 KEPT_LIST_BYTES = 16_000_000
 """The status list documents one worker keeps in all (a full list's document is ~22 KB)."""
 
-kept_lists: TtlLru[uuid.UUID, tuple[dict[str, Any], int]] = declare(
+kept_lists: TtlLru[uuid.UUID, tuple[dict[str, Any], int, bytes]] = declare(
     TtlLru(512, weigh=lambda hit: hit[1], max_weight=KEPT_LIST_BYTES),
     name="kept status list documents",
     ttl_s=MAX_LIST_TTL_S,
@@ -49,7 +49,8 @@ kept_lists: TtlLru[uuid.UUID, tuple[dict[str, Any], int]] = declare(
     "suspended_at, written with the bit) and reads the list again when they disagree",
     stale_effect="none shown: a disagreement with the row makes the page read the list afresh",
 )
-"""list id -> (our status list document as this worker read it within its ``ttl``, its size)."""
+"""list id -> (our status list document as this worker read it within its ``ttl``, the length
+and the SHA-256 of the text it was parsed from)."""
 
 DID_DOCUMENT_CACHE_SECONDS = 60.0
 """How long the credential page's verifier reuses an issuer's DID document in one worker.
@@ -66,6 +67,18 @@ did_documents: TtlLru[uuid.UUID, dict[str, Any]] = declare(
     stale_effect="another worker lacks a key added in the last minute: its page re-verifies "
     "without reuse before showing anything but verified",
 )
+
+memo_keys: TtlLru[bytes, Any] = declare(
+    TtlLru(1024),
+    name="resolved proof keys (page memo)",
+    ttl_s=DID_DOCUMENT_CACHE_SECONDS,
+    why_no_event="keys are never deleted (a retired key stays in the DID document), so a key "
+    "bound to its issuer stays bound; kept no longer than the DID document it was read from",
+    stale_effect="none: only keys found bound to their issuer",
+)
+"""A proof's verificationMethod, issuer id and key policy -> the key it resolved to and its
+binding (``openbadges.verification.memo.recall_key``): a page not yet cached skips reading the
+issuer's DID document again and parsing its keys."""
 
 fetched: FetchCache = declare(
     new_fetch_cache(),

@@ -18,6 +18,9 @@ What is kept, and why it cannot show a wrong verdict:
   the list document may be;
 * a credential's ``proof`` and ``issuer_key`` checks, keyed by its content, for
   :data:`PROOF_TTL_S`: the same bytes verify the same way under keys that are never deleted;
+* the key a proof's verification method resolves to, when it is bound to the issuer, for as
+  long as the issuer's DID document itself is reused (``DID_DOCUMENT_CACHE_SECONDS``): a
+  retired key stays published, so a bound key stays bound;
 * only positive results: a failure is recomputed every time, so nothing here can make a bad
   answer stick. The page re-verifies without the memo whenever the verdict is not "verified"
   (``app.verification.service.verify_own``).
@@ -28,6 +31,7 @@ The stores are declared in :mod:`app.hot.verification`.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,7 +39,7 @@ from typing import Any, TypeVar, cast
 
 from app.core.cache import TtlLru
 from app.hot import verification as hot
-from app.hot.verification import MAX_LIST_TTL_S, PROOF_TTL_S
+from app.hot.verification import DID_DOCUMENT_CACHE_SECONDS, MAX_LIST_TTL_S, PROOF_TTL_S
 from openbadges.verification.memo import MemoKind
 
 T = TypeVar("T")
@@ -44,17 +48,24 @@ __all__ = ["MAX_LIST_TTL_S", "PAGE_MEMO", "PROOF_TTL_S", "PageMemo"]
 
 
 class PageMemo:
-    """Status list verifications and proof checks kept in two bounded stores."""
+    """Status list verifications, proof checks and resolved keys kept in bounded stores."""
 
-    def __init__(self, *, lists: TtlLru[bytes, Any], proofs: TtlLru[bytes, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        lists: TtlLru[bytes, Any],
+        proofs: TtlLru[bytes, Any],
+        keys: TtlLru[bytes, Any],
+    ) -> None:
         self._lists = lists
         self._proofs = proofs
+        self._keys = keys
 
     def recall(
         self, kind: MemoKind, key: bytes, document: dict[str, Any], compute: Callable[[], T]
     ) -> T:
         """The kept result for ``key`` or ``compute()``, kept when positive."""
-        cache = self._lists if kind == "status_list" else self._proofs
+        cache = {"status_list": self._lists, "key": self._keys}.get(kind, self._proofs)
         hit = cache.get(key)
         if hit is not None:
             return cast(T, hit)
@@ -62,18 +73,31 @@ class PageMemo:
         if kind == "status_list":
             if getattr(result, "verified", False):
                 cache.put(key, result, _list_ttl_s(document))
+        elif kind == "key":
+            if getattr(result, "binding", None) == "valid":
+                cache.put(key, result, DID_DOCUMENT_CACHE_SECONDS)
         elif all(getattr(check, "status", None) == "valid" for check in cast(Any, result)):
             cache.put(key, result, PROOF_TTL_S)
         return result
 
-    def sizes(self) -> tuple[int, int]:
-        """How many list verifications and proof checks are kept (tests watch the bounds)."""
-        return len(self._lists), len(self._proofs)
+    def digest_of(self, document: dict[str, Any]) -> bytes | None:
+        """The SHA-256 of the text of a status list this worker keeps, when ``document`` is
+        that very object (:func:`keep_list`), so the list's memo key costs no serialisation.
+        The kept entry holds the object, so its identity cannot pass to another document."""
+        list_id = _list_id(document.get("id"))
+        hit = None if list_id is None else hot.kept_lists.get(list_id)
+        return hit[2] if hit is not None and hit[0] is document else None
+
+    def sizes(self) -> tuple[int, int, int]:
+        """How many list verifications, proof checks and keys are kept (tests watch the
+        bounds)."""
+        return len(self._lists), len(self._proofs), len(self._keys)
 
     def clear(self) -> None:
         """Forget everything, kept status lists included (tests)."""
         self._lists.clear()
         self._proofs.clear()
+        self._keys.clear()
         forget_lists()
 
 
@@ -95,7 +119,7 @@ def _list_ttl_s(document: dict[str, Any], now: datetime | None = None) -> float:
     return ttl
 
 
-PAGE_MEMO = PageMemo(lists=hot.memo_list_checks, proofs=hot.memo_proof_checks)
+PAGE_MEMO = PageMemo(lists=hot.memo_list_checks, proofs=hot.memo_proof_checks, keys=hot.memo_keys)
 """The one memo of this worker (used by the credential page)."""
 
 
@@ -111,9 +135,20 @@ def kept_list(list_id: uuid.UUID) -> dict[str, Any] | None:
     return None if hit is None else hit[0]
 
 
-def keep_list(list_id: uuid.UUID, document: dict[str, Any], size: int) -> None:
-    """Keep a list document just read from the database (``size``: its JSON length)."""
-    hot.kept_lists.put(list_id, (document, size), _list_ttl_s(document))
+def keep_list(list_id: uuid.UUID, document: dict[str, Any], text: str) -> None:
+    """Keep a list document just parsed from ``text``, read from the database."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    hot.kept_lists.put(list_id, (document, len(text), digest), _list_ttl_s(document))
+
+
+def _list_id(url: object) -> uuid.UUID | None:
+    """The id at the end of a status list's URL (``…/status/{id}``), or None."""
+    if not isinstance(url, str):
+        return None
+    try:
+        return uuid.UUID(url.rpartition("/")[2])
+    except ValueError:
+        return None
 
 
 def forget_lists() -> None:

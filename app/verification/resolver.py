@@ -197,7 +197,7 @@ class DatabaseResolver:
         text = status.published_document(self._session, list_id)
         document: dict[str, Any] = json.loads(text)
         if self._keep_status_lists:
-            memo.keep_list(list_id, document, len(text))
+            memo.keep_list(list_id, document, text)
         return document
 
     def _credential(self, credential_id: uuid.UUID, _: re.Match[str]) -> dict[str, Any]:

@@ -10,8 +10,13 @@ before two steps:
   binding, structure and dates), keyed by the list document's content, so a list that changed
   (a revocation re-signs it) is a different key and is verified afresh. The bit is always read
   from the document the resolver returned this time; only the list's *verification* is reused.
+* ``"key"``: the key a Data Integrity proof's ``verificationMethod`` resolves to and its
+  binding to the issuer, keyed by the method, the issuer id and the policy (not by the
+  documents fetched: a memo may keep it only as long as its resolver may reuse them, and
+  only when the binding is ``valid``).
 * ``"proof"``: the ``proof`` and ``issuer_key`` checks of a credential, keyed by its content
-  (the parsed document, and for a VC-JWT the signed bytes and signature).
+  (the digest of the JSON text it was read from, else the parsed document; for a VC-JWT also
+  the signed bytes and signature).
 
 Keys also hold the key policy and the nesting depth, which can change a report. The memo
 decides what it keeps and for how long (an implementation should keep only positive results,
@@ -29,10 +34,17 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from openbadges.verification.sniff import Envelope
 
-__all__ = ["MemoKind", "VerificationMemo", "content_key", "recall_proofs", "recall_status_list"]
+__all__ = [
+    "MemoKind",
+    "VerificationMemo",
+    "content_key",
+    "recall_key",
+    "recall_proofs",
+    "recall_status_list",
+]
 
 T = TypeVar("T")
-MemoKind = Literal["status_list", "proof"]
+MemoKind = Literal["status_list", "key", "proof"]
 
 
 class VerificationMemo(Protocol):
@@ -44,7 +56,8 @@ class VerificationMemo(Protocol):
         """Return the kept result for ``key``, or ``compute()`` (and maybe keep it).
 
         Args:
-            kind: which step (``"status_list"``: a VerificationReport; ``"proof"``: the
+            kind: which step (``"status_list"``: a VerificationReport; ``"key"``: a
+                :class:`~openbadges.verification.keys.ResolvedKey`; ``"proof"``: the
                 ``(proof, issuer_key)`` checks).
             key: a digest of everything the result depends on besides the resolver and the
                 clock.
@@ -52,6 +65,12 @@ class VerificationMemo(Protocol):
                 ``validUntil``).
             compute: computes the result afresh.
         """
+        ...
+
+    def digest_of(self, document: dict[str, Any]) -> bytes | None:
+        """The SHA-256 of the text this very ``document`` object was parsed from, when the
+        caller holds it (a status list its resolver read and keeps, unchanged since), else
+        None: the library then keys the document by serialising it (~20 us for a full list)."""
         ...
 
 
@@ -71,9 +90,27 @@ def recall_status_list(
     """The nested verification of a status list, through ``memo`` when there is one."""
     if memo is None or not isinstance(data, dict):
         return compute()
-    return memo.recall(
-        "status_list", content_key("status_list", policy, depth, data), data, compute
+    digest = memo.digest_of(data)
+    key = (
+        content_key("status_list", policy, depth, data)
+        if digest is None
+        else content_key("status_list text", policy, depth, digest.hex())
     )
+    return memo.recall("status_list", key, data, compute)
+
+
+def recall_key(
+    memo: VerificationMemo | None,
+    vm_url: object,
+    issuer_id: str | None,
+    policy: str,
+    compute: Callable[[], T],
+) -> T:
+    """The resolved key of a proof's ``verificationMethod``, through ``memo`` when there is one
+    (a failure to resolve raises from ``compute`` and is never kept)."""
+    if memo is None or not isinstance(vm_url, str):
+        return compute()
+    return memo.recall("key", content_key("key", policy, vm_url, issuer_id), {}, compute)
 
 
 def recall_proofs(
@@ -84,5 +121,9 @@ def recall_proofs(
         return compute()
     jwt = envelope.jwt
     signed = None if jwt is None else [jwt.signing_input.hex(), jwt.signature.hex()]
-    key = content_key("proof", policy, envelope.format, signed, envelope.credential)
+    if envelope.text_digest is not None:
+        text = envelope.text_digest.hex()
+        key = content_key("proof text", policy, envelope.format, signed, text)
+    else:
+        key = content_key("proof", policy, envelope.format, signed, envelope.credential)
     return memo.recall("proof", key, envelope.credential, compute)

@@ -216,6 +216,7 @@ def _credential_checks(envelope: Envelope, expected: Expected, run: _Run) -> lis
                 run.resolver,
                 run.policy,
                 canonical_digest=run.canonical_digest,
+                memo=run.memo,
             ),
         ),
     )

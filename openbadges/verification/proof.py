@@ -51,6 +51,7 @@ from openbadges.verification.keys import (
     resolve_jwt_key,
     resolve_verification_method,
 )
+from openbadges.verification.memo import VerificationMemo, recall_key
 from openbadges.verification.report import Check, CheckStatus
 from openbadges.verification.sniff import Envelope
 
@@ -94,18 +95,20 @@ def check_proofs(
     policy: KeyPolicy,
     *,
     canonical_digest: bytes | None = None,
+    memo: VerificationMemo | None = None,
 ) -> tuple[Check, Check]:
     """Run the ``proof`` and ``issuer_key`` checks.
 
     ``canonical_digest``: the signer's record of the credential's canonical digest, for its
     Ed25519 Data Integrity proofs (see
     :func:`openbadges.proofs.data_integrity.verify_proof_vetted`; only for a credential known
-    to be the bytes it was made of).
+    to be the bytes it was made of). ``memo``: where the keys of Data Integrity proofs may be
+    recalled (:func:`openbadges.verification.memo.recall_key`).
 
     Returns:
         The two checks, ``proof`` first.
     """
-    outcomes = _all_outcomes(envelope, issuer_id, resolver, policy, canonical_digest)
+    outcomes = _all_outcomes(envelope, issuer_id, resolver, policy, canonical_digest, memo)
     if not outcomes:
         missing = "The credential carries no proof, so nothing shows who issued it."
         return Check.make("proof", "invalid", missing), Check.make(
@@ -123,6 +126,7 @@ def _all_outcomes(
     resolver: Resolver,
     policy: KeyPolicy,
     canonical_digest: bytes | None = None,
+    memo: VerificationMemo | None = None,
 ) -> list[_Outcome]:
     outcomes = []
     if envelope.token is not None and envelope.jwt is not None:
@@ -146,6 +150,7 @@ def _all_outcomes(
                 policy,
                 bounded=True,
                 canonical_digest=canonical_digest,
+                memo=memo,
             )
         )
     return outcomes
@@ -225,6 +230,7 @@ def _di_outcome(
     *,
     bounded: bool = False,
     canonical_digest: bytes | None = None,
+    memo: VerificationMemo | None = None,
 ) -> _Outcome:
     if not isinstance(proof, dict):
         return _Outcome(label, "invalid", f"{label} is not an object.", malformed=True)
@@ -249,6 +255,7 @@ def _di_outcome(
         policy,
         bounded=bounded,
         canonical_digest=canonical_digest,
+        memo=memo,
     )
 
 
@@ -263,11 +270,17 @@ def _signature_outcome(
     *,
     bounded: bool = False,
     canonical_digest: bytes | None = None,
+    memo: VerificationMemo | None = None,
 ) -> _Outcome:
     label = f"{label} ({suite})"
+    method = proof["verificationMethod"]
     try:
-        key = resolve_verification_method(
-            proof["verificationMethod"], issuer_id, resolver, policy=policy
+        key = recall_key(
+            memo,
+            method,
+            issuer_id,
+            policy,
+            lambda: resolve_verification_method(method, issuer_id, resolver, policy=policy),
         )
     except ResolutionError as exc:
         return _Outcome(label, "unknown", f"{label} could not be checked: {exc.message}")

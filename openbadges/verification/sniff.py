@@ -15,6 +15,7 @@ Specs:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -49,12 +50,16 @@ class Envelope:
         credential: the credential JSON (for a JWT, the credential read from the payload).
         jwt: the decoded token when the credential came as a VC-JWT.
         token: the compact JWS text, to verify its signature.
+        text_digest: the SHA-256 of the JSON text ``credential`` was parsed from, when it came
+            as JSON text (equal texts parse to equal credentials, so a memo may key on it
+            instead of serialising the parsed document again).
     """
 
     format: str
     credential: dict[str, Any]
     jwt: JwtParts | None = None
     token: str | None = None
+    text_digest: bytes | None = None
 
     def describe(self) -> str:
         """A sentence naming the format for the report."""
@@ -94,7 +99,7 @@ def _open(data: bytes | str | dict[str, Any]) -> Envelope:
         return _unbaked("png", bytes(raw))
     text = bytes(raw).lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"{"):
-        return Envelope("json", _parse_json(text))
+        return Envelope("json", _parse_json(text), text_digest=hashlib.sha256(text).digest())
     if text.startswith(b"<"):
         return _unbaked("svg", bytes(raw))
     if _JWT.match(text.rstrip()):

@@ -33,17 +33,20 @@ def issuer(tmp_path: Path) -> Iterator[Issuer]:
 
 
 def _statements_of_a_view(issuer: Issuer, credential_id: str) -> list[str]:
+    """Every statement SQLite runs for one view, as its driver connections trace them (the
+    page's row is read on a driver connection of the thread's own, beside SQLAlchemy)."""
     seen: list[str] = []
     engine = issuer.client.app.state.engine  # type: ignore[attr-defined]
 
-    def record(*args: Any) -> None:
-        seen.append(" ".join(str(args[2]).split()))
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(lambda sql: seen.append(" ".join(sql.split())))
 
-    event.listen(engine, "before_cursor_execute", record)
+    engine.dispose()  # every connection the view uses is made, and traced, from here on
+    event.listen(engine, "connect", trace)
     try:
         response = issuer.client.get(f"/credentials/{credential_id}", headers=HTML)
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "connect", trace)
     assert response.status_code == 200, response.text
     assert "data-banner" in response.text
     return seen

@@ -95,6 +95,33 @@ def test_revocation_shows_at_once_and_the_changed_list_is_verified_afresh(
     assert counting.lists == lists  # the changed list's own verification is
 
 
+def test_the_next_cold_page_of_an_issuer_reuses_its_proof_key(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key a proof names is resolved once per worker, not once per page."""
+    from openbadges.verification import proof
+
+    resolved: list[str] = []
+    real = proof.resolve_verification_method
+
+    def counting(vm_url: Any, *args: Any, **kwargs: Any) -> Any:
+        resolved.append(vm_url)
+        return real(vm_url, *args, **kwargs)
+
+    monkeypatch.setattr(proof, "resolve_verification_method", counting)
+    achievement = issuer.achievement("Statistics")
+    first, second = issuer.issue(achievement), issuer.issue(achievement, name="Grace")
+    assert _banner(issuer, first) == "verified"
+    credential_keys = len(resolved)
+    assert credential_keys >= 1
+    assert _banner(issuer, second) == "verified"
+    assert len(resolved) == credential_keys  # the second credential's key was recalled
+    page_memo.PAGE_MEMO.clear()
+    _forget_pages()
+    assert _banner(issuer, second) == "verified"
+    assert len(resolved) > credential_keys  # without the memo it is resolved again
+
+
 def test_a_kept_list_older_than_the_row_is_read_again(issuer: Issuer) -> None:
     """Another worker revoked: this worker's kept list still has the bit clear."""
     achievement = issuer.achievement("Statistics")
@@ -102,8 +129,8 @@ def test_a_kept_list_older_than_the_row_is_read_again(issuer: Issuer) -> None:
     assert _banner(issuer, revoked) == "verified"
     kept = dict(hot_verification.kept_lists._entries)
     issuer.change(revoked, "revoke")
-    for list_id, (_expires, (document, size)) in kept.items():
-        page_memo.keep_list(list_id, document, size)  # as a worker that did not revoke
+    for list_id, (_expires, entry) in kept.items():
+        hot_verification.kept_lists.put(list_id, entry, 60)  # as a worker that did not revoke
     _forget_pages()
     assert _banner(issuer, revoked) == "revoked"
 
@@ -127,7 +154,7 @@ def test_a_kept_did_document_without_a_new_key_does_not_fail_the_page(
 
 
 def test_the_memo_keeps_only_positive_results_and_stays_bounded() -> None:
-    memo = PageMemo(lists=TtlLru(2), proofs=TtlLru(2))
+    memo = PageMemo(lists=TtlLru(2), proofs=TtlLru(2), keys=TtlLru(2))
     calls: list[int] = []
 
     def compute(value: Any) -> Any:
@@ -141,7 +168,7 @@ def test_the_memo_keeps_only_positive_results_and_stays_bounded() -> None:
     doc = {"credentialSubject": {"ttl": 300_000}}
     for n in range(5):
         memo.recall("status_list", bytes([n]), doc, lambda: compute(Report(True)))
-    assert memo.sizes() == (2, 0)
+    assert memo.sizes() == (2, 0, 0)
     memo.recall("status_list", b"bad", doc, lambda: compute(Report(False)))
     memo.recall("status_list", b"bad", doc, lambda: compute(Report(False)))
     assert len(calls) == 7  # a failure is never kept
@@ -154,7 +181,21 @@ def test_the_memo_keeps_only_positive_results_and_stays_bounded() -> None:
     memo.recall("proof", b"p", {}, lambda: compute(pair))
     memo.recall("proof", b"p", {}, lambda: compute(pair))
     assert len(calls) == 9
-    assert memo.sizes() == (2, 0)
+    assert memo.sizes() == (2, 0, 0)
+
+    class Key:
+        def __init__(self, binding: str) -> None:
+            self.binding = binding
+
+    for binding in ("unknown", "invalid"):
+        memo.recall("key", binding.encode(), {}, lambda b=binding: compute(Key(b)))
+        memo.recall("key", binding.encode(), {}, lambda b=binding: compute(Key(b)))
+    assert len(calls) == 13  # a key not bound to its issuer is never kept
+    for n in range(4):
+        memo.recall("key", bytes([n]), {}, lambda: compute(Key("valid")))
+        memo.recall("key", bytes([n]), {}, lambda: compute(Key("valid")))
+    assert len(calls) == 17
+    assert memo.sizes() == (2, 0, 2)
 
 
 def test_a_list_past_its_valid_until_is_not_kept() -> None:
