@@ -56,6 +56,24 @@ def start_service(port: int, workers: int, env: dict[str, str]) -> subprocess.Po
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
 
 
+def service_cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) the service's worker processes have used so far (Linux: read
+    from ``/proc``; the children of the ``badges serve`` supervisor). CPU per request is a
+    steadier figure than requests/s on a machine whose speed moves with its neighbours'."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    if not children.exists():
+        return float("nan")
+    ticks = 0
+    for pid in children.read_text().split():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
     """Return once the server accepts connections; raise if it exits or takes too long."""
     deadline = time.monotonic() + timeout_s

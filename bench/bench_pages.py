@@ -11,7 +11,9 @@ to the bare FastAPI ``/ping`` of the same run (the ceiling on this machine).
 
 Targets (docs): credential page p99 <= 50 ms at 100 clients and >= 1,000 pages/s, also for
 pages not yet cached (``--cold N`` issues N more credentials and asks for each page once, so
-every view renders and verifies: the cost of a page shared for the first time, or of a crawler).
+every view renders and verifies: the cost of a page shared for the first time, or of a crawler;
+the line also gives the service's CPU time per such page, steadier than the rate on a busy
+machine).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tests" / "app" / "web"))
 
 from _server import (  # noqa: E402
     free_port,
+    service_cpu_seconds,
     service_env,
     start_service,
     wait_listening,
@@ -184,8 +187,10 @@ def main() -> None:
                 print(result.line())
             if cold_ids:
                 cold = [f"/credentials/{i}" for i in cold_ids]
+                cpu_before = service_cpu_seconds(proc)
                 result = asyncio.run(load_once("page, not cached", port, cold, html, args.clients))
-                print(result.line())
+                cpu_ms = (service_cpu_seconds(proc) - cpu_before) / len(cold) * 1000
+                print(result.line() + f"   service CPU {cpu_ms:.2f} ms/page")
         finally:
             proc.terminate()
             proc.wait(timeout=10)
