@@ -68,17 +68,22 @@ did_documents: TtlLru[uuid.UUID, dict[str, Any]] = declare(
     "without reuse before showing anything but verified",
 )
 
+KEY_TTL_S = min(DID_DOCUMENT_CACHE_SECONDS, FETCH_TTL_S)
+"""How long a resolved proof key is reused: no longer than the documents it was read from."""
+
 memo_keys: TtlLru[bytes, Any] = declare(
     TtlLru(1024),
     name="resolved proof keys (page memo)",
-    ttl_s=DID_DOCUMENT_CACHE_SECONDS,
-    why_no_event="keys are never deleted (a retired key stays in the DID document), so a key "
-    "bound to its issuer stays bound; kept no longer than the DID document it was read from",
-    stale_effect="none: only keys found bound to their issuer",
+    ttl_s=KEY_TTL_S,
+    why_no_event="our keys are never deleted (a retired key stays in the DID document), so a "
+    "key bound to us stays bound; a foreign endorser's key is kept no longer than the fetched "
+    "document it came from (foreign fetches, a minute)",
+    stale_effect="a foreign endorser's key removed in the last minute still verifies an "
+    "endorsement on a page, as its kept DID document would; ours: none",
 )
 """A proof's verificationMethod, issuer id and key policy -> the key it resolved to and its
-binding (``openbadges.verification.memo.recall_key``): a page not yet cached skips reading the
-issuer's DID document again and parsing its keys."""
+binding (``openbadges.verification.memo.recall_key``), bound keys only: a page not yet cached
+skips reading the issuer's DID document again and parsing its keys."""
 
 fetched: FetchCache = declare(
     new_fetch_cache(),

@@ -18,9 +18,10 @@ What is kept, and why it cannot show a wrong verdict:
   the list document may be;
 * a credential's ``proof`` and ``issuer_key`` checks, keyed by its content, for
   :data:`PROOF_TTL_S`: the same bytes verify the same way under keys that are never deleted;
-* the key a proof's verification method resolves to, when it is bound to the issuer, for as
-  long as the issuer's DID document itself is reused (``DID_DOCUMENT_CACHE_SECONDS``): a
-  retired key stays published, so a bound key stays bound;
+* the key a proof's verification method resolves to, when it is bound to the issuer, no
+  longer than the documents it was read from are reused (``KEY_TTL_S``: our DID documents, and
+  a foreign endorser's fetched ones, a minute): our retired keys stay published, so a key bound
+  to us stays bound;
 * only positive results: a failure is recomputed every time, so nothing here can make a bad
   answer stick. The page re-verifies without the memo whenever the verdict is not "verified"
   (``app.verification.service.verify_own``).
@@ -39,7 +40,7 @@ from typing import Any, TypeVar, cast
 
 from app.core.cache import TtlLru
 from app.hot import verification as hot
-from app.hot.verification import DID_DOCUMENT_CACHE_SECONDS, MAX_LIST_TTL_S, PROOF_TTL_S
+from app.hot.verification import KEY_TTL_S, MAX_LIST_TTL_S, PROOF_TTL_S
 from openbadges.verification.memo import MemoKind
 
 T = TypeVar("T")
@@ -75,7 +76,7 @@ class PageMemo:
                 cache.put(key, result, _list_ttl_s(document))
         elif kind == "key":
             if getattr(result, "binding", None) == "valid":
-                cache.put(key, result, DID_DOCUMENT_CACHE_SECONDS)
+                cache.put(key, result, KEY_TTL_S)
         elif all(getattr(check, "status", None) == "valid" for check in cast(Any, result)):
             cache.put(key, result, PROOF_TTL_S)
         return result
