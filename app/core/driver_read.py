@@ -21,18 +21,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Select, exc
+from sqlalchemy import Dialect, Engine, Select, exc
 from sqlalchemy.pool import Pool
 
 
 class DriverRead:
-    """``statement`` (a SELECT with named bound parameters) ready to run on the driver
-    connections of ``engine``; rows come back as dicts keyed by column name."""
+    """``statement`` (a SELECT with named bound parameters) compiled for ``dialect``, ready to
+    run on the driver connections of an engine of it; rows come back as dicts keyed by column
+    name."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]], engine: Engine) -> None:
-        if engine.dialect.name != "sqlite":
+    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> None:
+        if dialect.name != "sqlite":
             raise ValueError("DriverRead runs on SQLite only")
-        dialect = engine.dialect
         compiled = statement.compile(dialect=dialect)
         self._sql = compiled.string
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
@@ -47,7 +47,8 @@ class DriverRead:
         self._held = threading.local()
 
     def first(self, engine: Engine, **params: Any) -> dict[str, Any] | None:
-        """The first row for ``params``, or None (``engine``: the one this was made for)."""
+        """The first row for ``params`` on ``engine`` (of the dialect this was made for), or
+        None."""
         values = []
         for name, bind in self._params:
             value = params[name]

@@ -191,8 +191,9 @@ def _render_limiter(request: Request) -> anyio.CapacityLimiter:
 
 def _local_row(request: Request, credential_id: uuid.UUID) -> Any:
     """The columns of the credential a page shows, read now on SQLite by one SELECT on the
-    driver's connection (its own read transaction, no SQLAlchemy layers: ~1/5 of the cost), its state remembered for the next
-    second (:func:`app.credentials.published.page_credential_alone`); through a test's joined
+    thread's own driver connection (its own read transaction; without SQLAlchemy's layers
+    around it, ~1/5 of the cost), its state remembered for the next second
+    (:func:`app.credentials.published.page_credential_alone`); through a test's joined
     session, the ORM row. The page found cached for it needs nothing more; a page not cached
     is rendered from it without reading again."""
     if get_session in request.app.dependency_overrides:

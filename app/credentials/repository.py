@@ -383,12 +383,13 @@ def page_row_alone(engine: Engine, credential_id: uuid.UUID) -> dict[str, Any] |
     hidden."""
     read = _page_row_reads.get(engine)
     if read is None:
-        read = _page_row_reads[engine] = DriverRead(_PAGE_ROW, engine)
+        read = _page_row_reads[engine] = DriverRead(_PAGE_ROW, engine.dialect)
     return read.first(engine, credential_id=credential_id)
 
 
 _page_row_reads: weakref.WeakKeyDictionary[Engine, DriverRead] = weakref.WeakKeyDictionary()
-""":data:`_PAGE_ROW` compiled per engine (tests make many)."""
+""":data:`_PAGE_ROW` compiled per engine, each with its threads' connections (tests make many
+engines)."""
 
 
 def by_idempotency_key(session: Session, issuer_id: uuid.UUID, key: str) -> Credential | None:

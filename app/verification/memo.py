@@ -66,7 +66,9 @@ class PageMemo:
         self, kind: MemoKind, key: bytes, document: dict[str, Any], compute: Callable[[], T]
     ) -> T:
         """The kept result for ``key`` or ``compute()``, kept when positive."""
-        cache = {"status_list": self._lists, "key": self._keys}.get(kind, self._proofs)
+        cache = (
+            self._lists if kind == "status_list" else self._keys if kind == "key" else self._proofs
+        )
         hit = cache.get(key)
         if hit is not None:
             return cast(T, hit)

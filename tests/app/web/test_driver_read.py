@@ -52,14 +52,10 @@ def test_driver_read_gives_what_sqlalchemy_gives(tmp_path: Path) -> None:
 
 
 def test_driver_read_is_for_sqlite_only() -> None:
-    class _Dialect:
-        name = "postgresql"
-
-    class _Engine:
-        dialect = _Dialect()
+    from sqlalchemy.dialects import postgresql
 
     with pytest.raises(ValueError, match="SQLite"):
-        DriverRead(select(Credential.id), _Engine())  # type: ignore[arg-type]
+        DriverRead(select(Credential.id), postgresql.dialect())
 
 
 def test_a_driver_error_is_sqlalchemys_and_a_disposed_engine_gives_a_new_connection(
@@ -72,7 +68,7 @@ def test_a_driver_error_is_sqlalchemys_and_a_disposed_engine_gives_a_new_connect
     engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE credentials (id CHAR(32) PRIMARY KEY)"))
-    read = DriverRead(select(Credential.id).where(Credential.id == bindparam("id")), engine)
+    read = DriverRead(select(Credential.id).where(Credential.id == bindparam("id")), engine.dialect)
     assert read.first(engine, id=uuid.uuid4()) is None
     held = read._held.pair[1]
     assert read.first(engine, id=uuid.uuid4()) is None
