@@ -25,6 +25,7 @@ import functools
 import importlib
 import uuid
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -139,8 +140,12 @@ async def _page(
     without the database. Past that the state is read again: on SQLite an in-process call of
     tens of microseconds that cannot hang on a network, cheaper than a thread-pool hop (which
     halves page throughput under load), so a page cached for it is answered on the event
-    loop, and a page not cached is rendered in a thread (at most :data:`RENDERS_AT_ONCE`)
-    without reading the state again. On SQLite ``memory_only`` does not stop there: the
+    loop, and a page not cached is rendered without reading the state again: on the event
+    loop too, one per round of the loop (:class:`_PageLanes`), since on SQLite its reads are
+    in-process as well (a thread hop and the GIL hand-offs around it cost ~1/8 of its CPU),
+    unless it would wait on another host or on another render of the same credential
+    (:class:`app.web.credential_page.WouldWait`): then in a thread, at most
+    :data:`RENDERS_AT_ONCE` at once. On SQLite ``memory_only`` does not stop there: the
     pre-routing shortcut answers a page not cached too, as the routes would (routing it cost
     a fifth of the event loop's share of such a page). Everything else (a network database)
     runs in the thread pool, from the routes only.
@@ -160,13 +165,23 @@ async def _page(
         if hit is not None:
             usage.count(usage.VIEW, row.issuer_id, row.achievement_id)
             return hit
+        lanes = _lanes(request)
+        async with lanes.inline:
+            try:
+                return _render_page(request, row, pages, network=False)
+            except pages.WouldWait:
+                pass
+            finally:
+                await asyncio.sleep(0)  # the next render waits for the loop's next round
         render = functools.partial(_render_page, request, row, pages)
-        return await anyio.to_thread.run_sync(render, limiter=_render_limiter(request))
+        return await anyio.to_thread.run_sync(render, limiter=lanes.threads)
     return await run_in_threadpool(_page_from_database, request, credential_id, pages)
 
 
 RENDERS_AT_ONCE = 4
-"""Pages not yet cached that one worker renders at the same time on SQLite (the rest queue).
+"""Pages not yet cached that one worker renders in threads at the same time on SQLite (the
+rest queue): those whose render would wait on another host or on another render of the same
+credential (:class:`app.web.credential_page.WouldWait`); the others render on the event loop.
 
 Rendering and verifying is CPU under the GIL (the reads are in-process), so more threads add
 no throughput, only GIL hand-offs that also slow the event loop: 1,000 cold pages over HTTP
@@ -175,18 +190,30 @@ p99, and 4 beat 8 by 1.35x. A render waiting on another host (a third party's en
 holds its slot until the fetch's deadline; cached pages never wait here."""
 
 
-def _render_limiter(request: Request) -> anyio.CapacityLimiter:
-    """This application's limit on :data:`RENDERS_AT_ONCE` for the running event loop (made on
-    first use). One per loop: an anyio limiter belongs to the loop it was made on, and a
-    worker has one loop, but tests drive one app from several clients, each with its own."""
-    limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]
-    limiters = getattr(request.app.state, "page_renders", None) or weakref.WeakKeyDictionary()
-    request.app.state.page_renders = limiters
+@dataclass(slots=True)
+class _PageLanes:
+    """Where one event loop renders pages not yet cached: on the loop itself, one page per
+    round of the loop (``inline``, held across one yield, so the loop polls its sockets
+    between two renders and a burst of cold pages does not keep new connections waiting),
+    or in at most :data:`RENDERS_AT_ONCE` threads."""
+
+    inline: asyncio.Lock
+    threads: anyio.CapacityLimiter
+
+
+def _lanes(request: Request) -> _PageLanes:
+    """This application's :class:`_PageLanes` for the running event loop (made on first use).
+    One per loop: an asyncio lock and an anyio limiter belong to the loop they were made on,
+    and a worker has one loop, but tests drive one app from several clients, each with its
+    own."""
+    lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PageLanes]
+    lanes = getattr(request.app.state, "page_renders", None) or weakref.WeakKeyDictionary()
+    request.app.state.page_renders = lanes
     loop = asyncio.get_running_loop()
-    limiter = limiters.get(loop)
-    if limiter is None:
-        limiter = limiters[loop] = anyio.CapacityLimiter(RENDERS_AT_ONCE)
-    return limiter
+    found = lanes.get(loop)
+    if found is None:
+        found = lanes[loop] = _PageLanes(asyncio.Lock(), anyio.CapacityLimiter(RENDERS_AT_ONCE))
+    return found
 
 
 def _local_row(request: Request, credential_id: uuid.UUID) -> Any:
@@ -216,7 +243,7 @@ def _page_from_database(request: Request, credential_id: uuid.UUID, pages: Any) 
     return hit
 
 
-def _render_page(request: Request, row: Any, pages: Any) -> Response:
+def _render_page(request: Request, row: Any, pages: Any, network: bool = True) -> Response:
     """Render and verify the page of the credential ``row`` (read a moment ago on SQLite; its
     page was not cached).
 
@@ -224,10 +251,11 @@ def _render_page(request: Request, row: Any, pages: Any) -> Response:
     memory, in a session that asks the database only when a memo misses and then reads
     without the write lock (:func:`~app.core.db.read_session`): an ORM read in a default
     transaction would take SQLite's ``BEGIN IMMEDIATE`` and cold pages would render one at a
-    time (8a9a5ae).
+    time (8a9a5ae). ``network=False`` (on the event loop): nothing waits, and a page that
+    would raises :class:`app.web.credential_page.WouldWait`.
     """
     with read_session(request) as session:
-        page: Response = pages.render_credential_page(request, session, row)
+        page: Response = pages.render_credential_page(request, session, row, network=network)
     usage.count(usage.VIEW, row.issuer_id, row.achievement_id)
     return page
 

@@ -122,6 +122,9 @@ class DatabaseResolver:
         self._keep_status_lists = keep_status_lists or reuse_status_lists
         self.outage: SQLAlchemyError | None = None
         """The first database outage met while resolving (see :meth:`fetch_json`)."""
+        self.refused_foreign = False
+        """Whether a foreign URL was asked for and refused (no fallback): a caller verifying
+        without the network (a page rendered on the event loop) then verifies again with it."""
         self._routes: list[
             tuple[re.Pattern[str], Callable[[uuid.UUID, re.Match[str]], dict[str, Any]]]
         ] = [
@@ -163,6 +166,7 @@ class DatabaseResolver:
         if path is not None:
             return self._own(path)
         if self._fallback is None:
+            self.refused_foreign = True
             raise ResolutionError(
                 f"{url} was not fetched: foreign URLs are not enabled", code="offline"
             )

@@ -68,6 +68,11 @@ def resolver_for(session: Session) -> DatabaseResolver:
 _MAY_BE_STALE = frozenset({"proof", "issuer_key", "revocation", "suspension"})
 
 
+class NeedsNetwork(Exception):
+    """:func:`verify_own` without the network met a document of another host (a foreign
+    endorser's key, say): the caller verifies again where waiting on a fetch is allowed."""
+
+
 def verify_own(
     session: Session,
     data: bytes | str,
@@ -75,6 +80,7 @@ def verify_own(
     revoked: bool,
     suspended: bool,
     sealed: tuple[uuid.UUID, str | None] | None = None,
+    network: bool = True,
 ) -> ob_verify.VerificationReport:
     """Verify one of our own stored credentials for its page, reusing what cannot have changed.
 
@@ -94,20 +100,23 @@ def verify_own(
     proof was signed over, so the document is not canonicalised again
     (:mod:`app.credentials.seal`); the signature is still checked. The second pass never
     uses it.
+
+    ``network=False`` refuses every foreign URL (no fetcher is made) and raises
+    :class:`NeedsNetwork` when one was asked for: for a caller that must not wait on another
+    host (the event loop), whose answer is then the same verification in a thread.
     """
     context = context_of(session)
+    fetcher = _safe_fetcher(context) if network else None
     digest = None
     if sealed is not None and isinstance(data, str):
         digest = seal.opened(context.keystore, sealed[0], data, sealed[1])
     resolver = DatabaseResolver(
-        session,
-        context,
-        _safe_fetcher(context),
-        reuse_did_documents=True,
-        reuse_status_lists=True,
+        session, context, fetcher, reuse_did_documents=True, reuse_status_lists=True
     )
     report = ob_verify.verify(data, resolver=resolver, memo=PAGE_MEMO, canonical_digest=digest)
     resolver.raise_outage()  # a database outage is a 503, never a verdict
+    if resolver.refused_foreign:
+        raise NeedsNetwork
     expected = {"revocation": revoked, "suspension": suspended}
     stands = all(
         check.status == "valid" or (check.id in expected and check.status == "invalid")
@@ -120,9 +129,11 @@ def verify_own(
     )
     if stands:
         return report
-    fresh = DatabaseResolver(session, context, _safe_fetcher(context), keep_status_lists=True)
+    fresh = DatabaseResolver(session, context, fetcher, keep_status_lists=True)
     report = ob_verify.verify(data, resolver=fresh)
     fresh.raise_outage()
+    if fresh.refused_foreign:
+        raise NeedsNetwork
     return report
 
 

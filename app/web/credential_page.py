@@ -49,6 +49,12 @@ OG_IMAGE_SIZE = (1200, 630)
 """The Open Graph card (``/credentials/{id}/og.png``): the size social networks show large."""
 
 
+class WouldWait(Exception):
+    """A page rendered with ``network=False`` would have to wait: on another host (a foreign
+    document its verification needs) or on a thread verifying the same credential now. The
+    caller renders it again where waiting is allowed (a thread)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PageUrls:
     """The absolute URLs a page links to; the page URL is the QR code's content."""
@@ -151,15 +157,16 @@ def cache_key(credential: Any) -> tuple[Any, ...]:
     return (credential.id, credential.revoked_at, credential.suspended_at)
 
 
-def _verify(session: Any, credential: Any) -> Any:
+def _verify(session: Any, credential: Any, network: bool = True) -> Any:
     """Run the service verifier; a failure of ours becomes "could not check", never a 500.
 
     ``verify_own`` reuses this worker's status lists, their verifications and the proof checks
     (a page not yet cached used to read and re-verify both status lists every time: ~8 ms of
     CPU), checked against the row's revocation/suspension state, and verifies afresh when they
-    disagree or anything a kept document could make fail has failed.
+    disagree or anything a kept document could make fail has failed. Without the ``network``
+    a foreign document raises :class:`WouldWait`.
     """
-    from app.verification.service import verify_own
+    from app.verification.service import NeedsNetwork, verify_own
 
     try:
         return verify_own(
@@ -168,7 +175,10 @@ def _verify(session: Any, credential: Any) -> Any:
             revoked=credential.revoked_at is not None,
             suspended=credential.suspended_at is not None,
             sealed=(credential.id, getattr(credential, "canonical_seal", None)),
+            network=network,
         )
+    except NeedsNetwork:
+        raise WouldWait from None
     except SQLAlchemyError:  # a database outage is the page's 503, not a verdict to cache
         raise
     except Exception:  # the page must stay up even when the verifier has a bug
@@ -179,22 +189,32 @@ def _verify(session: Any, credential: Any) -> Any:
         )
 
 
-def cached_report(request: Request, session: Any, credential: Any) -> tuple[Any, datetime]:
-    """The verification report of ``credential`` and when it was made (cached)."""
+def cached_report(
+    request: Request, session: Any, credential: Any, network: bool = True
+) -> tuple[Any, datetime]:
+    """The verification report of ``credential`` and when it was made (cached).
+
+    Single flight: when an entry expires under load, one request verifies, the rest wait for
+    it; without the ``network`` (on the event loop) nothing waits: :class:`WouldWait`.
+    """
     key = cache_key(credential)
     hit = hot.page_reports.get(key)
     if hit is not None:
         return hit[0], hit[1]
-    # Single flight: when an entry expires under load, one request verifies, the rest wait.
-    with _lock_for(key):
+    lock = _lock_for(key)
+    if not lock.acquire(blocking=network):
+        raise WouldWait
+    try:
         hit = hot.page_reports.get(key)
         if hit is not None:
             return hit[0], hit[1]
         now = datetime.now(UTC)
-        report = _verify(session, credential)
+        report = _verify(session, credential, network)
         size = len(credential.document or "") + len(getattr(credential, "jwt", None) or "")
         hot.page_reports.put(key, (report, now, size), cache_ttl(request, credential, now))
         return report, now
+    finally:
+        lock.release()
 
 
 def _lock_for(key: tuple[Any, ...]) -> threading.Lock:
@@ -236,7 +256,7 @@ def banner_text(
 
 
 def build_page(
-    request: Request, session: Any, credential: Any, t: i18n.Translator
+    request: Request, session: Any, credential: Any, t: i18n.Translator, network: bool = True
 ) -> tuple[bytes, datetime]:
     """Render the page body (uncached) and say when its verification report was made.
 
@@ -245,7 +265,7 @@ def build_page(
     per-check panel folded into one line while every check passes. Sharing is offered only
     while the credential stands (see :attr:`app.web.panel.Panel.current`).
     """
-    report, checked_at = cached_report(request, session, credential)
+    report, checked_at = cached_report(request, session, credential, network)
     view = credential_view(_document(credential), own=True)
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
     urls = page_urls(request, credential)
@@ -317,13 +337,19 @@ def cached_page(request: Request, state: Any) -> Response | None:
     return html_page(request, hit[0], locale=t.locale, etag=hit[1])
 
 
-def render_credential_page(request: Request, session: Any, credential: Any) -> Response:
-    """Render the human page of one stored credential (cached; see the module docstring)."""
+def render_credential_page(
+    request: Request, session: Any, credential: Any, *, network: bool = True
+) -> Response:
+    """Render the human page of one stored credential (cached; see the module docstring).
+
+    ``network=False``: for a caller that must not wait (the event loop); it may raise
+    :class:`WouldWait` instead.
+    """
     t = i18n.translator_for(request)
     key = (*cache_key(credential), t.locale)
     hit = hot.rendered_pages.get(key)
     if hit is None:
-        body, checked_at = build_page(request, session, credential, t)
+        body, checked_at = build_page(request, session, credential, t, network)
         hit = (body, etag_for(body))
         now = datetime.now(UTC)
         # Live no longer than the report the page shows.

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.runtime import Context, Macro
 
 from app.web import static
-from app.web.check_rows import check_row
+from app.web.check_rows import check_row, checks_section
 from app.web.i18n import SUPPORTED, Translator
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -63,8 +63,13 @@ def _make_env() -> Environment:
         auto_reload=False,
     )
     environment.context_class = _DirectCallContext
-    # check_row: rendered in Python and kept per wording (app.web.check_rows)
-    environment.globals.update(static_url=static.url, locales=SUPPORTED, check_row=check_row)
+    # check_row, checks_section: rendered in Python, rows kept per wording (app.web.check_rows)
+    environment.globals.update(
+        static_url=static.url,
+        locales=SUPPORTED,
+        check_row=check_row,
+        checks_section=checks_section,
+    )
     return environment
 
 

@@ -74,7 +74,9 @@ def test_verification_reports_of_pages_are_bounded_in_bytes(
     import uuid
     from types import SimpleNamespace
 
-    monkeypatch.setattr(credential_page, "_verify", lambda _session, credential: credential)
+    monkeypatch.setattr(
+        credential_page, "_verify", lambda _session, credential, _network: credential
+    )
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
     hot_public.page_reports.clear()
     try:

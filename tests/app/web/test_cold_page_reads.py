@@ -6,6 +6,7 @@ render must not take the write lock, 8a9a5ae)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 import uuid
@@ -19,9 +20,10 @@ from starlette.requests import Request
 from web_support import Issuer, fresh_issuer
 
 from app import hot
-from app.credentials import public_reads
+from app.credentials import public_reads, published
 from app.hot import public as hot_public
 from app.hot import usage
+from app.web import credential_page
 
 HTML = {"Accept": "text/html"}
 
@@ -114,7 +116,97 @@ def test_a_cold_page_renders_while_another_connection_holds_the_write_lock(
         writer.close()
 
 
-def test_cold_pages_render_at_most_renders_at_once_per_worker(
+def _page_request(app: Any) -> Request:
+    headers = [(b"accept", b"text/html"), (b"host", b"testserver")]
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": headers, "app": app}
+    return Request({**scope, "query_string": b"", "scheme": "http", "root_path": ""})
+
+
+def _verifications(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Each page verification from here on: (the thread it ran on, whether it could fetch)."""
+    from app.verification import service
+
+    calls: list[tuple[int, bool]] = []
+    real = service.verify_own
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        calls.append((threading.get_ident(), kwargs.get("network", True)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "verify_own", recorded)
+    return calls
+
+
+def _view_on_a_loop(app: Any, credential_id: str) -> tuple[Any, int]:
+    """One page view through :func:`public_reads.answer` and the event loop's thread."""
+
+    async def view() -> tuple[Any, int]:
+        response = await public_reads.answer(
+            _page_request(app), uuid.UUID(credential_id), "page", memory_only=False
+        )
+        return response, threading.get_ident()
+
+    return asyncio.run(view())
+
+
+def test_a_cold_page_is_rendered_on_the_event_loop_without_the_network(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    achievement = issuer.achievement("Statistics")
+    cold = issuer.issue(achievement)
+    calls = _verifications(monkeypatch)
+
+    response, loop_thread = _view_on_a_loop(issuer.client.app, cold)
+
+    assert response.status_code == 200
+    assert b'data-banner="verified"' in response.body
+    assert calls == [(loop_thread, False)]
+
+
+def test_a_page_whose_verification_needs_another_host_is_rendered_in_a_thread(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.verification import resolver
+
+    achievement = issuer.achievement("Statistics")
+    cold = issuer.issue(achievement)
+    calls = _verifications(monkeypatch)
+    real_own_path = resolver.own_path
+
+    def issuer_documents_abroad(base_url: str, url: str) -> str | None:
+        # The issuer's DID document as if another host served it (a foreign endorser's is).
+        path = real_own_path(base_url, url)
+        return None if path is not None and path.endswith("/did.json") else path
+
+    monkeypatch.setattr(resolver, "own_path", issuer_documents_abroad)
+
+    response, loop_thread = _view_on_a_loop(issuer.client.app, cold)
+
+    assert response.status_code == 200
+    assert [network for _, network in calls] == [False, True]
+    assert calls[0][0] == loop_thread != calls[1][0]  # given up on the loop, done in a thread
+
+
+def test_a_page_another_thread_is_verifying_is_not_waited_for_on_the_event_loop(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    achievement = issuer.achievement("Statistics")
+    cold = issuer.issue(achievement)
+    engine = issuer.client.app.state.engine  # type: ignore[attr-defined]
+    row = published.page_credential_alone(engine, uuid.UUID(cold))
+    lock = credential_page._lock_for(credential_page.cache_key(row))
+    calls = _verifications(monkeypatch)
+    with lock:  # a thread verifying this credential now
+        with pytest.raises(credential_page.WouldWait):
+            public_reads._render_page(_page_request(issuer.client.app), row, credential_page, False)
+    assert calls == []  # nothing verified twice at once
+
+    response, loop_thread = _view_on_a_loop(issuer.client.app, cold)
+    assert response.status_code == 200
+    assert calls == [(loop_thread, False)]
+
+
+def test_cold_pages_fall_back_to_at_most_renders_at_once_threads_per_worker(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     achievement = issuer.achievement("Statistics")
@@ -124,30 +216,67 @@ def test_cold_pages_render_at_most_renders_at_once_per_worker(
     guard = threading.Lock()
     real_render = public_reads._render_page
 
-    def render(*args: Any) -> Any:
+    def render(request: Request, row: Any, pages: Any, network: bool = True) -> Any:
         nonlocal busy, most
+        if not network:  # each page needs another host: every one goes to a thread
+            raise credential_page.WouldWait
         with guard:
             busy += 1
             most = max(most, busy)
         try:
             time.sleep(0.05)  # long enough for every request to be waiting
-            return real_render(*args)
+            return real_render(request, row, pages)
         finally:
             with guard:
                 busy -= 1
 
     monkeypatch.setattr(public_reads, "_render_page", render)
 
-    def request() -> Request:
-        headers = [(b"accept", b"text/html"), (b"host", b"testserver")]
-        scope = {"type": "http", "method": "GET", "path": "/", "headers": headers, "app": app}
-        return Request({**scope, "query_string": b"", "scheme": "http", "root_path": ""})
-
     async def views() -> list[Any]:
         return await asyncio.gather(
-            *(public_reads.answer(request(), i, "page", memory_only=False) for i in ids)
+            *(public_reads.answer(_page_request(app), i, "page", memory_only=False) for i in ids)
         )
 
     responses = asyncio.run(views())
     assert [r.status_code for r in responses] == [200] * len(ids)
     assert most == public_reads.RENDERS_AT_ONCE
+
+
+def test_a_burst_of_cold_pages_renders_one_per_round_of_the_event_loop(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop polls its sockets between two renders: a burst of cold pages (a crawler)
+    must not keep every other connection of the worker waiting until the burst is done."""
+    achievement = issuer.achievement("Statistics")
+    ids = [uuid.UUID(issuer.issue(achievement, name=f"Learner {n}")) for n in range(5)]
+    app = issuer.client.app
+    events: list[str] = []
+    real_render = public_reads._render_page
+
+    def render(*args: Any, **kwargs: Any) -> Any:
+        events.append("render")
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(public_reads, "_render_page", render)
+
+    async def views() -> list[Any]:
+        done = False
+
+        async def ticker() -> None:  # one "tick" per round of the loop
+            while not done:
+                events.append("tick")
+                await asyncio.sleep(0)
+
+        ticking = asyncio.create_task(ticker())
+        pages = await asyncio.gather(
+            *(public_reads.answer(_page_request(app), i, "page", memory_only=False) for i in ids)
+        )
+        done = True
+        await ticking
+        return pages
+
+    responses = asyncio.run(views())
+    assert [r.status_code for r in responses] == [200] * len(ids)
+    renders = [n for n, event in enumerate(events) if event == "render"]
+    assert len(renders) == len(ids)
+    assert all(b - a > 1 for a, b in itertools.pairwise(renders)), events
