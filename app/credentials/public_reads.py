@@ -168,7 +168,7 @@ async def _page(
         lanes = _lanes(request)
         async with lanes.inline:
             try:
-                return _render_page(request, row, pages, network=False)
+                return _render_page(request, row, pages, may_wait=False)
             except pages.WouldWait:
                 pass
             finally:
@@ -243,7 +243,7 @@ def _page_from_database(request: Request, credential_id: uuid.UUID, pages: Any) 
     return hit
 
 
-def _render_page(request: Request, row: Any, pages: Any, network: bool = True) -> Response:
+def _render_page(request: Request, row: Any, pages: Any, may_wait: bool = True) -> Response:
     """Render and verify the page of the credential ``row`` (read a moment ago on SQLite; its
     page was not cached).
 
@@ -251,11 +251,11 @@ def _render_page(request: Request, row: Any, pages: Any, network: bool = True) -
     memory, in a session that asks the database only when a memo misses and then reads
     without the write lock (:func:`~app.core.db.read_session`): an ORM read in a default
     transaction would take SQLite's ``BEGIN IMMEDIATE`` and cold pages would render one at a
-    time (8a9a5ae). ``network=False`` (on the event loop): nothing waits, and a page that
+    time (8a9a5ae). ``may_wait=False`` (on the event loop): nothing waits, and a page that
     would raises :class:`app.web.credential_page.WouldWait`.
     """
     with read_session(request) as session:
-        page: Response = pages.render_credential_page(request, session, row, network=network)
+        page: Response = pages.render_credential_page(request, session, row, may_wait=may_wait)
     usage.count(usage.VIEW, row.issuer_id, row.achievement_id)
     return page
 

@@ -50,7 +50,7 @@ OG_IMAGE_SIZE = (1200, 630)
 
 
 class WouldWait(Exception):
-    """A page rendered with ``network=False`` would have to wait: on another host (a foreign
+    """A page rendered with ``may_wait=False`` would have to wait: on another host (a foreign
     document its verification needs) or on a thread verifying the same credential now. The
     caller renders it again where waiting is allowed (a thread)."""
 
@@ -157,14 +157,15 @@ def cache_key(credential: Any) -> tuple[Any, ...]:
     return (credential.id, credential.revoked_at, credential.suspended_at)
 
 
-def _verify(session: Any, credential: Any, network: bool = True) -> Any:
+def _verify(session: Any, credential: Any, may_wait: bool = True) -> Any:
     """Run the service verifier; a failure of ours becomes "could not check", never a 500.
 
     ``verify_own`` reuses this worker's status lists, their verifications and the proof checks
     (a page not yet cached used to read and re-verify both status lists every time: ~8 ms of
     CPU), checked against the row's revocation/suspension state, and verifies afresh when they
-    disagree or anything a kept document could make fail has failed. Without the ``network``
-    a foreign document raises :class:`WouldWait`.
+    disagree or anything a kept document could make fail has failed. When it may not wait
+    (``may_wait=False``) a foreign document, which would need a fetch, raises
+    :class:`WouldWait`.
     """
     from app.verification.service import NeedsNetwork, verify_own
 
@@ -175,7 +176,7 @@ def _verify(session: Any, credential: Any, network: bool = True) -> Any:
             revoked=credential.revoked_at is not None,
             suspended=credential.suspended_at is not None,
             sealed=(credential.id, getattr(credential, "canonical_seal", None)),
-            network=network,
+            network=may_wait,
         )
     except NeedsNetwork:
         raise WouldWait from None
@@ -190,26 +191,26 @@ def _verify(session: Any, credential: Any, network: bool = True) -> Any:
 
 
 def cached_report(
-    request: Request, session: Any, credential: Any, network: bool = True
+    request: Request, session: Any, credential: Any, may_wait: bool = True
 ) -> tuple[Any, datetime]:
     """The verification report of ``credential`` and when it was made (cached).
 
     Single flight: when an entry expires under load, one request verifies, the rest wait for
-    it; without the ``network`` (on the event loop) nothing waits: :class:`WouldWait`.
+    it; when it may not wait (on the event loop) nothing waits: :class:`WouldWait`.
     """
     key = cache_key(credential)
     hit = hot.page_reports.get(key)
     if hit is not None:
         return hit[0], hit[1]
     lock = _lock_for(key)
-    if not lock.acquire(blocking=network):
+    if not lock.acquire(blocking=may_wait):
         raise WouldWait
     try:
         hit = hot.page_reports.get(key)
         if hit is not None:
             return hit[0], hit[1]
         now = datetime.now(UTC)
-        report = _verify(session, credential, network)
+        report = _verify(session, credential, may_wait)
         size = len(credential.document or "") + len(getattr(credential, "jwt", None) or "")
         hot.page_reports.put(key, (report, now, size), cache_ttl(request, credential, now))
         return report, now
@@ -256,7 +257,7 @@ def banner_text(
 
 
 def build_page(
-    request: Request, session: Any, credential: Any, t: i18n.Translator, network: bool = True
+    request: Request, session: Any, credential: Any, t: i18n.Translator, may_wait: bool = True
 ) -> tuple[bytes, datetime]:
     """Render the page body (uncached) and say when its verification report was made.
 
@@ -265,7 +266,7 @@ def build_page(
     per-check panel folded into one line while every check passes. Sharing is offered only
     while the credential stands (see :attr:`app.web.panel.Panel.current`).
     """
-    report, checked_at = cached_report(request, session, credential, network)
+    report, checked_at = cached_report(request, session, credential, may_wait)
     view = credential_view(_document(credential), own=True)
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
     urls = page_urls(request, credential)
@@ -338,18 +339,18 @@ def cached_page(request: Request, state: Any) -> Response | None:
 
 
 def render_credential_page(
-    request: Request, session: Any, credential: Any, *, network: bool = True
+    request: Request, session: Any, credential: Any, *, may_wait: bool = True
 ) -> Response:
     """Render the human page of one stored credential (cached; see the module docstring).
 
-    ``network=False``: for a caller that must not wait (the event loop); it may raise
+    ``may_wait=False``: for a caller that must not wait (the event loop); it may raise
     :class:`WouldWait` instead.
     """
     t = i18n.translator_for(request)
     key = (*cache_key(credential), t.locale)
     hit = hot.rendered_pages.get(key)
     if hit is None:
-        body, checked_at = build_page(request, session, credential, t, network)
+        body, checked_at = build_page(request, session, credential, t, may_wait)
         hit = (body, etag_for(body))
         now = datetime.now(UTC)
         # Live no longer than the report the page shows.

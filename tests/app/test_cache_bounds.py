@@ -75,7 +75,7 @@ def test_verification_reports_of_pages_are_bounded_in_bytes(
     from types import SimpleNamespace
 
     monkeypatch.setattr(
-        credential_page, "_verify", lambda _session, credential, _network: credential
+        credential_page, "_verify", lambda _session, credential, _may_wait: credential
     )
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
     hot_public.page_reports.clear()

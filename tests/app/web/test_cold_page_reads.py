@@ -216,9 +216,9 @@ def test_cold_pages_fall_back_to_at_most_renders_at_once_threads_per_worker(
     guard = threading.Lock()
     real_render = public_reads._render_page
 
-    def render(request: Request, row: Any, pages: Any, network: bool = True) -> Any:
+    def render(request: Request, row: Any, pages: Any, may_wait: bool = True) -> Any:
         nonlocal busy, most
-        if not network:  # each page needs another host: every one goes to a thread
+        if not may_wait:  # each page needs another host: every one goes to a thread
             raise credential_page.WouldWait
         with guard:
             busy += 1

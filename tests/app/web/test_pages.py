@@ -352,10 +352,10 @@ def test_concurrent_first_views_verify_once(site: Site, monkeypatch: pytest.Monk
     calls: list[int] = []
     real = credential_page._verify
 
-    def slow_verify(session: object, credential: object, network: bool = True) -> object:
+    def slow_verify(session: object, credential: object, may_wait: bool = True) -> object:
         calls.append(1)
         time.sleep(0.2)
-        return real(session, credential, network)
+        return real(session, credential, may_wait)
 
     monkeypatch.setattr(credential_page, "_verify", slow_verify)
 
