@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import CryptoError
 
 from openbadges import _jwk
 from openbadges import multibase as mb
@@ -71,10 +73,28 @@ def _key_type_of(key: _PrivateKey | _PublicKey) -> KeyType:
     raise KeyFormatError(f"unsupported key kind {type(key).__name__}")
 
 
+def _ed25519_verifies(public_key: bytes, signature: bytes, data: bytes) -> bool:
+    """Check an Ed25519 signature (RFC 8032 §5.1.7) with libsodium.
+
+    libsodium (through PyNaCl) checks one in about half the time OpenSSL's takes through
+    ``cryptography`` (55 against 110-134 us measured here): every page not yet cached checks
+    one, a tenth of its CPU. It is also the stricter of the two: besides a non-canonical ``S``
+    (both refuse it) it refuses a small-order public key or ``R``, with which a signature can
+    hold for messages its holder never signed (libsodium's ``crypto_sign_verify_detached``).
+    """
+    if len(signature) != 64:
+        return False
+    try:
+        crypto_sign_open(signature + data, public_key)
+    except (CryptoError, ValueError, TypeError):
+        return False
+    return True
+
+
 class PublicKey:
     """A public key that verifies signatures and exports itself as JWK or Multikey."""
 
-    __slots__ = ("_key", "_type")
+    __slots__ = ("_ed25519", "_key", "_type")
 
     def __init__(self, key: _PublicKey) -> None:
         """Wrap a ``cryptography`` public key.
@@ -84,6 +104,11 @@ class PublicKey:
         """
         self._type = _key_type_of(key)
         self._key = key
+        self._ed25519: bytes | None = None
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            self._ed25519 = key.public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
 
     @property
     def key_type(self) -> KeyType:
@@ -101,16 +126,18 @@ class PublicKey:
         Returns ``False`` rather than raising for any bad or malformed signature, because a
         verifier reports a bad signature; it is not an error in the caller.
         """
+        if self._ed25519 is not None:
+            return _ed25519_verifies(self._ed25519, signature, data)
         try:
-            if isinstance(self._key, ed25519.Ed25519PublicKey):
-                self._key.verify(signature, data)
-            elif isinstance(self._key, ec.EllipticCurvePublicKey):
+            if isinstance(self._key, ec.EllipticCurvePublicKey):
                 if len(signature) != 64:
                     return False
                 r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
                 self._key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
-            else:
+            elif isinstance(self._key, rsa.RSAPublicKey):
                 self._key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            else:  # an Ed25519 key without its raw bytes: cannot be (see __init__)
+                return False
         except (InvalidSignature, ValueError, TypeError):
             return False
         return True

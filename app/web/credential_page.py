@@ -267,7 +267,7 @@ def build_page(
     while the credential stands (see :attr:`app.web.panel.Panel.current`).
     """
     report, checked_at = cached_report(request, session, credential, may_wait)
-    view = credential_view(_document(credential), own=True)
+    view = credential_view(_verified_document(report, credential), own=True)
     panel = build_panel(report, valid_from=view.valid_from, now=checked_at)
     urls = page_urls(request, credential)
     recipient = getattr(credential, "recipient_name", None)
@@ -315,6 +315,16 @@ def build_page(
         bound_copy=getattr(credential, "bound_from_id", None) is not None,
     )
     return html.encode("utf-8"), checked_at
+
+
+def _verified_document(report: Any, credential: Any) -> dict[str, Any]:
+    """The credential's document as the verifier parsed it from the stored JSON text (the
+    view only reads it), or parsed here when the report holds none (a report of ours) or was
+    made of the VC-JWT (a JWT-only credential)."""
+    document = getattr(report, "credential", None)
+    if isinstance(document, dict) and getattr(report, "format", None) == "json":
+        return document  # verify_own was given the stored JSON (downloads.signed_payload)
+    return _document(credential)
 
 
 def _document(credential: Any) -> dict[str, Any]:

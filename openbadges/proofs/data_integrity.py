@@ -38,6 +38,7 @@ from openbadges.jsonld.limits import check_structure
 from openbadges.jsonld.loader import CONTEXT_FILES
 from openbadges.jsonld.safe import ensure_portable, ensure_signable
 from openbadges.jsonld.shared import SharedParts
+from openbadges.multibase import base58btc_decode
 
 __all__ = [
     "CRYPTOSUITE",
@@ -383,8 +384,8 @@ def _decode_proof_value(value: Any) -> bytes | None:
     if not isinstance(value, str) or not value.startswith("z"):
         return None
     try:
-        decoded = base58.b58decode(value[1:].encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+        decoded = base58btc_decode(value[1:])
+    except ValueError:
         return None
     return decoded if len(decoded) == 64 else None
 

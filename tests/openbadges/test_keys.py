@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openbadges import multibase as mb
 from openbadges.errors import KeyFormatError
@@ -239,3 +241,39 @@ class TestMultibase:
     def test_base64url_is_strict(self, text: str) -> None:
         with pytest.raises(KeyFormatError, match="base64url"):
             mb.b64url_decode(text)
+
+
+def test_an_ed25519_signature_by_a_small_order_key_is_refused() -> None:
+    """The identity point as a public key, with R the identity and S = 0, "verifies" any
+    message for OpenSSL's Ed25519 (cofactorless, no small-order check); libsodium refuses it."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    identity = bytes([1]) + bytes(31)
+    forged = identity + bytes(32)
+    key = ed25519.Ed25519PublicKey.from_public_bytes(identity)
+    assert PublicKey(key).verify(forged, b"any message at all") is False
+
+
+def test_an_ed25519_signature_with_a_non_canonical_s_is_refused() -> None:
+    key = SigningKey.generate(KeyType.ED25519)
+    signature = key.sign(b"signed")
+    order = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(signature[32:], "little") + order
+    assert key.public_key.verify(signature, b"signed")
+    assert not key.public_key.verify(signature[:32] + s.to_bytes(32, "little"), b"signed")
+
+
+@given(
+    st.binary(max_size=80), st.integers(min_value=0, max_value=3), st.sampled_from(["", " ", "\n"])
+)
+def test_base58btc_decodes_as_the_base58_package(data: bytes, zeros: int, tail: str) -> None:
+    import base58
+
+    text = base58.b58encode(bytes(zeros) + data).decode("ascii") + tail
+    assert mb.base58btc_decode(text) == base58.b58decode(text.encode("ascii"))
+
+
+@pytest.mark.parametrize("text", ["0OIl", "abc def", "é", "z\u00a0", "\ud800"])
+def test_base58btc_refuses_characters_outside_its_alphabet(text: str) -> None:
+    with pytest.raises(ValueError, match="invalid base58btc character"):
+        mb.base58btc_decode(text)

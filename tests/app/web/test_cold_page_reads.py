@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -303,3 +305,29 @@ def test_a_cold_page_makes_no_template_module(
     response, _ = _view_on_a_loop(issuer.client.app, cold)
     assert response.status_code == 200
     assert made == []
+
+
+def test_a_cold_page_shows_the_document_its_verification_parsed(
+    issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored JSON is parsed once for a cold page: the view reads the verifier's parse."""
+    cold = issuer.issue(issuer.achievement("Statistics"), name="Grace")
+
+    def parsed_again(_credential: Any) -> dict[str, Any]:
+        raise AssertionError("the page parsed the stored document a second time")
+
+    monkeypatch.setattr(credential_page, "_document", parsed_again)
+    response, _ = _view_on_a_loop(issuer.client.app, cold)
+    assert response.status_code == 200
+    assert b"Grace" in response.body
+
+
+def test_a_page_verified_from_its_jwt_shows_the_stored_document() -> None:
+    """A JWT-only credential is verified from its VC-JWT: the view parses the stored JSON."""
+    document = {"name": "from the document"}
+    stored = SimpleNamespace(document=json.dumps(document), jwt="a.b.c", proof_format="jwt")
+    of_jwt = SimpleNamespace(format="jwt", credential={"name": "from the token"})
+    of_json = SimpleNamespace(format="json", credential={"name": "as verified"})
+    assert credential_page._verified_document(of_jwt, stored) == document
+    assert credential_page._verified_document(of_json, stored) == {"name": "as verified"}
+    assert credential_page._verified_document(SimpleNamespace(), stored) == document

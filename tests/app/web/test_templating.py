@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import markupsafe
 import pytest
-from jinja2 import pass_context, pass_environment
+from hypothesis import given
+from hypothesis import strategies as st
+from jinja2 import Template, pass_context, pass_environment
 from jinja2.runtime import Context
 from web_support import Site, issue_showcase
 
@@ -46,17 +49,45 @@ def test_context_and_environment_taking_callables_still_get_them() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_pages_render_as_with_jinjas_own_context(
-    site: Site, monkeypatch: pytest.MonkeyPatch, lang: str
+@pytest.mark.parametrize(
+    ("attribute", "ours", "jinjas"),
+    [
+        ("context_class", templating._DirectCallContext, Context),  # direct calls
+        ("template_class", templating._Template, Template),  # the fast escape
+    ],
+    ids=["context", "escape"],
+)
+def test_pages_render_as_with_jinjas_own_classes(
+    site: Site, monkeypatch: pytest.MonkeyPatch, lang: str, attribute: str, ours: Any, jinjas: Any
 ) -> None:
     showcase = issue_showcase(site.client)
     pages: dict[str, str] = {}
-    for name, context_class in (("direct", templating._DirectCallContext), ("jinja", Context)):
-        monkeypatch.setattr(templating.env, "context_class", context_class)
+    for name, kind in (("ours", ours), ("jinja", jinjas)):
+        monkeypatch.setattr(templating.env, attribute, kind)
+        templating.env.cache.clear()  # type: ignore[union-attr]  # templates made anew
         clear_caches()
         for credential_id in (showcase.valid, showcase.revoked, showcase.expired):
             response = site.client.get(f"/credentials/{credential_id}?lang={lang}", headers=HTML)
             assert response.status_code == 200
             pages[f"{name}:{credential_id}"] = response.text
+    templating.env.cache.clear()  # type: ignore[union-attr]
     for credential_id in (showcase.valid, showcase.revoked, showcase.expired):
-        assert pages[f"direct:{credential_id}"] == pages[f"jinja:{credential_id}"]
+        assert pages[f"ours:{credential_id}"] == pages[f"jinja:{credential_id}"]
+
+
+def test_templates_escape_through_the_fast_escape() -> None:
+    for name in ("credential.html", "_macros.html", "base.html"):
+        template = templating.env.get_template(name)
+        assert template.root_render_func.__globals__["escape"] is templating.escape
+
+
+@given(st.text())
+def test_the_fast_escape_gives_markupsafes_text_and_type(text: str) -> None:
+    assert templating.escape(text) == markupsafe.escape(text)
+    assert type(templating.escape(text)) is markupsafe.Markup
+
+
+@pytest.mark.parametrize("value", [markupsafe.Markup("<b>kept</b>"), 42, 1.5, None, Site])
+def test_the_fast_escape_leaves_everything_else_to_markupsafe(value: object) -> None:
+    assert templating.escape(value) == markupsafe.escape(value)
+    assert type(templating.escape(value)) is markupsafe.Markup
