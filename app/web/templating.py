@@ -7,7 +7,9 @@ Autoescape is the XSS line: every string from a credential reaches a template as
 from __future__ import annotations
 
 import types
-from collections.abc import MutableMapping
+from collections import ChainMap
+from collections.abc import KeysView, MutableMapping
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +103,31 @@ class _Template(Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
+class _Globals(ChainMap[str, Any]):
+    """A template's globals (Jinja's ``ChainMap`` of its own over the environment's) whose
+    ``keys()`` is a native dict view.
+
+    Rendering a page, each ``{% from … import … %}`` asks which of the page's globals the
+    imported template lacks (``ctx.globals_keys - template.globals.keys()``): against a
+    ``ChainMap``'s Python ``KeysView`` that is a membership probe in Python per global, ~12 us
+    an import, 3 % of a worker's time on cold pages (py-spy); against a dict view, one set
+    operation in C. Still a view of the maps it chains: a global added later is seen.
+    """
+
+    def keys(self) -> KeysView[str]:
+        return dict.fromkeys(chain.from_iterable(reversed(self.maps))).keys()
+
+
+class _Environment(Environment):
+    """Jinja's environment whose templates' globals are :class:`_Globals`."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
+
 def _make_env() -> Environment:
     """The environment over this package's templates (every HTML page lives here)."""
-    environment = Environment(
+    environment = _Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=StrictUndefined,  # a typo in a template fails the tests instead of printing ""

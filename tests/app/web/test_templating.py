@@ -91,3 +91,13 @@ def test_the_fast_escape_gives_markupsafes_text_and_type(text: str) -> None:
 def test_the_fast_escape_leaves_everything_else_to_markupsafe(value: object) -> None:
     assert templating.escape(value) == markupsafe.escape(value)
     assert type(templating.escape(value)) is markupsafe.Markup
+
+
+def test_template_globals_are_a_live_view_with_native_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    template = templating.env.get_template("_macros.html")
+    assert type(template.globals.keys()) is type({}.keys())  # a set operation in C, not Python
+    assert set(template.globals.keys()) == set(templating.env.globals)
+    monkeypatch.setitem(templating.env.globals, "added_later", "seen")
+    assert "added_later" in template.globals.keys()
+    page = templating.env.from_string('{% from "_macros.html" import icon %}{{ added_later }}')
+    assert page.render() == "seen"
