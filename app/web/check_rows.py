@@ -91,18 +91,25 @@ def _kept(
 def _render(
     t: Translator, check_id: str, status: str, icon_name: str, detail: str, localised: bool
 ) -> Markup:
+    html = _head(t, check_id, status, icon_name)
+    if detail:
+        html += _detail(t, status, detail, localised)
+    return Markup(html + "</div></li>")
+
+
+@lru_cache(maxsize=256)
+def _head(t: Translator, check_id: str, status: str, icon_name: str) -> str:
+    """A row up to its detail: the same for every detail, so also kept for the rows that are
+    not (three of a credential's rows name its own status entries and dates)."""
     # Plain strings with every value escaped (Markup.format costs ~4x as much).
     cid, st = escape(check_id), escape(status)
-    html = (
+    return (
         f'<li class="check check--{st}" data-check="{cid}" data-status="{st}">'
         f"{_icon(icon_name, 'check__icon')}"
         f'<div><p class="check__head"><strong>{escape(t(f"check.{check_id}"))}</strong> '
         f'<span class="check__status">{escape(t(f"status.{status}"))}</span></p>'
         f'<p class="check__text">{escape(t(f"check.{check_id}.{status}"))}</p>'
     )
-    if detail:
-        html += _detail(t, status, detail, localised)
-    return Markup(html + "</div></li>")
 
 
 def _detail(t: Translator, status: str, detail: str, localised: bool) -> str:

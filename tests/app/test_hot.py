@@ -44,6 +44,8 @@ STATIC_MEMOS: dict[tuple[str, str], str] = {
     "(256 texts of at most 4,000 characters; never /verify input)",
     ("web/check_rows.py", "_kept"): "a pure function of the translator and the check's words "
     "(1,024 rows of at most 2,000 characters of detail)",
+    ("web/check_rows.py", "_head"): "a pure function of the translator and a check's id, "
+    "status and icon, all from the verifier's fixed sets (256 row heads)",
     ("credentials/repository.py", "_ISSUANCE"): "a statement built from code",
     ("credentials/repository.py", "_DRIVER_SQL"): "a statement compiled per dialect",
     ("status/repository.py", "_reserve_statements"): "a statement built from code",

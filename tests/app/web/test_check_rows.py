@@ -55,3 +55,13 @@ def test_rows_are_kept_per_wording_but_long_details_are_not() -> None:
     long = CheckRow("schema", "invalid", "cross", "y" * (check_rows.KEPT_DETAIL_CHARS + 1))
     check_row(long, EN)
     assert check_rows._kept.cache_info().currsize == 1
+
+
+def test_a_row_of_a_new_detail_reuses_the_rows_head() -> None:
+    """A credential's own rows (its status entries, its dates) differ in their detail only:
+    the head of the row is made once per translator and check."""
+    check_rows._head.cache_clear()
+    first = check_row(CheckRow("revocation", "valid", "check", "Not revoked (entry 7)."), EN)
+    second = check_row(CheckRow("revocation", "valid", "check", "Not revoked (entry 8)."), EN)
+    assert check_rows._head.cache_info().hits == 1
+    assert first.replace("entry 7", "entry 8") == second
