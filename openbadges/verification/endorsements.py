@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from openbadges.verification.nodes import subjects_of
+from openbadges.verification.nodes import Trail, dotted_path, subjects_of
 from openbadges.verification.report import BLOCKING_WHEN_UNKNOWN, Check, VerificationReport
 from openbadges.verification.structure import Expected
 
@@ -98,21 +98,24 @@ def _walk_with_holders(
     node: Any, path: str = "$"
 ) -> Iterator[tuple[str, dict[str, Any] | str, dict[str, Any]]]:
     """Yield ``(path, endorsement, the object whose endorsement member holds it)``."""
-    stack: list[tuple[Any, str]] = [(node, path)]
+    stack: list[tuple[Any, Trail]] = [(node, None)]
     found: list[tuple[str, dict[str, Any] | str, dict[str, Any]]] = []
     while stack:
         current, here = stack.pop()
         if isinstance(current, list):
-            stack.extend((item, f"{here}[{i}]") for i, item in enumerate(current))
+            stack.extend(
+                (item, (here, i)) for i, item in enumerate(current) if isinstance(item, dict | list)
+            )
         elif isinstance(current, dict):
             for member, value in current.items():
-                child = f"{here}.{member}"
                 if member == "endorsement":
+                    child = dotted_path(path, (here, member))
                     found.extend((p, e, current) for p, e in _items(value, child, dict))
                 elif member == "endorsementJwt":
+                    child = dotted_path(path, (here, member))
                     found.extend((p, e, current) for p, e in _items(value, child, str))
-                elif member not in _OWN_VERIFICATION:
-                    stack.append((value, child))
+                elif member not in _OWN_VERIFICATION and isinstance(value, dict | list):
+                    stack.append((value, (here, member)))
     yield from sorted(found, key=lambda item: item[0])
 
 

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["issuer_id_of", "subjects_of", "types_of"]
+__all__ = ["Trail", "dotted_path", "issuer_id_of", "subjects_of", "types_of"]
+
+
+Trail = tuple[Any, ...] | None
+"""Where a walk is, kept as ``(parent trail, member name or array index)`` links from the
+root (None): a walk over a whole credential renders a path only for what it reports."""
+
+
+def dotted_path(root: str, trail: Trail) -> str:
+    """The path of ``trail`` below ``root`` as the checks write it: ``$.credentialSubject``
+    ``.result[0]`` (a member as ``.name`` whatever its characters, an index as ``[i]``)."""
+    steps: list[Any] = []
+    while trail is not None:
+        trail, step = trail
+        steps.append(step)
+    return root + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in reversed(steps))
 
 
 def types_of(node: object) -> set[str]:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from openbadges.verification.clr import clr_context_problems, clr_subject_problems
-from openbadges.verification.nodes import issuer_id_of, subjects_of, types_of
+from openbadges.verification.nodes import Trail, dotted_path, issuer_id_of, subjects_of, types_of
 from openbadges.verification.report import Check
 
 __all__ = [
@@ -239,22 +239,26 @@ def _typed_member_problems(credential: dict[str, Any]) -> Iterator[str]:
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Yield (path, member name, object) for every object held by a typed member.
 
-    Iterative, with the structure already bounded in depth by the format check.
+    Iterative, with the structure already bounded in depth by the format check; only objects
+    and arrays are walked, and a path is written only for what is yielded.
     """
-    stack: list[tuple[Any, str]] = [(node, path)]
+    stack: list[tuple[Any, Trail]] = [(node, None)]
     while stack:
         current, here = stack.pop()
         if isinstance(current, list):
-            stack.extend((item, f"{here}[{i}]") for i, item in enumerate(current))
+            stack.extend(
+                (item, (here, i)) for i, item in enumerate(current) if isinstance(item, dict | list)
+            )
             continue
         if not isinstance(current, dict):
             continue
         for member, value in current.items():
-            if member in _SEPARATELY_CHECKED:
+            if member in _SEPARATELY_CHECKED or not isinstance(value, dict | list):
                 continue
-            child = f"{here}.{member}"
+            child = (here, member)
             if member in _TYPED_MEMBERS:
                 for i, item in enumerate(value if isinstance(value, list) else [value]):
                     if isinstance(item, dict):
-                        yield (f"{child}[{i}]" if isinstance(value, list) else child), member, item
+                        where = (child, i) if isinstance(value, list) else child
+                        yield dotted_path(path, where), member, item
             stack.append((value, child))

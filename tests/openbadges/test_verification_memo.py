@@ -114,3 +114,23 @@ def test_a_status_list_is_keyed_by_the_digest_its_caller_holds() -> None:
     assert dumped != by_digest
     assert result == "by digest"
     assert by_digest == library_memo.content_key("status_list text", "bound", 1, "01" * 32)
+
+
+def test_content_keys_tell_apart_what_differs_in_value_or_type() -> None:
+    content_key = library_memo.content_key
+    keys = [
+        content_key("proof text", "bound", "json", None, "ab"),
+        content_key("proof text", "bound", "json", ["a", "b"], "ab"),
+        content_key("proof text", "bound", "jwt", None, "ab"),
+        content_key("status_list text", "bound", 1, "ab"),
+        content_key("status_list text", "bound", "1", "ab"),
+        content_key("status_list", "bound", 1, {"id": "ab"}),
+        content_key("status_list", "bound", 1, {"id": "ab", "n": True}),
+        content_key("key", "bound", "did:key:z6Mk#z6Mk", None),
+        content_key("key", "bound", "did:key:z6Mk#z6Mk", "https://issuer"),
+        content_key("x\ud800"),  # a lone surrogate (a verifier reads anonymous input)
+    ]
+    assert len(set(keys)) == len(keys)
+    assert content_key("status_list", "bound", 1, {"b": 1, "a": 2}) == content_key(
+        "status_list", "bound", 1, {"a": 2, "b": 1}
+    )
