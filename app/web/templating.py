@@ -70,9 +70,9 @@ def escape(value: Any) -> Markup:
     Every ``{{ value }}`` of an autoescaped template is one call of this: ~130 on a
     credential page, where ``Markup.__new__`` (an ``__html__`` probe, then ``str.__new__``)
     was a twelfth of the page's rendering by samples (through it a cold page took 3 % more
-    instructions). A ``str`` has no ``__html__``, so the probe is skipped; a ``Markup`` (a macro's output, sanitised Markdown) is already safe and is
-    returned as it is; everything else (numbers, objects with ``__html__``) takes
-    markupsafe's own path.
+    instructions). A ``str`` has no ``__html__``, so the probe is skipped; a ``Markup`` (a
+    macro's output, sanitised Markdown) is already safe and is returned as it is; everything
+    else (numbers, objects with ``__html__``) takes markupsafe's own path.
     """
     kind = type(value)
     if kind is str and _escape_text is not None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from openbadges.verification.nodes import Trail, dotted_path, subjects_of
+from openbadges.jsonld.limits import Trail
+from openbadges.verification.nodes import dotted_path, subjects_of
 from openbadges.verification.report import BLOCKING_WHEN_UNKNOWN, Check, VerificationReport
 from openbadges.verification.structure import Expected
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Trail", "dotted_path", "issuer_id_of", "subjects_of", "types_of"]
+from openbadges.jsonld.limits import Trail
 
-
-Trail = tuple[Any, ...] | None
-"""Where a walk is, kept as ``(parent trail, member name or array index)`` links from the
-root (None): a walk over a whole credential renders a path only for what it reports."""
+__all__ = ["dotted_path", "issuer_id_of", "subjects_of", "types_of"]
 
 
 def dotted_path(root: str, trail: Trail) -> str:
-    """The path of ``trail`` below ``root`` as the checks write it: ``$.credentialSubject``
-    ``.result[0]`` (a member as ``.name`` whatever its characters, an index as ``[i]``)."""
+    """The path of ``trail`` (the structure limits' :data:`~openbadges.jsonld.limits.Trail`)
+    below ``root`` as the checks' messages write it: ``$.credentialSubject.result[0]``, a
+    member as ``.name`` whatever its characters (``limits.trail_path`` quotes odd names, for
+    the limit errors), an index as ``[i]``."""
     steps: list[Any] = []
     while trail is not None:
         trail, step = trail

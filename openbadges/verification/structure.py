@@ -21,8 +21,9 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from openbadges.jsonld.limits import Trail
 from openbadges.verification.clr import clr_context_problems, clr_subject_problems
-from openbadges.verification.nodes import Trail, dotted_path, issuer_id_of, subjects_of, types_of
+from openbadges.verification.nodes import dotted_path, issuer_id_of, subjects_of, types_of
 from openbadges.verification.report import Check
 
 __all__ = [
