@@ -33,7 +33,8 @@ RATE_PER_MINUTE = 10
 BURST = 20
 
 
-def _limiter(request: Request) -> TokenBucketLimiter:
+def sign_in_limiter(request: Request) -> TokenBucketLimiter:
+    """The per-network limit of the posts made before sign-in (sign-in, forgotten password)."""
     limiter: TokenBucketLimiter | None = getattr(request.app.state, "console_sign_in_limiter", None)
     if limiter is None:
         limiter = TokenBucketLimiter(RATE_PER_MINUTE, BURST)
@@ -61,6 +62,7 @@ def _sign_in_page(
         error=error,
         next=pages.safe_next(request.query_params.get("next")) or "",
         notice=request.query_params.get("notice", "") if status_code == 200 else "",
+        forgot=invitations.mail_enabled(context),
     )
     staff_session.set_pre_cookie(response, context, token)
     return response
@@ -89,7 +91,9 @@ def sign_in_submit(
     check_pre_session_post(request, context, csrf)
     t = i18n.translator_for(request)
     shown = email.strip()[:320]
-    wait = _limiter(request).take(address_key(request.client.host if request.client else None))
+    wait = sign_in_limiter(request).take(
+        address_key(request.client.host if request.client else None)
+    )
     if wait > 0:
         minutes = max(1, round(wait / 60))
         return _sign_in_page(

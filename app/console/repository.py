@@ -1,4 +1,5 @@
-"""Rows of the console: staff users, memberships, sessions, invitations, and the audit reads.
+"""Rows of the console: staff users, memberships, sessions, invitations, password resets, and
+the audit reads.
 
 Only queries live here; what they mean (who may, what is locked) is the services' business.
 """
@@ -18,6 +19,7 @@ from app.models import (
     Issuer,
     StaffInvitation,
     StaffMembership,
+    StaffPasswordReset,
     StaffSession,
     StaffUser,
 )
@@ -137,6 +139,38 @@ def revoke_all_sessions(session: Session, user_id: uuid.UUID, now: datetime) -> 
         update(StaffSession)
         .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
         .values(revoked_at=now)
+    )
+
+
+# --- password resets ------------------------------------------------------------------------
+
+
+def password_reset(
+    session: Session, token_hash: str, *, for_update: bool = False
+) -> StaffPasswordReset | None:
+    """The password reset with this token hash."""
+    query = select(StaffPasswordReset).where(StaffPasswordReset.token_hash == token_hash)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def reset_asked_since(session: Session, user_id: uuid.UUID, since: datetime) -> bool:
+    """Whether a password reset of the user was made at or after ``since``."""
+    found = session.scalar(
+        select(StaffPasswordReset.id)
+        .where(StaffPasswordReset.user_id == user_id, StaffPasswordReset.created_at >= since)
+        .limit(1)
+    )
+    return found is not None
+
+
+def use_all_resets(session: Session, user_id: uuid.UUID, now: datetime) -> None:
+    """Mark every pending password reset of a user used (one was; the others lapse with it)."""
+    session.execute(
+        update(StaffPasswordReset)
+        .where(StaffPasswordReset.user_id == user_id, StaffPasswordReset.used_at.is_(None))
+        .values(used_at=now)
     )
 
 

@@ -18,6 +18,7 @@ from app.console import (
     me_router,
     programs_section,
     reports_router,
+    reset_router,
     settings_router,
     users_router,
 )
@@ -25,6 +26,7 @@ from app.console import (
 router = APIRouter()
 for _module in (
     auth_router,
+    reset_router,
     me_router,
     issuers_router,  # POST /console/issuers: before any /console/{issuer_id} path
     home_router,

@@ -31,14 +31,15 @@ def _encoded(literal: str) -> str:
 
 _LEARNER_PATH = re.compile(
     rf"({_encoded('/learners/')}|{_encoded('/claim/')}|{_encoded('/account/verify/')}"
-    rf"|{_encoded('/console/invite/')})"
+    rf"|{_encoded('/console/invite/')}|{_encoded('/console/reset-password/')})"
     rf"(?!(?:me|link)(?=[/?#\s\"']|$))[^/?#\s\"'&]+"
 )
 """A path segment after ``/learners/`` (the link token) or ``/claim/`` (a claim link's token,
 :mod:`app.offers`), except the token-free ``me`` page and the issuers'
 ``/api/v1/learners/link`` endpoint; and after ``/account/verify/`` (a learner's sign-in
-link, :mod:`app.accounts.service`), and ``/console/invite/`` (a staff invitation,
-:mod:`app.console.invitations`)."""
+link, :mod:`app.accounts.service`), ``/console/invite/`` (a staff invitation,
+:mod:`app.console.invitations`) and ``/console/reset-password/`` (a staff password reset,
+:mod:`app.console.password_resets`)."""
 _TOKEN_QUERY = re.compile(
     rf"((?<!\w)(?:{_encoded('token=')}|{_encoded('code=')}|{_encoded('state=')}))[^&#\s\"']+"
 )

@@ -25,9 +25,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 LANGUAGES = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
 TEMPLATES = ("issued", "program_completed", "revoked", "wallet_code", "push_request")
-ACCOUNT_TEMPLATES = ("sign_in", "add_email", "staff_invite")
+ACCOUNT_TEMPLATES = ("sign_in", "add_email", "staff_invite", "staff_reset")
 """The service's own messages: to a learner, a sign-in link or a link verifying an address;
-to a member of an issuer's staff, an invitation to the console (:mod:`app.console`)."""
+to a member of an issuer's staff, an invitation to the console or a link to choose a new
+password (:mod:`app.console`)."""
 _HERE = Path(__file__).parent
 
 

@@ -28,7 +28,13 @@ from app.models.offer import Offer
 from app.models.outbox import Delivery, OutboxEvent
 from app.models.program import Program, ProgramLearner, ProgramModule
 from app.models.signing_key import SigningKey
-from app.models.staff import StaffInvitation, StaffMembership, StaffSession, StaffUser
+from app.models.staff import (
+    StaffInvitation,
+    StaffMembership,
+    StaffPasswordReset,
+    StaffSession,
+    StaffUser,
+)
 from app.models.status_allocation import StatusAllocation
 from app.models.status_event import StatusEvent
 from app.models.status_list import StatusList
@@ -69,6 +75,7 @@ __all__ = [
     "SigningKey",
     "StaffInvitation",
     "StaffMembership",
+    "StaffPasswordReset",
     "StaffSession",
     "StaffUser",
     "StatusAllocation",

@@ -106,3 +106,18 @@ class StaffInvitation(UUIDPk, CreatedAt, Base):
     )
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StaffPasswordReset(UUIDPk, CreatedAt, Base):
+    """A single-use link to choose a new password, asked for on the sign-in page and e-mailed
+    to the account's address (:mod:`app.console.password_resets`); only the token's SHA-256
+    is stored. Using one marks every pending reset of the account used."""
+
+    __tablename__ = "staff_password_resets"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -523,6 +523,11 @@ CASES: list[tuple[str, str, Body, dict[str, Any]]] = [
     ("POST", "/console/sign-out-everywhere", None, CONSOLE_ONLY),
     ("GET", "/console/invite/not-a-valid-token", None, dict.fromkeys(ALL, ("page", 410))),
     ("POST", "/console/invite/not-a-valid-token", None, CONSOLE_CSRF),
+    # a forgotten password: the form is public, the link opens by its token alone
+    ("GET", "/console/forgot-password", None, PUBLIC),
+    ("POST", "/console/forgot-password", None, CONSOLE_CSRF),
+    ("GET", "/console/reset-password/not-a-valid-token", None, dict.fromkeys(ALL, ("page", 410))),
+    ("POST", "/console/reset-password/not-a-valid-token", None, CONSOLE_CSRF),
     ("GET", "/console/me", None, CONSOLE_SIGN_IN),
     ("POST", "/console/me/totp", None, CONSOLE_ONLY),
     ("GET", "/console", None, CONSOLE_SIGN_IN),

@@ -357,6 +357,7 @@ SERVICE_COLUMNS = {
     "staff_memberships.role": "one of models.staff.STAFF_ROLES",
     "staff_sessions.token_hash": "sha256 hex",
     "staff_invitations.token_hash": "sha256 hex",
+    "staff_password_resets.token_hash": "sha256 hex",
     "staff_invitations.email": "accounts.normalise_email: at most EMAIL, else the form's error",
     "staff_invitations.role": "one of models.staff.STAFF_ROLES",
     "ob_push_requests.state": "pending, sent, failed, declined, cancelled",

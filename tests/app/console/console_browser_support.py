@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from playwright.sync_api import Page
-from web_support import screenshot, serving  # noqa: F401  (re-exported for the console tests)
+from web_support import free_socket, screenshot, serving  # noqa: F401  (serving: re-exported)
 
 AXE = Path(__file__).resolve().parents[2] / "app" / "web" / "vendor" / "axe.min.js"
 
@@ -23,8 +23,7 @@ WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
 def bound_socket() -> tuple[socket.socket, str]:
     """A socket on a free port of 127.0.0.1 and its base URL (bound before the app is made,
     so the app's base URL is the real one)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock = free_socket()
     return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 

@@ -208,3 +208,65 @@ def test_a_platform_admin_creates_an_issuer(
     expect(page.locator("[role=status]")).to_be_visible()
     check_page(page, f"{name}-2-created")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("locale", list(TEXT))
+def test_a_forgotten_password_is_replaced(
+    browser: Browser, live: Live, locale: str, viewport: str
+) -> None:
+    from account_support import deliver, mails_to
+
+    text = TEXT[locale]
+    email, _ = make_staff(live.app, email=f"reset.{text['lang']}.{viewport}@example.org".lower())
+    context = browser.new_context(
+        locale=locale,
+        viewport=VIEWPORTS[viewport],  # type: ignore[arg-type]
+        bypass_csp=True,  # lets the test inject axe; the pages allow no inline script
+    )
+    page = context.new_page()
+    errors: list[str] = []  # the pages' own 400 and 410 are meant; their assets must load
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type not in ("document", "other")
+            else None
+        ),
+    )
+    name = f"console-{text['lang']}-{viewport}-reset"
+    page.goto(f"{live.url}/console/sign-in")
+    page.get_by_role("link", name=re.compile("^(Forgot your password\\?|忘记密码？)$")).click()
+    page.wait_for_url(re.compile(r"/console/forgot-password"))
+    check_page(page, f"{name}-1-ask")
+    page.locator("#email").fill(email)
+    page.locator("form.account-form button").click()
+    expect(page.locator("[role=status]")).to_contain_text(email)
+    check_page(page, f"{name}-2-sent")
+    deliver(live.app)
+    (mail,) = mails_to(live.app, email)
+    link = re.search(r"https?://\S+/console/reset-password/[\w\-]+", mail.part("plain") or "")
+    assert link
+    page.goto(link.group(0))
+    expect(page.locator("main")).to_contain_text(email)
+    page.locator("#password").fill("a new passphrase here")
+    page.locator("#password_again").fill("another passphrase")
+    page.locator("form.account-form button").click()
+    expect(page.locator("#reset-error")).to_be_visible()
+    check_page(page, f"{name}-3-choose")
+    page.locator("#password").fill("a new passphrase here")
+    page.locator("#password_again").fill("a new passphrase here")
+    page.locator("form.account-form button").click()
+    page.wait_for_url(re.compile(r"/console/sign-in\?notice=password_reset"))
+    expect(page.locator("h1")).to_have_text(text["sign_in"])
+    expect(page.locator("[role=status]")).to_be_visible()
+    check_page(page, f"{name}-4-signed-out")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill("a new passphrase here")
+    page.get_by_role("button", name=text["submit"], exact=True).click()
+    page.wait_for_url(re.compile(r"/console$"))
+    page.goto(link.group(0))
+    check_page(page, f"{name}-5-used")
+    assert errors == []
+    context.close()
