@@ -52,12 +52,14 @@ class InvalidPassword(AppError):
 def request_reset(session: Session, context: AppContext, email: str) -> None:
     """Queue a reset link for the account using ``email``, if there is one and it was not sent
     one in the last :data:`RESEND_AFTER`; nothing otherwise (the caller answers the same either
-    way, and commits)."""
+    way, and commits).
+
+    Raises:
+        app.accounts.service.InvalidEmail: ``email`` is not an e-mail address (saying so tells
+            nothing about accounts).
+    """
+    address = accounts.normalise_email(email)
     if not invitations.mail_enabled(context):
-        return
-    try:
-        address = accounts.normalise_email(email)
-    except accounts.InvalidEmail:
         return
     user = repository.user_by_email(session, address)
     now = utcnow()

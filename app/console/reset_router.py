@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from app.accounts.service import InvalidEmail
 from app.console import auth_router, invitations, pages, password_resets
 from app.console import session as staff_session
 from app.console.access import check_pre_session_post
@@ -87,9 +88,12 @@ def forgot_submit(
             status_code=429,
             headers={"Retry-After": str(max(1, round(wait)))},
         )
-    if not shown:
-        return _forgot_page(request, context, error=t("console.forgot.missing"), status_code=400)
-    password_resets.request_reset(session, context, shown)
+    try:
+        password_resets.request_reset(session, context, shown)
+    except InvalidEmail:
+        return _forgot_page(
+            request, context, email=shown, error=t("console.forgot.missing"), status_code=400
+        )
     session.commit()
     return _forgot_page(request, context, email=shown, sent=True)
 

@@ -137,7 +137,10 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(app: FastAPI) -> No
     assert unknown.text.replace(stranger, "X") == known.text.replace(email, "X")  # type: ignore[attr-defined]
     deliver(app)
     assert not mails_to(app, stranger)
-    assert ask(browser(app), "").status_code == 400  # type: ignore[attr-defined]
+    for not_an_address in ("", "nope", "a@"):
+        refused = ask(browser(app), not_an_address)
+        assert refused.status_code == 400  # type: ignore[attr-defined]
+        assert "Enter the e-mail address" in refused.text  # type: ignore[attr-defined]
 
 
 def test_one_link_per_account_every_five_minutes(app: FastAPI) -> None:
