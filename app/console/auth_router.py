@@ -33,13 +33,19 @@ RATE_PER_MINUTE = 10
 BURST = 20
 
 
-def sign_in_limiter(request: Request) -> TokenBucketLimiter:
+def _limiter(request: Request) -> TokenBucketLimiter:
     """The per-network limit of the posts made before sign-in (sign-in, forgotten password)."""
     limiter: TokenBucketLimiter | None = getattr(request.app.state, "console_sign_in_limiter", None)
     if limiter is None:
         limiter = TokenBucketLimiter(RATE_PER_MINUTE, BURST)
         request.app.state.console_sign_in_limiter = limiter
     return limiter
+
+
+def network_wait(request: Request) -> float:
+    """Take one post from the caller's network's allowance (:func:`_limiter`): the
+    seconds to wait first, 0 when it may go on."""
+    return _limiter(request).take(address_key(request.client.host if request.client else None))
 
 
 def _sign_in_page(
@@ -91,9 +97,7 @@ def sign_in_submit(
     check_pre_session_post(request, context, csrf)
     t = i18n.translator_for(request)
     shown = email.strip()[:320]
-    wait = sign_in_limiter(request).take(
-        address_key(request.client.host if request.client else None)
-    )
+    wait = network_wait(request)
     if wait > 0:
         minutes = max(1, round(wait / 60))
         return _sign_in_page(

@@ -105,6 +105,15 @@ def pending(session: Session, token: str, *, for_update: bool = False) -> StaffP
     return row
 
 
+def account_of(session: Session, token: str) -> StaffUser:
+    """The account an unused, unexpired reset ``token`` is for (nothing spent); else
+    :class:`ResetGone`."""
+    user = session.get(StaffUser, pending(session, token).user_id)
+    if user is None:  # the account was deleted since (its resets went with it)
+        raise ResetGone("This link is used, expired or unknown.")
+    return user
+
+
 def complete(session: Session, token: str, password: str) -> StaffUser:
     """Give the account of ``token`` the new ``password`` (see the module docstring); the
     caller commits.

@@ -23,8 +23,6 @@ from app.console import session as staff_session
 from app.console.access import check_pre_session_post
 from app.core.context import AppContext, ContextDep
 from app.core.db import SessionDep
-from app.core.ratelimit import address_key
-from app.models import StaffUser
 from app.web import i18n
 
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -77,8 +75,7 @@ def forgot_submit(
     check_pre_session_post(request, context, csrf)
     t = i18n.translator_for(request)
     shown = email.strip()[:320]
-    limiter = auth_router.sign_in_limiter(request)
-    wait = limiter.take(address_key(request.client.host if request.client else None))
+    wait = auth_router.network_wait(request)
     if wait > 0:
         return _forgot_page(
             request,
@@ -126,19 +123,14 @@ def _gone(request: Request) -> Response:
     return pages.page(request, "console_reset_gone.html", status_code=410, headers=_NO_REFERRER)
 
 
-def _email_of(session: SessionDep, user_id: object) -> str:
-    user = session.get(StaffUser, user_id)
-    return user.email if user is not None else ""
-
-
 @router.get(f"{password_resets.RESET_PATH}{{token}}", response_class=Response)
 def reset_form(token: str, request: Request, session: SessionDep, context: ContextDep) -> Response:
     """The new password's form (nothing is spent by opening it)."""
     try:
-        row = password_resets.pending(session, token)
+        email = password_resets.account_of(session, token).email
     except password_resets.ResetGone:
         return _gone(request)
-    return _reset_page(request, context, token, email=_email_of(session, row.user_id))
+    return _reset_page(request, context, token, email=email)
 
 
 @router.post(f"{password_resets.RESET_PATH}{{token}}", response_class=Response)
@@ -155,10 +147,9 @@ def reset_submit(
     check_pre_session_post(request, context, csrf)
     t = i18n.translator_for(request)
     try:
-        row = password_resets.pending(session, token)
+        email = password_resets.account_of(session, token).email
     except password_resets.ResetGone:
         return _gone(request)
-    email = _email_of(session, row.user_id)
     if password != password_again:
         return _reset_page(
             request,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from account_support import deliver, mails_to
 from console_browser_support import bound_socket, check_page, serving
 from console_support import PASSWORD, make_staff
 from fastapi import FastAPI
@@ -215,8 +216,6 @@ def test_a_platform_admin_creates_an_issuer(
 def test_a_forgotten_password_is_replaced(
     browser: Browser, live: Live, locale: str, viewport: str
 ) -> None:
-    from account_support import deliver, mails_to
-
     text = TEXT[locale]
     email, _ = make_staff(live.app, email=f"reset.{text['lang']}.{viewport}@example.org".lower())
     context = browser.new_context(
